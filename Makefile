@@ -1,0 +1,125 @@
+# newsd — plain Makefile, pkg-config for flags, one build directory per variant.
+#   make            build newsd and newsq (build/release)
+#   make run        deps + build + demo corpus + index + serve on 127.0.0.1:8088
+#   make test       deps + build + unit tests (Check) + end-to-end tests (real newsd over HTTP)
+#   make asan       the same suite under AddressSanitizer + UBSan (build/asan)
+#   make valgrind   unit tests under valgrind (build/release)
+#   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
+#   make eval       entity extraction quality against Reuters editor tags
+VARIANT ?= release
+BUILD   := build/$(VARIANT)
+CC      ?= cc
+PKGS    := libevent libevent_pthreads sqlite3 zlib jansson inih
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Werror
+OPT_release := -O2
+OPT_asan    := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT_fuzz    := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+CFLAGS  ?=
+CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT_$(VARIANT)) $(WARN) -Iindex -I$(BUILD)/gen \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS += $(filter -fsanitize=%,$(OPT_$(VARIANT)))
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+INDEX_SRC  := $(sort $(wildcard index/*.c))
+SERVER_SRC := $(sort $(wildcard server/*.c))
+CLIENT_SRC := $(sort $(wildcard client/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+EMBED_IN   := $(sort $(wildcard data/*/*.tsv data/*.tsv server/www/*))
+
+INDEX_OBJ  := $(INDEX_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embed_data.o
+SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
+              libjansson-dev libinih-dev check python3 curl
+BENCH_PKGS := wrk hyperfine
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval clean
+all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
+
+deps:
+	@dpkg -s $(DEPS_PKGS) >/dev/null 2>&1 || { echo "installing build dependencies (apt-get)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEPS_PKGS); }
+
+bench-deps: deps
+	@dpkg -s $(BENCH_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BENCH_PKGS); }
+
+$(BUILD)/libnewsd.a: $(INDEX_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/newsd: $(SERVER_OBJ) $(BUILD)/libnewsd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/newsq: $(CLIENT_OBJ) $(BUILD)/libnewsd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DNEWSD_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
+
+# Data files (gazetteers, the search page) are compiled into the binary: one small tool,
+# our own, turns them into a C array table (see index/embed.h).
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/gen/embed_data.c: $(BUILD)/tools/embed $(EMBED_IN)
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed $@ $(EMBED_IN)
+$(BUILD)/gen/embed_data.o: $(BUILD)/gen/embed_data.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+demo: deps $(BUILD)/newsd
+	@mkdir -p demo
+	@[ -s demo/demo.jsonl ] || python3 tools/gen_demo.py --count 3000 --seed 7 demo/demo.jsonl
+	$(BUILD)/newsd index --db demo/demo.db demo/demo.jsonl
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory demo
+	@echo
+	@echo "newsd is serving the demo corpus on http://127.0.0.1:8088/  (Ctrl-C stops it)"
+	@echo "  curl 'http://127.0.0.1:8088/search?q=election+minister&limit=3'"
+	@echo "  curl 'http://127.0.0.1:8088/search?q=%22central+bank%22&from=2025-01-01&to=2025-06-30&sort=newest'"
+	@echo "  $(BUILD)/newsq search 'storm OR flood' --limit 5"
+	@echo
+	$(BUILD)/newsd serve --db demo/demo.db --listen 127.0.0.1:8088
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes $$t || fail=1; done; exit $$fail
+
+e2e: $(BUILD)/newsd $(BUILD)/newsq
+	python3 tests/e2e/run.py --build $(BUILD)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+asan: deps
+	@$(MAKE) --no-print-directory VARIANT=asan all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(MAKE) --no-print-directory VARIANT=asan unit e2e
+
+valgrind: all
+	@for t in $(UNIT_BIN); do CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
+
+bench: bench-deps all
+	bash bench/run.sh $(BUILD)
+
+eval: all
+	python3 bench/entity_eval.py --build $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name "*.d" 2>/dev/null)

@@ -1,0 +1,66 @@
+#ifndef NEWSD_PARSE_H
+#define NEWSD_PARSE_H
+/*
+ * parse — input formats into struct article: JSON Lines, JSON (one object or an array),
+ * the plain-text "date" format, any of them gzip'd (detected by magic bytes, not by name).
+ *
+ * Records are delivered one by one to a sink, so a 1 GB file never sits in memory as
+ * articles. A bad record is reported to sink->reject with its 1-based line (JSON Lines: the
+ * line number; JSON array: the element number; .txt: 1) and a readable reason; parsing goes on.
+ */
+#include <stddef.h>
+
+#include "article.h"
+
+struct parse_sink {
+	/* Takes ownership of *a's members (the sink must article_clear it). Return 0 to go on,
+	 * -1 to stop parsing (parse_* then returns -1 with the sink's reason in *errmsg if set). */
+	int (*record)(void *ctx, struct article *a, long line);
+	/* A record that could not be used. id may be NULL (unknown). Return 0 to go on, -1 to stop. */
+	int (*reject)(void *ctx, long line, const char *id, const char *error);
+	void *ctx;
+};
+
+enum parse_format {
+	PARSE_AUTO = 0,		/* JSON object / array / JSON Lines, decided from the content */
+	PARSE_TXT = 1		/* the plain-text date format */
+};
+
+/*
+ * Validate one JSON record and fill *out (zeroed first). Fields: id (string, or integer
+ * taken as its decimal string; absent → "h" + 16 hex digits of a stable hash of
+ * source+url+title+date), title, body (at least one non-empty), date (required, see date.h),
+ * source, url, lang (strings or null), authors (list of strings), entities
+ * {"people":[],"orgs":[],"places":[]} (lists of strings; other keys of "entities" are kept in
+ * extra under "entities"), unknown fields kept in extra_json. Strings must be valid UTF-8
+ * without NUL. Returns 0, or -1 with *errmsg (e.g. "missing date", "date: …",
+ * "title and body are both empty", "field 'title' must be a string").
+ */
+struct json_t;
+int parse_record_json(struct json_t *obj, struct article *out, char **errmsg);
+
+/*
+ * Parse a whole buffer (a POST body or a file's contents). When buf starts with the gzip magic
+ * it is inflated first, refusing to produce more than max_bytes (a gzip bomb is an error:
+ * "decompressed body exceeds N bytes"). name is used for the .txt id and to choose the .txt
+ * format when format is PARSE_AUTO and the name (minus .gz) ends in .txt.
+ * Returns 0 when the input was read to the end (even with rejected records), -1 with *errmsg
+ * when it could not be read at all or the sink stopped.
+ */
+int parse_buffer(const char *buf, size_t len, const char *name, enum parse_format format,
+		 size_t max_bytes, const struct parse_sink *sink, char **errmsg);
+
+/* Read and parse one file (see parse_buffer; max_bytes caps the decompressed size). */
+int parse_file(const char *path, size_t max_bytes, const struct parse_sink *sink, char **errmsg);
+
+/* Inflate gzip data into a malloc'd buffer of at most cap bytes. Returns 0 or -1 with *errmsg. */
+int parse_gunzip(const char *in, size_t inlen, size_t cap, char **out, size_t *outlen,
+		 char **errmsg);
+
+/* Call cb for every regular file under path (path itself when it is a file), directories
+ * walked recursively in name order, hidden entries (".x") skipped. Returns 0, or -1 with
+ * *errmsg when path cannot be read or cb returned -1. */
+int parse_walk(const char *path, int (*cb)(void *ctx, const char *file), void *ctx,
+	       char **errmsg);
+
+#endif
