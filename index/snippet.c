@@ -340,6 +340,20 @@ static void render_frag(struct buf *out, const struct doc *d, int a, int b,
 		buf_puts(out, " " ELLIPSIS);
 }
 
+/* Does token k begin a word, i.e. is white space (or the column start) before it?  Tokens
+ * glued by punctuation ("19.35", "6-7/8", "March's") should not be cut apart. */
+static int word_start(const struct doc *d, int k)
+{
+	int p;
+
+	if (k <= 0 || k >= d->ntok)
+		return 1;
+	for (p = d->toks[k - 1].end; p < d->toks[k].start; p++)
+		if (is_space((unsigned char)d->text[p]))
+			return 1;
+	return 0;
+}
+
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
@@ -402,7 +416,7 @@ static int make_candidates(const struct hit *hits, int nhits, int nphrase, int w
  * place each within the room its neighbours leave. `hi` is the last token a fragment may
  * reach. Returns the number of fragments in frags (sorted by start). */
 static int choose_fragments(struct cand *cands, int ncand, int nfrag, int words, int hi,
-			    struct frag *frags)
+			    const struct doc *d, struct frag *frags)
 {
 	int i, j, n = 0;
 
@@ -437,6 +451,12 @@ static int choose_fragments(struct cand *cands, int ncand, int nfrag, int words,
 			if (start > c->anchor)
 				start = c->anchor;
 		}
+		/* Widen the start and narrow the end by a few tokens so that neither edge
+		 * splits a number or a hyphenated word. */
+		for (j = 0; j < 3 && start > lo && !word_start(d, start); j++)
+			start--;
+		for (j = 0; j < 3 && end - 1 > c->core_end && !word_start(d, end); j++)
+			end--;
 		frags[n].start = start;
 		frags[n].end = end;
 		n++;
@@ -527,7 +547,7 @@ static void snippet_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_co
 		cands = xmalloc((size_t)nhits * sizeof(*cands));
 		ncand = make_candidates(hits, nhits, api->xPhraseCount(fts), words, &d, cands);
 		nf = choose_fragments(cands, ncand, nfrag, words,
-				      d.complete ? d.ntok : d.ntok - 1, frags);
+				      d.complete ? d.ntok : d.ntok - 1, &d, frags);
 	} else {
 		frags[0].start = 0;
 		frags[0].end = words;
