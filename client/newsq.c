@@ -3,7 +3,8 @@
  *
  * One HTTP request per command (httpc.c), JSON read with jansson, text rendered with render.c.
  * Exit status: 0 results or success, 1 no results (search, timeline, export, entities,
- * related), 2 usage error, 3 server unreachable or answering an error.
+ * related) or some records rejected (ingest), 2 usage error (also an unreadable input file
+ * or a failed write to stdout), 3 server unreachable or answering an error.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -111,7 +112,8 @@ static const char usage_text[] =
 	"  --                   end of options (for a QUERY starting with '-')\n"
 	"\n"
 	"environment: NEWSQ_SERVER, NEWSQ_TOKEN (write token for ingest), NO_COLOR\n"
-	"exit status: 0 results or success, 1 no results, 2 usage error,\n"
+	"exit status: 0 results or success, 1 no results (or records rejected by ingest),\n"
+	"             2 usage error or unreadable file,\n"
 	"             3 server unreachable or answering an error\n";
 
 /* Print a usage error (printf-style) and the hint; returns NEWSQ_USAGE. */
@@ -497,8 +499,8 @@ out:
 	return rc;
 }
 
-/* Print the server's ingest summary for one file. */
-static void print_ingest(const char *path, json_t *root)
+/* Print the server's ingest summary for one file; returns the number of rejected records. */
+static size_t print_ingest(const char *path, json_t *root)
 {
 	json_t *rej = json_object_get(root, "rejected"), *r;
 	struct buf out = {0};
@@ -524,12 +526,14 @@ static void print_ingest(const char *path, json_t *root)
 	}
 	flush_buf(&out);
 	buf_free(&out);
+	return json_array_size(rej);
 }
 
 /*
  * POST one file to /articles. gzip'd content (by its magic bytes, whatever the name) is sent
- * as is with Content-Encoding: gzip so large files travel compressed. Returns an exit status;
- * *fatal is set when the server cannot be reached, so the remaining files are not tried.
+ * as is with Content-Encoding: gzip so large files travel compressed. Returns an exit status
+ * (NEWSQ_NONE when the server rejected some records; the others are committed); *fatal is
+ * set when the server cannot be reached, so the remaining files are not tried.
  */
 static int ingest_one(struct opts *o, const char *path, int *fatal)
 {
@@ -574,20 +578,19 @@ static int ingest_one(struct opts *o, const char *path, int *fatal)
 		print_server_error(&r, path);
 		goto out;
 	}
-	if (o->json) {
-		fwrite(r.body.data, 1, r.body.len, stdout);
-		if (r.body.len && r.body.data[r.body.len - 1] != '\n')
-			putchar('\n');
-		rc = NEWSQ_OK;
-		goto out;
-	}
 	root = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
 	if (root == NULL) {
 		fprintf(stderr, "newsq: %s: the server's answer is not JSON\n", path);
 		goto out;
 	}
-	print_ingest(path, root);
-	rc = NEWSQ_OK;
+	if (o->json) {
+		fwrite(r.body.data, 1, r.body.len, stdout);
+		if (r.body.data[r.body.len - 1] != '\n')
+			putchar('\n');
+		rc = json_array_size(json_object_get(root, "rejected")) ? NEWSQ_NONE : NEWSQ_OK;
+		goto out;
+	}
+	rc = print_ingest(path, root) ? NEWSQ_NONE : NEWSQ_OK;
 out:
 	json_decref(root);
 	httpc_response_free(&r);
@@ -597,6 +600,7 @@ out:
 	return rc;
 }
 
+/* Ingest each file in turn; the exit status is the worst of the files'. */
 static int cmd_ingest(struct opts *o)
 {
 	size_t i;
@@ -899,8 +903,8 @@ static int check_values(const struct opts *o)
 	if (o->limit) {
 		for (p = o->limit; *p >= '0' && *p <= '9'; p++)
 			;
-		if (*p || p == o->limit || p - o->limit > 9 || atoi(o->limit) < 1)
-			return usage_error("--limit must be a positive whole number, not '%s'",
+		if (*p || p == o->limit || p - o->limit > 9)
+			return usage_error("--limit must be a whole number, not '%s'",
 					   o->limit);
 	}
 	return NEWSQ_OK;
