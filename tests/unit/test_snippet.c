@@ -339,6 +339,83 @@ START_TEST(test_boundaries)
 }
 END_TEST
 
+/* Random documents and sizes: the output is valid UTF-8, marks are balanced and never
+ * empty, there are at most NFRAG fragments, and fragments come in document order without
+ * repeating text (every filler word carries its position, which must only grow). */
+START_TEST(test_random)
+{
+	static const char *const words[] = { "apple", "pear", "Plum", "fig" };
+	static const char *const seps[] = { " ", ", ", ". ", "\n    ", "-", " (", ") ", "'" };
+	static const char *const queries[] = {
+		"apple", "apple OR pear", "\"apple pear\"", "plum fig", "NEAR(apple fig, 3)", "pe*",
+		"title:zzz",
+	};
+	unsigned seed = 12345;
+	int round;
+
+	for (round = 0; round < 300; round++) {
+		sqlite3 *db = open_db();
+		struct buf body = { 0 };
+		int len, i, nfrag, nwords, q, nsep, open_marks;
+		long last;
+		char *expr, *res, *p;
+
+		seed = seed * 1103515245u + 12345u;
+		len = 1 + (int)(seed >> 16) % 300;
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 5 == 0)
+				buf_puts(&body, words[(seed >> 20) % 4]);
+			else
+				buf_printf(&body, "w%d", i);
+			buf_puts(&body, seps[(seed >> 24) % 8]);
+		}
+		seed = seed * 1103515245u + 12345u;
+		nfrag = (int)(seed >> 16) % 7;
+		nwords = 1 + (int)(seed >> 20) % 30;
+		q = (int)(seed >> 24) % (int)(sizeof(queries) / sizeof(queries[0]));
+		add_article(db, "zzz", body.data, NULL);
+		expr = xasprintf("newsd_snippet(fts, 1, %d, %d)", nfrag, nwords);
+		res = eval(db, expr, queries[q], &i);
+		if (nfrag == 0 || res == NULL) {
+			ck_assert_msg(nfrag == 0 || i != SQLITE_ROW, "NULL snippet for %s", queries[q]);
+			ck_assert_ptr_null(res);
+			goto next;
+		}
+		ck_assert(utf8_valid(res, strlen(res)));
+		ck_assert_ptr_null(strstr(res, "<mark></mark>"));
+		for (nsep = 0, open_marks = 0, last = -1, p = res; *p;) {
+			if (strncmp(p, "<mark>", 6) == 0) {
+				ck_assert_int_eq(open_marks++, 0);
+				p += 6;
+			} else if (strncmp(p, "</mark>", 7) == 0) {
+				ck_assert_int_eq(--open_marks, 0);
+				p += 7;
+			} else if (*p == '|') {
+				ck_assert_int_eq(open_marks, 0);
+				nsep++;
+				p++;
+			} else if (*p == 'w' && p[1] >= '0' && p[1] <= '9') {
+				long v = strtol(p + 1, &p, 10);
+
+				ck_assert_msg(v > last, "%s: w%ld after w%ld in %s", queries[q], v,
+					      last, res);
+				last = v;
+			} else {
+				p++;
+			}
+		}
+		ck_assert_int_eq(open_marks, 0);
+		ck_assert_int_lt(nsep, nfrag);
+next:
+		free(res);
+		free(expr);
+		buf_free(&body);
+		sqlite3_close(db);
+	}
+}
+END_TEST
+
 /* A 100 KB body: hits near the end, far apart, all found; the output stays small. */
 START_TEST(test_long)
 {
@@ -566,6 +643,7 @@ static Suite *snippet_suite(void)
 	tcase_add_test(tc, test_highlight);
 	tcase_add_test(tc, test_boundaries);
 	tcase_add_test(tc, test_long);
+	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(bench, 300);
 	tcase_add_test(bench, test_bench_reuters);
