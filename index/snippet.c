@@ -191,7 +191,7 @@ static int collect_hits(const Fts5ExtensionApi *api, Fts5Context *fts, int col,
 			struct hit **out, int *nout, int *maxoff)
 {
 	struct hit *hits = NULL;
-	int ninst = 0, i, n = 0, sorted = 1, rc;
+	int ninst = 0, nphrase = api->xPhraseCount(fts), i, n = 0, sorted = 1, rc;
 
 	*out = NULL;
 	*nout = 0;
@@ -206,7 +206,7 @@ static int collect_hits(const Fts5ExtensionApi *api, Fts5Context *fts, int col,
 		rc = api->xInst(fts, i, &phrase, &icol, &off);
 		if (rc != SQLITE_OK)
 			goto out;
-		if (icol != col || off < 0)
+		if (icol != col || off < 0 || phrase < 0 || phrase >= nphrase)
 			continue;
 		size = api->xPhraseSize(fts, phrase);
 		if (size < 1)
