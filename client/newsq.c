@@ -286,10 +286,10 @@ static void put_more_hint(struct buf *b, const struct opts *o, const char *q, co
 		render_shell_quote(b, o->server_url);
 	}
 	buf_puts(b, " search");
-	if (*q) {
+	/* A query starting with a single '-' is taken as a word after the command; one starting
+	 * with "--" must follow "--", which ends the options, so it goes last. */
+	if (*q && strncmp(q, "--", 2) != 0) {
 		buf_putc(b, ' ');
-		if (q[0] == '-')
-			buf_puts(b, "-- ");
 		render_shell_quote(b, q);
 	}
 	if (o->from) {
@@ -318,6 +318,10 @@ static void put_more_hint(struct buf *b, const struct opts *o, const char *q, co
 	}
 	buf_puts(b, " --cursor ");
 	render_shell_quote(b, cursor);
+	if (strncmp(q, "--", 2) == 0) {
+		buf_puts(b, " -- ");
+		render_shell_quote(b, q);
+	}
 }
 
 /* Print one hit: bold title (matches highlighted), day, source and id, then the snippets. */
