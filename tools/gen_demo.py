@@ -48,7 +48,7 @@ COUNTRIES = [
     ("Germany", "German", "Berlin", ["Hamburg", "Munich", "Cologne"]),
     ("Italy", "Italian", "Rome", ["Milan", "Naples", "Turin"]),
     ("Poland", "Polish", "Warsaw", ["Krakow", "Gdansk", "Wroclaw"]),
-    ("Netherlands", "Dutch", "Amsterdam", ["Rotterdam", "Utrecht", "Eindhoven"]),
+    ("the Netherlands", "Dutch", "Amsterdam", ["Rotterdam", "Utrecht", "Eindhoven"]),
     ("Brazil", "Brazilian", "Brasilia", ["Sao Paulo", "Rio de Janeiro", "Recife"]),
     ("Argentina", "Argentine", "Buenos Aires", ["Cordoba", "Rosario", "Mendoza"]),
     ("Mexico", "Mexican", "Mexico City", ["Monterrey", "Guadalajara", "Veracruz"]),
@@ -57,7 +57,7 @@ COUNTRIES = [
     ("South Korea", "South Korean", "Seoul", ["Busan", "Incheon", "Daegu"]),
     ("India", "Indian", "New Delhi", ["Mumbai", "Chennai", "Kolkata"]),
     ("Indonesia", "Indonesian", "Jakarta", ["Surabaya", "Medan", "Bandung"]),
-    ("Philippines", "Philippine", "Manila", ["Cebu", "Davao", "Iloilo"]),
+    ("the Philippines", "Philippine", "Manila", ["Cebu", "Davao", "Iloilo"]),
     ("Kenya", "Kenyan", "Nairobi", ["Mombasa", "Kisumu", "Nakuru"]),
     ("Nigeria", "Nigerian", "Abuja", ["Lagos", "Kano", "Ibadan"]),
     ("South Africa", "South African", "Pretoria", ["Johannesburg", "Cape Town", "Durban"]),
@@ -198,7 +198,7 @@ class Mentions(dict):
         else:
             s = str(v)
             if k in ("country", "country2", "city", "capital"):
-                self._add(self.places, s)
+                self._add(self.places, s[4:] if s.startswith("the ") else s)
             elif k in ("company", "company2", "firm", "party", "party2", "team", "team2"):
                 self._add(self.orgs, s)
         if cap:
@@ -635,7 +635,7 @@ def make_events(rng, world, count):
         ev("elections", "Spain", "2024-05-26", 6, 90, before=0.5),
         ev("sports", "Germany", "2024-07-14", 3, 50, before=0.4),
         ev("central_banks", "Japan", "2024-08-05", 4, 60),
-        ev("storms", "Philippines", "2024-09-12", 4, 90, storm="Typhoon Mirae"),
+        ev("storms", "the Philippines", "2024-09-12", 4, 90, storm="Typhoon Mirae"),
         ev("elections", "Brazil", "2024-10-06", 5, 100, before=0.5),
         ev("elections", "Germany", "2025-02-23", 6, 110, before=0.5),
         ev("central_banks", "Canada", "2025-03-19", 5, 70),
