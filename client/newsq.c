@@ -387,7 +387,8 @@ static int cmd_search(struct opts *o)
 		goto out;
 	hits = json_object_get(root, "hits");
 	n = json_array_size(hits);
-	rc = n > 0 ? NEWSQ_OK : NEWSQ_NONE;
+	/* "Hits" means matches, so `--limit 0` (count only) with matches is still a success. */
+	rc = n > 0 || jnum(root, "total") > 0 ? NEWSQ_OK : NEWSQ_NONE;
 	if (o->json)
 		goto out;
 	json_array_foreach(hits, i, hit) {
