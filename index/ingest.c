@@ -1,0 +1,478 @@
+/*
+ * ingest.c — the batch writer and the ingest worker thread; see ingest.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extract.h"
+#include "ingest.h"
+#include "parse.h"
+#include "util.h"
+
+void ingest_batch_init(struct ingest_batch *b, struct store *s, const struct ingest_options *opt,
+		       int collect_rejects)
+{
+	memset(b, 0, sizeof(*b));
+	b->store = s;
+	b->opt = opt;
+	b->rejects = collect_rejects ? json_array() : NULL;
+}
+
+void ingest_batch_free(struct ingest_batch *b)
+{
+	json_decref(b->rejects);
+	free(b->errmsg);
+	b->rejects = NULL;
+	b->errmsg = NULL;
+}
+
+int ingest_batch_reject(void *ctx, long line, const char *id, const char *error)
+{
+	struct ingest_batch *b = ctx;
+	json_t *r;
+
+	b->rejected++;
+	if (b->rejects == NULL)
+		return 0;
+	r = json_pack("{s:I, s:s?, s:s}", "line", (json_int_t)line, "id", id, "error", error);
+	if (r)
+		json_array_append_new(b->rejects, r);
+	return 0;
+}
+
+/*
+ * Store one parsed record. A database error stops the batch (b->failed): the caller rolls
+ * the transaction back and reports it, so no record is lost silently.
+ */
+int ingest_batch_record(void *ctx, struct article *a, long line)
+{
+	struct ingest_batch *b = ctx;
+	int updated = 0, rc;
+
+	(void)line;
+	if (b->opt && b->opt->extraction)
+		extract_article(a);
+	rc = store_put_article(b->store, a, &updated, &b->errmsg);
+	article_clear(a);
+	if (rc < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	if (updated)
+		b->updated++;
+	else
+		b->accepted++;
+	return 0;
+}
+
+/* ---- the worker ---- */
+
+struct ingest {
+	struct store *store;
+	struct ingest_options opt;
+	char *spool_dir;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ingest_job *head, *tail;
+	int stopping;
+	/* counters: written by the worker, read by HTTP threads */
+	_Atomic int64_t accepted, updated, rejected, deleted, batches, failed_batches;
+	_Atomic int64_t spool_done, spool_failed, queued;
+};
+
+void ingest_job_free(struct ingest_job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->data);
+	free(job->id);
+	free(job->errmsg);
+	json_decref(job->rejected);
+	free(job);
+}
+
+static int savepoint(struct store *s, const char *sql)
+{
+	return sqlite3_exec(store_db(s), sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* Apply one job inside the open transaction, in its own savepoint. */
+static void run_job(struct ingest *w, struct ingest_job *job)
+{
+	struct ingest_batch b;
+	struct parse_sink sink = { ingest_batch_record, ingest_batch_reject, NULL };
+	char *err = NULL;
+	int found;
+
+	job->http_status = 200;
+	if (savepoint(w->store, "SAVEPOINT job") < 0) {
+		job->http_status = 503;
+		job->errmsg = xasprintf("cannot write: %s",
+					store_error_reason(sqlite3_errcode(store_db(w->store))));
+		return;
+	}
+	if (job->kind == INGEST_DELETE) {
+		if (store_delete_article(w->store, job->id, &found, &err) < 0) {
+			job->http_status = 503;
+			job->errmsg = err;
+			err = NULL;
+		} else if (!found) {
+			job->http_status = 404;
+			job->errmsg = xasprintf("no article with id '%s'", job->id);
+		}
+	} else {
+		ingest_batch_init(&b, w->store, &w->opt, 1);
+		sink.ctx = &b;
+		if (parse_buffer(job->data, job->len, "request body", PARSE_AUTO, w->opt.max_bytes,
+				 &sink, &err) < 0 || b.failed) {
+			if (b.failed) {
+				job->http_status = 503;
+				job->errmsg = b.errmsg;
+				b.errmsg = NULL;
+			} else {
+				job->http_status = err && strstr(err, "exceeds") ? 413 : 400;
+				job->errmsg = err;
+				err = NULL;
+			}
+		} else {
+			job->accepted = b.accepted;
+			job->updated = b.updated;
+			job->rejected = b.rejects;
+			b.rejects = NULL;
+			w->rejected += b.rejected;
+		}
+		ingest_batch_free(&b);
+	}
+	free(err);
+	if (job->http_status == 200 || job->http_status == 404)
+		savepoint(w->store, "RELEASE job");
+	else
+		savepoint(w->store, "ROLLBACK TO job; RELEASE job");
+}
+
+/* One transaction for every queued job; answers each after the COMMIT. */
+static void run_group(struct ingest *w, struct ingest_job *jobs)
+{
+	struct ingest_job *j, *next;
+	int64_t added = 0, updated = 0, removed = 0, version = 0;
+	char *err = NULL;
+	int ok;
+
+	ok = store_begin(w->store, &err) == 0;
+	for (j = jobs; ok && j; j = j->next) {
+		run_job(w, j);
+		if (j->http_status == 200) {
+			added += j->accepted;
+			updated += j->updated;
+			if (j->kind == INGEST_DELETE)
+				removed++;
+		}
+	}
+	if (ok && store_commit(w->store, added, updated, removed, &version, &err) == 0) {
+		w->accepted += added;
+		w->updated += updated;
+		w->deleted += removed;
+		w->batches++;
+	} else {
+		ok = 0;
+		store_rollback(w->store);
+		w->failed_batches++;
+	}
+	for (j = jobs; j; j = next) {
+		next = j->next;
+		if (!ok) {
+			/* nothing of the group is visible: say so, never acknowledge */
+			j->http_status = 503;
+			free(j->errmsg);
+			j->errmsg = xasprintf("the write was not committed: %s",
+					      err ? err : "database error");
+			j->accepted = j->updated = 0;
+		}
+		j->version = version;
+		j->done(j);
+	}
+	free(err);
+}
+
+/* Move a processed spool file into done/ or failed/, never overwriting an earlier file. */
+static int spool_move(const char *dir, const char *sub, const char *name, char **dest_out)
+{
+	char *src = xasprintf("%s/%s", dir, name), *dest = NULL;
+	char *subdir = xasprintf("%s/%s", dir, sub);
+	struct stat st;
+	int i, rc;
+
+	mkdir(subdir, 0755);
+	dest = xasprintf("%s/%s", subdir, name);
+	for (i = 1; stat(dest, &st) == 0 && i < 10000; i++) {
+		free(dest);
+		dest = xasprintf("%s/%s.%d", subdir, name, i);
+	}
+	rc = rename(src, dest);
+	free(src);
+	free(subdir);
+	if (dest_out)
+		*dest_out = dest;
+	else
+		free(dest);
+	return rc;
+}
+
+/* Write NAME.err beside the failed file: one line per rejected record. */
+static void spool_write_err(const char *path, json_t *rejects, const char *fatal)
+{
+	char *tmp = xasprintf("%s.err.tmp", path), *final = xasprintf("%s.err", path);
+	FILE *f = fopen(tmp, "w");
+	size_t i;
+	json_t *r;
+
+	if (f == NULL)
+		goto out;
+	if (fatal)
+		fprintf(f, "file: %s\n", fatal);
+	json_array_foreach(rejects, i, r) {
+		const char *id = json_string_value(json_object_get(r, "id"));
+
+		fprintf(f, "line %lld%s%s%s: %s\n",
+			(long long)json_integer_value(json_object_get(r, "line")),
+			id ? " (id " : "", id ? id : "", id ? ")" : "",
+			json_string_value(json_object_get(r, "error")));
+	}
+	fflush(f);
+	fsync(fileno(f));
+	fclose(f);
+	rename(tmp, final);
+out:
+	free(tmp);
+	free(final);
+}
+
+/*
+ * Ingest one spooled file in its own transaction. On a database failure the file stays in
+ * the spool to be tried again (nothing is lost, nothing acknowledged).
+ */
+static void spool_file(struct ingest *w, const char *name)
+{
+	struct ingest_batch b;
+	struct parse_sink sink = { ingest_batch_record, ingest_batch_reject, NULL };
+	char *path = xasprintf("%s/%s", w->spool_dir, name), *err = NULL, *dest = NULL;
+	int64_t version;
+	int readable;
+
+	ingest_batch_init(&b, w->store, &w->opt, 1);
+	sink.ctx = &b;
+	if (store_begin(w->store, &err) < 0)
+		goto dberr;
+	readable = parse_file(path, w->opt.max_bytes, &sink, &err) == 0;
+	if (b.failed)
+		goto dberr;
+	if (store_commit(w->store, b.accepted, b.updated, 0, &version, &err) < 0)
+		goto dberr;
+	w->accepted += b.accepted;
+	w->updated += b.updated;
+	w->rejected += b.rejected;
+	w->batches++;
+	if (readable && b.rejected == 0) {
+		spool_move(w->spool_dir, "done", name, NULL);
+		w->spool_done++;
+	} else {
+		if (spool_move(w->spool_dir, "failed", name, &dest) == 0)
+			spool_write_err(dest, b.rejects, readable ? NULL : err);
+		w->spool_failed++;
+	}
+	goto out;
+dberr:
+	store_rollback(w->store);
+	w->failed_batches++;
+	fprintf(stderr, "newsd: spool %s: %s; will retry\n", name,
+		b.errmsg ? b.errmsg : err ? err : "database error");
+out:
+	ingest_batch_free(&b);
+	free(path);
+	free(err);
+	free(dest);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Ingest every regular, non-hidden file in the spool directory, in name order. */
+static void spool_scan(struct ingest *w)
+{
+	DIR *d = opendir(w->spool_dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		char *p;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", w->spool_dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+			size_t l = strlen(e->d_name);
+
+			/* NAME.err files are ours; .tmp/.part are still being written */
+			if (!(l > 4 && (strcmp(e->d_name + l - 4, ".tmp") == 0 ||
+					strcmp(e->d_name + l - 4, ".err") == 0)) &&
+			    !(l > 5 && strcmp(e->d_name + l - 5, ".part") == 0)) {
+				names = xrealloc(names, (n + 1) * sizeof(*names));
+				names[n++] = xstrdup(e->d_name);
+			}
+		}
+		free(p);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n; i++) {
+		spool_file(w, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void *worker_main(void *arg)
+{
+	struct ingest *w = arg;
+	double last_scan = 0;
+
+	for (;;) {
+		struct ingest_job *jobs;
+		int stopping;
+
+		pthread_mutex_lock(&w->lock);
+		while (w->head == NULL && !w->stopping) {
+			struct timespec ts;
+
+			if (w->spool_dir == NULL) {
+				pthread_cond_wait(&w->cond, &w->lock);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)(w->opt.spool_interval_ms % 1000) * 1000000L;
+			ts.tv_sec += w->opt.spool_interval_ms / 1000 + ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
+				break;
+		}
+		jobs = w->head;
+		w->head = w->tail = NULL;
+		w->queued = 0;
+		stopping = w->stopping;
+		pthread_mutex_unlock(&w->lock);
+		if (jobs)
+			run_group(w, jobs);
+		if (w->spool_dir && now_monotonic() - last_scan >= w->opt.spool_interval_ms / 1000.0) {
+			spool_scan(w);
+			last_scan = now_monotonic();
+		}
+		if (stopping && jobs == NULL)
+			break;
+	}
+	return NULL;
+}
+
+int ingest_start(struct store *s, const struct ingest_options *opt, struct ingest **out,
+		 char **errmsg)
+{
+	struct ingest *w = xcalloc(1, sizeof(*w));
+
+	w->store = s;
+	w->opt = *opt;
+	if (opt->spool_dir && opt->spool_dir[0]) {
+		char *sub;
+
+		w->spool_dir = xstrdup(opt->spool_dir);
+		if (mkdir(w->spool_dir, 0755) < 0 && errno != EEXIST) {
+			set_error(errmsg, "cannot create spool directory %s: %s", w->spool_dir,
+				  strerror(errno));
+			goto fail;
+		}
+		sub = xasprintf("%s/done", w->spool_dir);
+		mkdir(sub, 0755);
+		free(sub);
+		sub = xasprintf("%s/failed", w->spool_dir);
+		mkdir(sub, 0755);
+		free(sub);
+	}
+	w->opt.spool_dir = w->spool_dir;
+	if (w->opt.spool_interval_ms <= 0)
+		w->opt.spool_interval_ms = 1000;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		set_error(errmsg, "cannot start the ingest thread");
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	free(w->spool_dir);
+	free(w);
+	return -1;
+}
+
+int ingest_submit(struct ingest *w, struct ingest_job *job)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		return -1;
+	}
+	job->next = NULL;
+	if (w->tail)
+		w->tail->next = job;
+	else
+		w->head = job;
+	w->tail = job;
+	w->queued++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+void ingest_stop(struct ingest *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	store_close(w->store);
+	free(w->spool_dir);
+	free(w);
+}
+
+void ingest_counters(struct ingest *w, struct ingest_counters *c)
+{
+	c->accepted = w->accepted;
+	c->updated = w->updated;
+	c->rejected = w->rejected;
+	c->deleted = w->deleted;
+	c->batches = w->batches;
+	c->failed_batches = w->failed_batches;
+	c->spool_done = w->spool_done;
+	c->spool_failed = w->spool_failed;
+	c->queued = w->queued;
+}

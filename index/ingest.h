@@ -1,0 +1,93 @@
+#ifndef NEWSD_INGEST_H
+#define NEWSD_INGEST_H
+/*
+ * ingest — every write goes through here: the worker thread inside `newsd serve` (sole owner
+ * of the write connection; work comes from POST/DELETE via ingest_submit and from the spool
+ * directory), and the batch writer used by `newsd index` in its own process.
+ *
+ * Group commit: the worker takes every queued job at once, writes each inside its own
+ * SAVEPOINT (a job that cannot be read at all leaves no trace), then COMMITs once; a job's
+ * done callback runs only after that COMMIT is durable (synchronous=FULL), so an answer of
+ * 200 means the data is on disk. If the COMMIT fails (disk full, read-only file), every job of
+ * the group is answered 503 and nothing of it is visible.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "article.h"
+#include "store.h"
+
+struct ingest_options {
+	int extraction;			/* run entity extraction on each article */
+	int dedup;			/* detect wire copies (see dedup.h) */
+	size_t max_bytes;		/* largest decompressed input */
+	const char *spool_dir;		/* NULL or "" = none */
+	int spool_interval_ms;
+	int batch_max_records;		/* `newsd index`: records per transaction */
+};
+
+/* Counters since start (monotonic; read with ingest_counters). */
+struct ingest_counters {
+	int64_t accepted;		/* new articles */
+	int64_t updated;		/* replaced by id */
+	int64_t rejected;		/* bad records */
+	int64_t deleted;
+	int64_t batches;		/* committed transactions */
+	int64_t failed_batches;		/* rolled back: disk full, read-only, … */
+	int64_t spool_done;
+	int64_t spool_failed;
+	int64_t queued;			/* jobs waiting now */
+};
+
+/* ---- the batch writer (shared by the worker and `newsd index`) ---- */
+
+struct ingest_batch {
+	struct store *store;
+	const struct ingest_options *opt;
+	int64_t accepted, updated, rejected;
+	json_t *rejects;		/* array of {"line","id","error"}; NULL = do not collect */
+	int failed;			/* a database error: the transaction must be rolled back */
+	char *errmsg;			/* why, when failed */
+};
+
+/* Sink for parse.h that extracts entities, then stores each record into b->store. */
+void ingest_batch_init(struct ingest_batch *b, struct store *s, const struct ingest_options *opt,
+		       int collect_rejects);
+void ingest_batch_free(struct ingest_batch *b);
+int ingest_batch_record(void *ctx, struct article *a, long line);
+int ingest_batch_reject(void *ctx, long line, const char *id, const char *error);
+
+/* ---- the worker ---- */
+
+enum ingest_kind { INGEST_POST, INGEST_DELETE };
+
+struct ingest_job {
+	enum ingest_kind kind;
+	char *data;			/* POST body (owned by the job; may be gzip) */
+	size_t len;
+	char *id;			/* DELETE: the article id */
+	/* filled by the worker before done() */
+	int http_status;		/* 200, 400, 404, 413, 503 */
+	char *errmsg;			/* readable reason when http_status != 200 */
+	int64_t accepted, updated, version;
+	json_t *rejected;		/* array, owned by the job */
+	void (*done)(struct ingest_job *job);	/* called on the worker thread */
+	void *arg;
+	struct ingest_job *next;
+};
+
+struct ingest;
+
+/* Start the worker thread, which takes ownership of the write store s. */
+int ingest_start(struct store *s, const struct ingest_options *opt, struct ingest **out,
+		 char **errmsg);
+/* Queue a job. -1 when the worker is stopping (the caller answers 503). */
+int ingest_submit(struct ingest *w, struct ingest_job *job);
+/* Finish every queued job, commit, stop the thread, close the store. */
+void ingest_stop(struct ingest *w);
+void ingest_counters(struct ingest *w, struct ingest_counters *out);
+void ingest_job_free(struct ingest_job *job);
+
+#endif

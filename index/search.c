@@ -1,0 +1,623 @@
+/*
+ * search.c — filters to one MATCH + rowid range, a one-pass top-k with an exact count, and
+ * the page's details; see search.h.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "extract.h"
+#include "search.h"
+#include "snippet.h"
+#include "util.h"
+
+#define CURSOR_VERSION 'c'
+
+/* Each HTTP thread owns one read connection, so the deadline can live per thread. */
+static _Thread_local double deadline;
+
+static int progress_cb(void *arg)
+{
+	(void)arg;
+	return deadline > 0 && now_monotonic() > deadline;
+}
+
+void search_deadline_set(struct store *s, int timeout_ms)
+{
+	deadline = timeout_ms > 0 ? now_monotonic() + timeout_ms / 1000.0 : 0;
+	sqlite3_progress_handler(store_db(s), timeout_ms > 0 ? 1000 : 0,
+				 timeout_ms > 0 ? progress_cb : NULL, NULL);
+}
+
+void search_deadline_clear(struct store *s)
+{
+	deadline = 0;
+	sqlite3_progress_handler(store_db(s), 0, NULL, NULL);
+}
+
+void search_error_clear(struct search_error *err)
+{
+	free(err->message);
+	err->message = NULL;
+	err->code = SEARCH_OK;
+	err->position = -1;
+}
+
+static int fail(struct search_error *err, enum search_error_code code, int pos,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct search_error *err, enum search_error_code code, int pos,
+		const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[512];
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	free(err->message);
+	err->message = xstrdup(tmp);
+	err->code = code;
+	err->position = pos;
+	return -1;
+}
+
+/* A failed step: the query deadline, or an internal error (logged raw, reported plainly). */
+static int step_fail(struct store *s, int rc, struct search_error *err)
+{
+	if ((rc & 0xff) == SQLITE_INTERRUPT)
+		return fail(err, SEARCH_TIMEOUT, -1, "the query took longer than the configured "
+			    "query_timeout_ms; narrow it (fewer prefix terms, a date range)");
+	fprintf(stderr, "newsd: search: sqlite error %d: %s\n", rc, sqlite3_errmsg(store_db(s)));
+	return fail(err, SEARCH_INTERNAL, -1, "internal error while searching: %s",
+		    store_error_reason(rc));
+}
+
+int64_t *search_resolve_entity(struct store *s, const char *name, size_t *n,
+			       struct search_error *err)
+{
+	char *norm = entity_norm(name);
+	sqlite3_stmt *st;
+	int64_t *ids = NULL;
+	int rc;
+
+	*n = 0;
+	st = store_stmt(s, "SELECT DISTINCT entity_id FROM entity_alias WHERE norm = ?1"
+			" ORDER BY entity_id", NULL);
+	if (st == NULL) {
+		free(norm);
+		fail(err, SEARCH_INTERNAL, -1, "internal error resolving an entity");
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (*n + 1) * sizeof(*ids));
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	free(norm);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		*n = 0;
+		step_fail(s, rc, err);
+		return NULL;
+	}
+	return ids;
+}
+
+void search_plan_free(struct search_plan *p)
+{
+	free(p->match);
+	free(p->parsed);
+	memset(p, 0, sizeof(*p));
+}
+
+int search_plan_build(struct store *s, const struct search_request *r, struct search_plan *p,
+		      struct search_error *err)
+{
+	struct buf m = { 0 };
+	char *match = NULL, *emsg = NULL;
+	size_t i, j, n;
+	int epos = 0, nparts = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->rid_lo = INT64_MIN;
+	p->rid_hi = INT64_MAX;
+	if (r->has_from)
+		p->rid_lo = store_rid_min(r->from);
+	if (r->has_to)
+		p->rid_hi = store_rid_max(r->to);
+	if (r->has_from && r->has_to && r->from > r->to) {
+		fail(err, SEARCH_BAD_PARAMETER, -1, "'from' is after 'to'");
+		goto fail;
+	}
+	if (r->q && r->q[0]) {
+		if (query_compile(r->q, strlen(r->q), r->limits, &match, &p->parsed, &emsg,
+				  &epos) < 0) {
+			fail(err, SEARCH_BAD_QUERY, epos, "%s", emsg ? emsg : "invalid query");
+			free(emsg);
+			goto fail;
+		}
+		p->has_q = 1;
+		buf_printf(&m, "(%s)", match);
+		free(match);
+		nparts++;
+	}
+	if (r->nsources) {
+		sqlite3_stmt *st = store_stmt(s, "SELECT id FROM source WHERE name = ?1 COLLATE NOCASE",
+					      NULL);
+		int any = 0;
+
+		if (st == NULL) {
+			fail(err, SEARCH_INTERNAL, -1, "internal error resolving a source");
+			goto fail;
+		}
+		buf_puts(&m, nparts ? " AND (" : "(");
+		for (i = 0; i < r->nsources; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, r->sources[i], -1, SQLITE_STATIC);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				buf_printf(&m, "%s{tags} : \"0s%lld\"", any ? " OR " : "",
+					   (long long)sqlite3_column_int64(st, 0));
+				any = 1;
+			}
+		}
+		sqlite3_reset(st);
+		buf_puts(&m, ")");
+		nparts++;
+		if (!any)
+			p->empty = 1;
+	}
+	for (i = 0; i < r->nentities && !p->empty; i++) {
+		int64_t *ids = search_resolve_entity(s, r->entities[i], &n, err);
+
+		if (ids == NULL && err->code != SEARCH_OK)
+			goto fail;
+		if (n == 0) {
+			p->empty = 1;
+			break;
+		}
+		buf_puts(&m, nparts ? " AND (" : "(");
+		for (j = 0; j < n; j++)
+			buf_printf(&m, "%s{tags} : \"0e%lld\"", j ? " OR " : "", (long long)ids[j]);
+		buf_puts(&m, ")");
+		nparts++;
+		free(ids);
+	}
+	if (nparts == 0)
+		buf_puts(&m, "{tags} : \"" QUERY_ALL_TOKEN "\"");
+	p->match = buf_detach(&m);
+	return 0;
+fail:
+	buf_free(&m);
+	search_plan_free(p);
+	return -1;
+}
+
+int search_plan_iterate(struct store *s, const struct search_plan *p, int asc,
+			int (*cb)(void *ctx, int64_t rid), void *ctx, struct search_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (p->empty)
+		return 0;
+	st = store_stmt(s, asc ?
+			"SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
+			" ORDER BY rowid ASC" :
+			"SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
+			" ORDER BY rowid DESC", NULL);
+	if (st == NULL)
+		return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the search");
+	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, p->rid_lo);
+	sqlite3_bind_int64(st, 3, p->rid_hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(ctx, sqlite3_column_int64(st, 0)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return step_fail(s, rc, err);
+	return 0;
+}
+
+/* ---- top-k ---- */
+
+struct hit {
+	int64_t rid;
+	double rank;			/* bm25(): smaller is better; 0 without q */
+};
+
+/* 1 when a ranks before b: better bm25, ties to the newer (larger rid). */
+static int before(const struct hit *a, const struct hit *b, enum search_sort sort)
+{
+	if (sort == SORT_NEWEST)
+		return a->rid > b->rid;
+	if (sort == SORT_OLDEST)
+		return a->rid < b->rid;
+	if (a->rank != b->rank)
+		return a->rank < b->rank;
+	return a->rid > b->rid;
+}
+
+/* A bounded heap whose root is the worst kept hit. */
+struct topk {
+	struct hit *h;
+	size_t n, k;
+	enum search_sort sort;
+};
+
+static void topk_push(struct topk *t, struct hit x)
+{
+	size_t i, c;
+
+	if (t->k == 0)
+		return;
+	if (t->n < t->k) {
+		i = t->n++;
+		while (i > 0 && before(&t->h[(i - 1) / 2], &x, t->sort)) {
+			t->h[i] = t->h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		t->h[i] = x;
+		return;
+	}
+	if (!before(&x, &t->h[0], t->sort))
+		return;
+	i = 0;
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= t->n)
+			break;
+		if (c + 1 < t->n && before(&t->h[c], &t->h[c + 1], t->sort))
+			c++;
+		if (!before(&x, &t->h[c], t->sort))
+			break;
+		t->h[i] = t->h[c];
+		i = c;
+	}
+	t->h[i] = x;
+}
+
+static int hit_cmp_relevance(const void *a, const void *b)
+{
+	return before(a, b, SORT_RELEVANCE) ? -1 : before(b, a, SORT_RELEVANCE) ? 1 : 0;
+}
+
+/* ---- cursors: opaque to clients, tied to the query they came from ---- */
+
+static uint32_t request_signature(const struct search_request *r, enum search_sort sort)
+{
+	uint64_t h = hash64(r->q ? r->q : "", r->q ? strlen(r->q) : 0, sort);
+	size_t i;
+
+	h = hash64(&r->from, sizeof(r->from), h ^ (uint64_t)r->has_from);
+	h = hash64(&r->to, sizeof(r->to), h ^ (uint64_t)r->has_to);
+	for (i = 0; i < r->nentities; i++)
+		h = hash64(r->entities[i], strlen(r->entities[i]), h + 1);
+	for (i = 0; i < r->nsources; i++)
+		h = hash64(r->sources[i], strlen(r->sources[i]), h + 2);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static char *cursor_make(uint32_t sig, const struct hit *last)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &last->rank, sizeof(bits));
+	return xasprintf("%c%08" PRIx32 "%016" PRIx64 "%016" PRIx64, CURSOR_VERSION, sig,
+			 (uint64_t)last->rid, bits);
+}
+
+static int cursor_parse(const char *c, uint32_t sig, struct hit *out, struct search_error *err)
+{
+	uint64_t rid, bits;
+	uint32_t csig;
+	size_t i;
+
+	if (strlen(c) != 41 || c[0] != CURSOR_VERSION)
+		return fail(err, SEARCH_BAD_PARAMETER, -1, "cursor is not one this server made");
+	for (i = 1; i < 41; i++)
+		if (!strchr("0123456789abcdef", c[i]))
+			return fail(err, SEARCH_BAD_PARAMETER, -1, "cursor is not one this server made");
+	if (sscanf(c + 1, "%8" SCNx32 "%16" SCNx64 "%16" SCNx64, &csig, &rid, &bits) != 3)
+		return fail(err, SEARCH_BAD_PARAMETER, -1, "cursor is not one this server made");
+	if (csig != sig)
+		return fail(err, SEARCH_BAD_PARAMETER, -1, "cursor belongs to a different query, "
+			    "filters or sort; repeat the request it came from");
+	out->rid = (int64_t)rid;
+	memcpy(&out->rank, &bits, sizeof(bits));
+	return 0;
+}
+
+/* ---- the pass ---- */
+
+struct pass {
+	struct topk top;
+	int64_t total;			/* all matches */
+	int64_t after;			/* matches ordered after the cursor */
+	int has_cursor;
+	struct hit cursor;
+	enum search_sort sort;
+	int64_t *rids;			/* every matching rid, for facets (NULL = not collected) */
+	size_t nrids, caprids;
+};
+
+static void pass_add(struct pass *ps, struct hit x)
+{
+	ps->total++;
+	if (ps->rids) {
+		if (ps->nrids == ps->caprids) {
+			ps->caprids *= 2;
+			ps->rids = xrealloc(ps->rids, ps->caprids * sizeof(*ps->rids));
+		}
+		ps->rids[ps->nrids++] = x.rid;
+	}
+	if (ps->has_cursor && !before(&ps->cursor, &x, ps->sort))
+		return;
+	ps->after++;
+	topk_push(&ps->top, x);
+}
+
+static int run_pass(struct store *s, const struct search_plan *p, struct pass *ps,
+		    struct search_error *err)
+{
+	sqlite3_stmt *st;
+	const char *sql;
+	int rc, scored = p->has_q && ps->sort == SORT_RELEVANCE;
+
+	if (p->empty)
+		return 0;
+	if (scored)
+		sql = "SELECT rowid, bm25(fts, ?4, 1.0, 0.0) FROM fts"
+		      " WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3";
+	else if (ps->sort == SORT_OLDEST)
+		sql = "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
+		      " ORDER BY rowid ASC";
+	else
+		sql = "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
+		      " ORDER BY rowid DESC";
+	st = store_stmt(s, sql, NULL);
+	if (st == NULL)
+		return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the search");
+	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, p->rid_lo);
+	sqlite3_bind_int64(st, 3, p->rid_hi);
+	if (scored)
+		sqlite3_bind_double(st, 4, store_title_weight(s));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hit x;
+
+		x.rid = sqlite3_column_int64(st, 0);
+		x.rank = scored ? sqlite3_column_double(st, 1) : 0.0;
+		pass_add(ps, x);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return step_fail(s, rc, err);
+	return 0;
+}
+
+json_t *search_article_entities(struct store *s, int64_t rid)
+{
+	json_t *o = json_object(), *lists[ENTITY_NTYPES];
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; i < ENTITY_NTYPES; i++) {
+		lists[i] = json_array();
+		json_object_set_new(o, entity_type_plural((enum entity_type)i), lists[i]);
+	}
+	st = store_stmt(s, "SELECT e.type, e.name FROM article_entity ae JOIN entity e"
+			" ON e.id = ae.entity_id WHERE ae.rid = ?1"
+			" ORDER BY ae.mentions DESC, e.name", NULL);
+	if (st == NULL)
+		return o;
+	sqlite3_bind_int64(st, 1, rid);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int t = sqlite3_column_int(st, 0);
+
+		if (t >= 0 && t < ENTITY_NTYPES)
+			json_array_append_new(lists[t],
+					      json_string((const char *)sqlite3_column_text(st, 1)));
+	}
+	sqlite3_reset(st);
+	return o;
+}
+
+/* Split newsd_snippet's output into a JSON array of fragments. */
+static json_t *split_snippets(const char *s)
+{
+	json_t *a = json_array();
+	const char *p = s, *e;
+
+	if (s == NULL || *s == '\0')
+		return a;
+	for (;;) {
+		e = strstr(p, SNIPPET_SEP);
+		json_array_append_new(a, json_stringn(p, e ? (size_t)(e - p) : strlen(p)));
+		if (e == NULL)
+			break;
+		p = e + strlen(SNIPPET_SEP);
+	}
+	return a;
+}
+
+/* The hit object for one rid: stored fields, highlighted title, snippets, entities. */
+static int hit_json(struct store *s, const struct search_plan *p, const struct search_request *r,
+		    const struct hit *h, json_t **out, struct search_error *err)
+{
+	sqlite3_stmt *st;
+	json_t *o;
+	char date[21];
+	int rc;
+
+	*out = NULL;
+	st = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url,"
+			" newsd_highlight(fts, 0), newsd_snippet(fts, 1, ?3, ?4),"
+			" bm25(fts, ?5, 1.0, 0.0)"
+			" FROM fts JOIN article a ON a.rid = fts.rowid"
+			" LEFT JOIN source src ON src.id = a.source_id"
+			" WHERE fts MATCH ?1 AND fts.rowid = ?2", NULL);
+	if (st == NULL)
+		return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the hit query");
+	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, h->rid);
+	sqlite3_bind_int(st, 3, r->snippets);
+	sqlite3_bind_int(st, 4, r->snippet_words);
+	sqlite3_bind_double(st, 5, store_title_weight(s));
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		/* the article was deleted between the pass and now cannot happen inside one
+		 * read transaction; anything else is a real error */
+		return step_fail(s, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc, err);
+	}
+	date_format(sqlite3_column_int64(st, 1), date);
+	o = json_object();
+	json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(st, 0)));
+	json_object_set_new(o, "title", json_string((const char *)sqlite3_column_text(st, 3)));
+	json_object_set_new(o, "title_html", json_string(sqlite3_column_text(st, 5) ?
+				(const char *)sqlite3_column_text(st, 5) : ""));
+	json_object_set_new(o, "date", json_string(date));
+	json_object_set_new(o, "source", sqlite3_column_type(st, 2) == SQLITE_NULL ? json_null() :
+			    json_string((const char *)sqlite3_column_text(st, 2)));
+	json_object_set_new(o, "url", sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() :
+			    json_string((const char *)sqlite3_column_text(st, 4)));
+	/* BM25 from FTS5 is negative, smaller is better; the API's score is larger-is-better */
+	json_object_set_new(o, "score", p->has_q ?
+			    json_real(round(-sqlite3_column_double(st, 7) * 1e4) / 1e4) : json_null());
+	json_object_set_new(o, "snippets", r->snippets > 0 ?
+			    split_snippets((const char *)sqlite3_column_text(st, 6)) : json_array());
+	sqlite3_reset(st);
+	json_object_set_new(o, "entities", search_article_entities(s, h->rid));
+	*out = o;
+	return 0;
+}
+
+static const char *sort_name(enum search_sort s)
+{
+	return s == SORT_NEWEST ? "newest" : s == SORT_OLDEST ? "oldest" : "relevance";
+}
+
+static json_t *str_list(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *query_echo(const struct search_request *r, const struct search_plan *p,
+			  enum search_sort sort)
+{
+	char d[21];
+	json_t *q = json_object();
+
+	json_object_set_new(q, "q", r->q && r->q[0] ? json_string(r->q) : json_null());
+	json_object_set_new(q, "parsed", p->parsed ? json_string(p->parsed) : json_null());
+	if (r->has_from) {
+		date_format(r->from, d);
+		json_object_set_new(q, "from", json_string(d));
+	} else {
+		json_object_set_new(q, "from", json_null());
+	}
+	if (r->has_to) {
+		date_format(r->to, d);
+		json_object_set_new(q, "to", json_string(d));
+	} else {
+		json_object_set_new(q, "to", json_null());
+	}
+	json_object_set_new(q, "entity", str_list(r->entities, r->nentities));
+	json_object_set_new(q, "source", str_list(r->sources, r->nsources));
+	json_object_set_new(q, "sort", json_string(sort_name(sort)));
+	return q;
+}
+
+json_t *search_run(struct store *s, const struct search_request *r, struct search_error *err)
+{
+	struct search_plan plan;
+	struct pass ps;
+	json_t *res = NULL, *hits;
+	enum search_sort sort;
+	uint32_t sig;
+	double t0 = now_monotonic();
+	size_t i, k;
+
+	memset(&ps, 0, sizeof(ps));
+	err->code = SEARCH_OK;
+	err->position = -1;
+	if (search_plan_build(s, r, &plan, err) < 0)
+		return NULL;
+	sort = r->sort_given ? r->sort : plan.has_q ? SORT_RELEVANCE : SORT_NEWEST;
+	if (sort == SORT_RELEVANCE && !plan.has_q)
+		sort = SORT_NEWEST;	/* nothing to rank by: newest first, as API.md says */
+	sig = request_signature(r, sort);
+	ps.sort = sort;
+	ps.top.sort = sort;
+	ps.top.k = (size_t)r->offset + (size_t)r->limit;
+	ps.top.h = xmalloc((ps.top.k + 1) * sizeof(*ps.top.h));
+	if (r->cursor && r->cursor[0]) {
+		if (cursor_parse(r->cursor, sig, &ps.cursor, err) < 0)
+			goto out;
+		ps.has_cursor = 1;
+	}
+	if (r->facets) {
+		ps.caprids = 1024;
+		ps.rids = xmalloc(ps.caprids * sizeof(*ps.rids));
+	}
+	search_deadline_set(s, r->timeout_ms);
+	if (run_pass(s, &plan, &ps, err) < 0)
+		goto out;
+	/* heap order → page order */
+	k = ps.top.n;
+	qsort(ps.top.h, k, sizeof(*ps.top.h), hit_cmp_relevance);
+	if (sort != SORT_RELEVANCE) {
+		/* rank is 0 for date sorts: hit_cmp_relevance then orders by rid descending */
+		if (sort == SORT_OLDEST)
+			for (i = 0; i < k / 2; i++) {
+				struct hit t = ps.top.h[i];
+
+				ps.top.h[i] = ps.top.h[k - 1 - i];
+				ps.top.h[k - 1 - i] = t;
+			}
+	}
+	res = json_object();
+	json_object_set_new(res, "query", query_echo(r, &plan, sort));
+	json_object_set_new(res, "total", json_integer(ps.total));
+	hits = json_array();
+	json_object_set_new(res, "hits", hits);
+	for (i = (size_t)r->offset; i < k; i++) {
+		json_t *h;
+
+		if (hit_json(s, &plan, r, &ps.top.h[i], &h, err) < 0) {
+			json_decref(res);
+			res = NULL;
+			goto out;
+		}
+		json_array_append_new(hits, h);
+	}
+	if (k > (size_t)r->offset && ps.after > (int64_t)k) {
+		char *c = cursor_make(sig, &ps.top.h[k - 1]);
+
+		json_object_set_new(res, "next_cursor", json_string(c));
+		free(c);
+	} else {
+		json_object_set_new(res, "next_cursor", json_null());
+	}
+	json_object_set_new(res, "index_version", json_integer(store_index_version(s)));
+	json_object_set_new(res, "took_ms", json_real(round((now_monotonic() - t0) * 1e6) / 1e3));
+out:
+	search_deadline_clear(s);
+	free(ps.top.h);
+	free(ps.rids);
+	search_plan_free(&plan);
+	return res;
+}

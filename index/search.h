@@ -1,0 +1,91 @@
+#ifndef NEWSD_SEARCH_H
+#define NEWSD_SEARCH_H
+/*
+ * search — /search (and the shared filter machinery of /timeline, /export, /entities): the
+ * query and filters compiled into one FTS5 MATCH plus a rowid range, run in ONE pass that
+ * counts every match (exact total) and keeps the top offset+limit in a heap, then details,
+ * entities and snippets fetched for the page only.
+ */
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "query.h"
+#include "store.h"
+
+enum search_sort { SORT_RELEVANCE, SORT_NEWEST, SORT_OLDEST };
+
+#define SEARCH_FACET_ENTITIES 1u
+#define SEARCH_FACET_SOURCES 2u
+#define SEARCH_FACET_DATES 4u
+
+struct search_request {
+	const char *q;			/* NULL or "" = no query: filters only, newest first */
+	int has_from, has_to;
+	int64_t from, to;		/* inclusive, seconds UTC */
+	const char *const *entities;	/* all must match (names or aliases) */
+	size_t nentities;
+	const char *const *sources;	/* any may match */
+	size_t nsources;
+	int sort_given;
+	enum search_sort sort;
+	int limit;			/* 0..100 */
+	int offset;			/* 0..10000 */
+	const char *cursor;		/* NULL or from next_cursor */
+	int snippets;			/* 0..5 */
+	int snippet_words;		/* 1..64 */
+	unsigned facets;
+	const struct query_limits *limits;
+	int timeout_ms;			/* 0 = none */
+};
+
+enum search_error_code {
+	SEARCH_OK = 0,
+	SEARCH_BAD_QUERY,		/* 400 bad_query, with position */
+	SEARCH_BAD_PARAMETER,		/* 400 bad_parameter */
+	SEARCH_TIMEOUT,			/* 503 timeout */
+	SEARCH_INTERNAL			/* 500 internal */
+};
+
+struct search_error {
+	enum search_error_code code;
+	char *message;
+	int position;			/* -1 when not about q */
+};
+
+/* The compiled filters, shared by every endpoint that takes /search filters. */
+struct search_plan {
+	char *match;			/* FTS5 MATCH expression (always set unless empty) */
+	char *parsed;			/* normalised q, or NULL */
+	int has_q;
+	int empty;			/* a filter names an unknown entity/source: no results */
+	int64_t rid_lo, rid_hi;
+};
+
+int search_plan_build(struct store *s, const struct search_request *r, struct search_plan *p,
+		      struct search_error *err);
+void search_plan_free(struct search_plan *p);
+
+/* Call cb(ctx, rid) for every match in rid order (ascending when asc, else descending).
+ * cb returns 0 to go on, 1 to stop. Returns 0, or -1 with err (timeout, internal). */
+int search_plan_iterate(struct store *s, const struct search_plan *p, int asc,
+			int (*cb)(void *ctx, int64_t rid), void *ctx, struct search_error *err);
+
+/* Run a search; the whole response object of API.md (query, total, took_ms, hits,
+ * next_cursor, facets, index_version) or NULL with *err set. */
+json_t *search_run(struct store *s, const struct search_request *r, struct search_error *err);
+
+void search_error_clear(struct search_error *err);
+
+/* Query timeout: a progress handler on the connection until search_deadline_clear. */
+void search_deadline_set(struct store *s, int timeout_ms);
+void search_deadline_clear(struct store *s);
+
+/* Entity name or alias (any type) → entity ids; *n = 0 when unknown. Caller frees. */
+int64_t *search_resolve_entity(struct store *s, const char *name, size_t *n,
+			       struct search_error *err);
+
+/* The JSON for an article's entities: {"people":[…],"orgs":[…],"places":[…]}. */
+json_t *search_article_entities(struct store *s, int64_t rid);
+
+#endif

@@ -1,0 +1,810 @@
+/*
+ * store.c — schema, connections, statement cache and every write; see store.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "extract.h"
+#include "snippet.h"
+#include "store.h"
+#include "util.h"
+
+#define STMT_CACHE 64
+
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	enum store_mode mode;
+	double title_weight;
+	struct stmt_slot stmts[STMT_CACHE];
+	int nstmts;
+	int in_txn;
+};
+
+static const char *const schema_sql =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE source(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE article("
+	" rid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" date INTEGER NOT NULL,"
+	" source_id INTEGER REFERENCES source(id),"
+	" title TEXT NOT NULL DEFAULT '',"
+	" body TEXT NOT NULL DEFAULT '',"
+	" tags TEXT NOT NULL,"
+	" url TEXT, lang TEXT, authors TEXT, extra TEXT,"
+	" ingested_at INTEGER NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" simhash INTEGER,"
+	" dup_of INTEGER);"
+	"CREATE TABLE entity(id INTEGER PRIMARY KEY, type INTEGER NOT NULL, name TEXT NOT NULL,"
+	" norm TEXT NOT NULL, UNIQUE(type, norm));"
+	"CREATE TABLE entity_alias(norm TEXT NOT NULL, entity_id INTEGER NOT NULL,"
+	" alias TEXT NOT NULL, PRIMARY KEY(norm, entity_id)) WITHOUT ROWID;"
+	"CREATE INDEX entity_alias_entity ON entity_alias(entity_id);"
+	"CREATE TABLE article_entity(rid INTEGER NOT NULL, entity_id INTEGER NOT NULL,"
+	" given INTEGER NOT NULL, mentions INTEGER NOT NULL, PRIMARY KEY(rid, entity_id))"
+	" WITHOUT ROWID;"
+	"CREATE INDEX article_entity_entity ON article_entity(entity_id, rid);"
+	"CREATE TABLE version(v INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL,"
+	" added INTEGER NOT NULL, updated INTEGER NOT NULL, removed INTEGER NOT NULL);";
+
+int64_t store_rid_min(int64_t t)
+{
+	return t * ((int64_t)1 << STORE_RID_SHIFT);
+}
+
+int64_t store_rid_max(int64_t t)
+{
+	return (t + 1) * ((int64_t)1 << STORE_RID_SHIFT) - 1;
+}
+
+int64_t store_rid_date(int64_t rid)
+{
+	int64_t d = (int64_t)1 << STORE_RID_SHIFT;
+	int64_t q = rid / d;
+
+	/* floor division: rids of pre-1970 dates are negative */
+	if (rid % d != 0 && rid < 0)
+		q--;
+	return q;
+}
+
+const char *store_error_reason(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return "the disk is full: the database cannot grow";
+	case SQLITE_READONLY:
+		return "the database is read-only";
+	case SQLITE_IOERR:
+		return "an I/O error occurred on the database file";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "the database is busy (another writer holds it)";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return "the database file is corrupt or not a newsd database";
+	case SQLITE_CANTOPEN:
+		return "the database file cannot be opened";
+	case SQLITE_INTERRUPT:
+		return "the query was interrupted";
+	case SQLITE_NOMEM:
+		return "out of memory";
+	case SQLITE_PERM:
+		return "permission denied on the database file";
+	default:
+		return "internal database error";
+	}
+}
+
+/* Record a readable message for rc; the raw SQLite text goes only to the server log. */
+static int db_error(struct store *s, int rc, const char *what, char **errmsg)
+{
+	return set_error(errmsg, "%s: %s (sqlite: %s)", what, store_error_reason(rc),
+			 s && s->db ? sqlite3_errmsg(s->db) : "no connection");
+}
+
+sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg)
+{
+	sqlite3_stmt *st;
+	int i, rc;
+
+	for (i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].sql == sql || strcmp(s->stmts[i].sql, sql) == 0) {
+			sqlite3_reset(s->stmts[i].stmt);
+			sqlite3_clear_bindings(s->stmts[i].stmt);
+			return s->stmts[i].stmt;
+		}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(s, rc, "preparing a statement", errmsg);
+		return NULL;
+	}
+	if (s->nstmts == STMT_CACHE) {
+		/* full: evict the oldest; statements are few and fixed, this is a safety net */
+		sqlite3_finalize(s->stmts[0].stmt);
+		memmove(&s->stmts[0], &s->stmts[1], sizeof(s->stmts[0]) * (STMT_CACHE - 1));
+		s->nstmts--;
+	}
+	s->stmts[s->nstmts].sql = sql;
+	s->stmts[s->nstmts].stmt = st;
+	s->nstmts++;
+	return st;
+}
+
+static int exec(struct store *s, const char *sql, const char *what, char **errmsg)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, what, errmsg);
+}
+
+/* A single integer from a one-column query, or dflt when no row. -1 on error. */
+static int query_int(struct store *s, const char *sql, int64_t *out, int64_t dflt)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, NULL);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*out = dflt;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int create_schema(struct store *s, const char *stemming, char **errmsg)
+{
+	struct buf sql = { 0 };
+	int rc = -1;
+	sqlite3_stmt *st;
+	const char *tok = strcmp(stemming, "none") == 0 ?
+		"unicode61 remove_diacritics 2" : "porter unicode61 remove_diacritics 2";
+
+	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
+		return -1;
+	if (exec(s, schema_sql, "creating the schema", errmsg) < 0)
+		goto out;
+	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
+		   " content_rowid='rid', tokenize='%s', prefix='3');"
+		   "PRAGMA application_id = %d;", tok, STORE_APPLICATION_ID);
+	if (exec(s, sql.data, "creating the search index", errmsg) < 0)
+		goto out;
+	st = store_stmt(s, "INSERT INTO meta(key, value) VALUES (?1, ?2)", errmsg);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, "schema_version", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, STORE_SCHEMA_VERSION);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, "stemming", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, stemming, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, "created_at", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(st);
+	if (exec(s, "COMMIT", "creating the schema", errmsg) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+fail:
+	db_error(s, sqlite3_errcode(s->db), "creating the schema", errmsg);
+out:
+	if (rc < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	buf_free(&sql);
+	return rc;
+}
+
+/* Check the file is ours and of a schema we read; create it when empty and writable. */
+static int check_schema(struct store *s, const struct store_options *opt, const char *path,
+			char **errmsg)
+{
+	int64_t appid, nobj, ver;
+
+	if (query_int(s, "PRAGMA application_id", &appid, 0) < 0 ||
+	    query_int(s, "SELECT count(*) FROM sqlite_schema", &nobj, 0) < 0)
+		return set_error(errmsg, "%s: %s", path,
+				 store_error_reason(sqlite3_errcode(s->db)));
+	if (nobj == 0 && appid == 0) {
+		if (s->mode != STORE_WRITE)
+			return set_error(errmsg, "%s: the database is empty; index some articles "
+					 "first (newsd index)", path);
+		return create_schema(s, opt && opt->stemming ? opt->stemming : "porter", errmsg);
+	}
+	if (appid != STORE_APPLICATION_ID)
+		return set_error(errmsg, "%s is not a newsd database (application_id %lld)", path,
+				 (long long)appid);
+	if (query_int(s, "SELECT value FROM meta WHERE key = 'schema_version'", &ver, 0) < 0)
+		return set_error(errmsg, "%s: cannot read the schema version: %s", path,
+				 store_error_reason(sqlite3_errcode(s->db)));
+	if (ver > STORE_SCHEMA_VERSION)
+		return set_error(errmsg, "%s was written by a newer newsd (schema %lld); this "
+				 "newsd reads schema %d", path, (long long)ver,
+				 STORE_SCHEMA_VERSION);
+	if (ver < 1)
+		return set_error(errmsg, "%s: missing or invalid schema version", path);
+	return 0;
+}
+
+int store_open(const char *path, enum store_mode mode, const struct store_options *opt,
+	       struct store **out, char **errmsg)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char pragmas[256];
+	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	s->mode = mode;
+	s->title_weight = opt && opt->title_weight > 0 ? opt->title_weight : 4.0;
+	if (mode == STORE_WRITE)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		set_error(errmsg, "cannot open database %s: %s", path,
+			  s->db ? sqlite3_errmsg(s->db) : store_error_reason(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, opt && opt->busy_timeout_ms ? opt->busy_timeout_ms : 10000);
+	/* WAL: readers never block the writer nor each other. synchronous=FULL on the writer:
+	 * a COMMIT returns only after the WAL is on disk, so an acknowledged write survives a
+	 * power loss, not only a crash. */
+	snprintf(pragmas, sizeof(pragmas),
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+		 "PRAGMA cache_size=-%d; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;",
+		 (opt && opt->cache_mb > 0 ? opt->cache_mb : 64) * 1024);
+	rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+			set_error(errmsg, "%s is not a newsd database, or it is corrupt", path);
+		else
+			set_error(errmsg, "cannot open database %s: %s", path,
+				  store_error_reason(rc));
+		goto fail;
+	}
+	if (check_schema(s, opt, path, errmsg) < 0)
+		goto fail;
+	if (mode == STORE_READ &&
+	    exec(s, "PRAGMA query_only=1", "opening the database", errmsg) < 0)
+		goto fail;
+	if (snippet_register(s->db, errmsg) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].stmt);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s);
+}
+
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+double store_title_weight(const struct store *s)
+{
+	return s->title_weight;
+}
+
+int store_begin(struct store *s, char **errmsg)
+{
+	if (exec(s, "BEGIN IMMEDIATE", "starting a write", errmsg) < 0)
+		return -1;
+	s->in_txn = 1;
+	return 0;
+}
+
+int store_commit(struct store *s, int64_t added, int64_t updated, int64_t removed,
+		 int64_t *version, char **errmsg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = store_stmt(s, "INSERT INTO version(committed_at, added, updated, removed)"
+			" VALUES (?1, ?2, ?3, ?4)", errmsg);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 2, added);
+	sqlite3_bind_int64(st, 3, updated);
+	sqlite3_bind_int64(st, 4, removed);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s, rc, "recording the index version", errmsg);
+		goto fail;
+	}
+	*version = sqlite3_last_insert_rowid(s->db);
+	rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(s, rc, "committing", errmsg);
+		goto fail;
+	}
+	s->in_txn = 0;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+void store_rollback(struct store *s)
+{
+	if (s->in_txn || !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = 0;
+}
+
+/* Step a write statement to completion; 0 or -1 with a readable message. */
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char **errmsg)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(s, rc, what, errmsg);
+	return 0;
+}
+
+static int source_id(struct store *s, const char *name, int64_t *id, char **errmsg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = store_stmt(s, "SELECT id FROM source WHERE name = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, rc, "looking up a source", errmsg);
+	st = store_stmt(s, "INSERT INTO source(name) VALUES (?1)", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (step_done(s, st, "adding a source", errmsg) < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+/* Entity id for a normalised name of a type through the alias table; 0 when unknown. */
+static int alias_lookup(struct store *s, const char *norm, int type, int64_t *id, char **errmsg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = 0;
+	st = store_stmt(s, "SELECT a.entity_id FROM entity_alias a JOIN entity e ON e.id = a.entity_id"
+			" WHERE a.norm = ?1 AND e.type = ?2 ORDER BY a.entity_id LIMIT 1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, type);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, rc, "resolving an entity", errmsg);
+	return 0;
+}
+
+static int alias_add(struct store *s, const char *norm, int64_t id, const char *alias,
+		     char **errmsg)
+{
+	sqlite3_stmt *st;
+
+	if (norm[0] == '\0')
+		return 0;
+	st = store_stmt(s, "INSERT OR IGNORE INTO entity_alias(norm, entity_id, alias)"
+			" VALUES (?1, ?2, ?3)", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_text(st, 3, alias, -1, SQLITE_STATIC);
+	return step_done(s, st, "recording an alias", errmsg);
+}
+
+/*
+ * Resolve a mention to an entity id: its name, then each alias, through the alias table
+ * (so "ICE" finds the agency once any article introduced it); otherwise a new entity. Every
+ * surface form is then recorded as an alias of the id. *id = 0 for a name that normalises to
+ * nothing.
+ */
+static int resolve_entity(struct store *s, const struct entity_mention *m, int64_t *id,
+			  char **errmsg)
+{
+	char *norm = entity_norm(m->name);
+	char *anorm = NULL;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = -1;
+
+	*id = 0;
+	if (norm[0] == '\0') {
+		rc = 0;
+		goto out;
+	}
+	if (alias_lookup(s, norm, m->type, id, errmsg) < 0)
+		goto out;
+	for (i = 0; *id == 0 && i < m->naliases; i++) {
+		free(anorm);
+		anorm = entity_norm(m->aliases[i]);
+		if (anorm[0] && alias_lookup(s, anorm, m->type, id, errmsg) < 0)
+			goto out;
+	}
+	if (*id == 0) {
+		st = store_stmt(s, "INSERT INTO entity(type, name, norm) VALUES (?1, ?2, ?3)"
+				" ON CONFLICT(type, norm) DO UPDATE SET name = name RETURNING id",
+				errmsg);
+		if (st == NULL)
+			goto out;
+		sqlite3_bind_int(st, 1, m->type);
+		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, norm, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			db_error(s, sqlite3_errcode(s->db), "adding an entity", errmsg);
+			sqlite3_reset(st);
+			goto out;
+		}
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if (alias_add(s, norm, *id, m->name, errmsg) < 0)
+		goto out;
+	for (i = 0; i < m->naliases; i++) {
+		free(anorm);
+		anorm = entity_norm(m->aliases[i]);
+		if (alias_add(s, anorm, *id, m->aliases[i], errmsg) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(norm);
+	free(anorm);
+	return rc;
+}
+
+/* Remove an article's rows from fts, article_entity and article, given its rid. */
+static int remove_rid(struct store *s, int64_t rid, char **errmsg)
+{
+	sqlite3_stmt *st;
+
+	/* external-content FTS5: the delete must be given the indexed values */
+	st = store_stmt(s, "INSERT INTO fts(fts, rowid, title, body, tags)"
+			" SELECT 'delete', rid, title, body, tags FROM article WHERE rid = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	if (step_done(s, st, "removing an article from the index", errmsg) < 0)
+		return -1;
+	st = store_stmt(s, "DELETE FROM article_entity WHERE rid = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	if (step_done(s, st, "removing an article's entities", errmsg) < 0)
+		return -1;
+	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	return step_done(s, st, "removing an article", errmsg);
+}
+
+static int find_rid(struct store *s, const char *id, int64_t *rid, char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT rid FROM article WHERE id = ?1", errmsg);
+	int rc;
+
+	*rid = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*rid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, rc, "looking up an article", errmsg);
+}
+
+/* A free rid in the article's date second: one past the largest used. */
+static int alloc_rid(struct store *s, int64_t date, int64_t *rid, char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT max(rid) FROM article WHERE rid BETWEEN ?1 AND ?2",
+				      errmsg);
+	int64_t lo = store_rid_min(date), hi = store_rid_max(date);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, lo);
+	sqlite3_bind_int64(st, 2, hi);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_error(s, sqlite3_errcode(s->db), "allocating a row", errmsg);
+		sqlite3_reset(st);
+		return -1;
+	}
+	*rid = sqlite3_column_type(st, 0) == SQLITE_NULL ? lo : sqlite3_column_int64(st, 0) + 1;
+	sqlite3_reset(st);
+	if (*rid > hi)
+		return set_error(errmsg, "more than %d articles share the date second",
+				 1 << STORE_RID_SHIFT);
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int store_put_article(struct store *s, const struct article *a, int *updated, char **errmsg)
+{
+	struct buf tags = { 0 };
+	int64_t rid = 0, old_rid, src = 0, version;
+	int64_t *eids = NULL;
+	int *emap = NULL;
+	size_t i, n = 0;
+	sqlite3_stmt *st;
+	int found, rc = -1;
+
+	*updated = 0;
+	found = find_rid(s, a->id, &old_rid, errmsg);
+	if (found < 0)
+		goto out;
+	if (found) {
+		*updated = 1;
+		if (remove_rid(s, old_rid, errmsg) < 0)
+			goto out;
+		/* same date second: keep the rid, so its place in date order stays stable */
+		if (store_rid_date(old_rid) == a->date)
+			rid = old_rid;
+	}
+	if (rid == 0 && alloc_rid(s, a->date, &rid, errmsg) < 0)
+		goto out;
+	if (query_int(s, "SELECT coalesce(max(v), 0) + 1 FROM version", &version, 1) < 0) {
+		db_error(s, sqlite3_errcode(s->db), "reading the index version", errmsg);
+		goto out;
+	}
+	buf_puts(&tags, "0a");
+	if (a->source && a->source[0]) {
+		if (source_id(s, a->source, &src, errmsg) < 0)
+			goto out;
+		buf_printf(&tags, " 0s%lld", (long long)src);
+	}
+	eids = xcalloc(a->nents + 1, sizeof(*eids));
+	emap = xcalloc(a->nents + 1, sizeof(*emap));
+	for (i = 0; i < a->nents; i++) {
+		int64_t eid;
+
+		if (resolve_entity(s, &a->ents[i], &eid, errmsg) < 0)
+			goto out;
+		if (eid != 0) {
+			eids[n] = eid;
+			emap[n] = (int)i;
+			n++;
+		}
+	}
+	st = store_stmt(s, "INSERT INTO article(rid, id, date, source_id, title, body, tags, url,"
+			" lang, authors, extra, ingested_at, version)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", errmsg);
+	if (st == NULL)
+		goto out;
+	/* tags are appended below once entity ids are de-duplicated; bind after */
+	{
+		int64_t *sorted = xmalloc((n + 1) * sizeof(*sorted));
+
+		memcpy(sorted, eids, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_i64);
+		for (i = 0; i < n; i++)
+			if (i == 0 || sorted[i] != sorted[i - 1])
+				buf_printf(&tags, " 0e%lld", (long long)sorted[i]);
+		free(sorted);
+	}
+	sqlite3_bind_int64(st, 1, rid);
+	sqlite3_bind_text(st, 2, a->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, a->date);
+	if (src)
+		sqlite3_bind_int64(st, 4, src);
+	sqlite3_bind_text(st, 5, a->title ? a->title : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->body ? a->body : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, tags.data, (int)tags.len, SQLITE_STATIC);
+	if (a->url)
+		sqlite3_bind_text(st, 8, a->url, -1, SQLITE_STATIC);
+	if (a->lang)
+		sqlite3_bind_text(st, 9, a->lang, -1, SQLITE_STATIC);
+	if (a->authors_json)
+		sqlite3_bind_text(st, 10, a->authors_json, -1, SQLITE_STATIC);
+	if (a->extra_json)
+		sqlite3_bind_text(st, 11, a->extra_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 13, version);
+	if (step_done(s, st, "storing an article", errmsg) < 0)
+		goto out;
+	st = store_stmt(s, "INSERT INTO fts(rowid, title, body, tags) VALUES (?1, ?2, ?3, ?4)",
+			errmsg);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, rid);
+	sqlite3_bind_text(st, 2, a->title ? a->title : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->body ? a->body : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, tags.data, (int)tags.len, SQLITE_STATIC);
+	if (step_done(s, st, "indexing an article", errmsg) < 0)
+		goto out;
+	st = store_stmt(s, "INSERT INTO article_entity(rid, entity_id, given, mentions)"
+			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(rid, entity_id) DO UPDATE SET"
+			" given = max(given, excluded.given), mentions = mentions + excluded.mentions",
+			errmsg);
+	if (st == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct entity_mention *m = &a->ents[emap[i]];
+
+		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_int64(st, 2, eids[i]);
+		sqlite3_bind_int(st, 3, m->given ? 1 : 0);
+		sqlite3_bind_int(st, 4, m->count > 0 ? m->count : 1);
+		if (step_done(s, st, "storing an article's entities", errmsg) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(eids);
+	free(emap);
+	buf_free(&tags);
+	return rc;
+}
+
+int store_delete_article(struct store *s, const char *id, int *found, char **errmsg)
+{
+	int64_t rid;
+	int f = find_rid(s, id, &rid, errmsg);
+
+	*found = 0;
+	if (f < 0)
+		return -1;
+	if (f == 0)
+		return 0;
+	*found = 1;
+	return remove_rid(s, rid, errmsg);
+}
+
+int64_t store_index_version(struct store *s)
+{
+	int64_t v = 0;
+
+	query_int(s, "SELECT coalesce(max(v), 0) FROM version", &v, 0);
+	return v;
+}
+
+int64_t store_article_count(struct store *s)
+{
+	int64_t n = 0;
+
+	query_int(s, "SELECT count(*) FROM article", &n, 0);
+	return n;
+}
+
+/* Run a query whose rows are problems (one text column); append them to r. */
+static int check_rows(struct store *s, const char *sql, struct buf *r)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		buf_printf(r, "cannot run check: %s\n", sqlite3_errmsg(s->db));
+		return 1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (t && strcmp(t, "ok") == 0)
+			continue;
+		buf_printf(r, "%s\n", t ? t : "(null)");
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		buf_printf(r, "check failed: %s\n", sqlite3_errmsg(s->db));
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int store_check(struct store *s, char **report)
+{
+	struct buf r = { 0 };
+	int problems = 0;
+
+	problems += check_rows(s, "PRAGMA integrity_check", &r);
+	if (sqlite3_exec(s->db, "INSERT INTO fts(fts, rank) VALUES ('integrity-check', 1)",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		buf_printf(&r, "full-text index does not match the articles: %s\n",
+			   sqlite3_errmsg(s->db));
+		problems++;
+	}
+	problems += check_rows(s, "SELECT 'article_entity row for missing article rid ' || rid"
+			       " FROM article_entity WHERE rid NOT IN (SELECT rid FROM article)", &r);
+	problems += check_rows(s, "SELECT 'article_entity row for missing entity ' || entity_id"
+			       " FROM article_entity WHERE entity_id NOT IN (SELECT id FROM entity)", &r);
+	problems += check_rows(s, "SELECT 'alias for missing entity ' || entity_id FROM entity_alias"
+			       " WHERE entity_id NOT IN (SELECT id FROM entity)", &r);
+	problems += check_rows(s, "SELECT 'article ' || id || ' has a rid outside its date'"
+			       " FROM article WHERE rid < date * 1048576 OR rid >= (date + 1) * 1048576",
+			       &r);
+	problems += check_rows(s, "SELECT 'article ' || id || ' was written by version ' || version"
+			       " || ' beyond the last committed one'"
+			       " FROM article WHERE version > (SELECT coalesce(max(v), 0) FROM version)", &r);
+	problems += check_rows(s, "SELECT 'article ' || a.id || ' tags do not list its entities'"
+			       " FROM article a WHERE (SELECT count(*) FROM article_entity ae"
+			       " WHERE ae.rid = a.rid) != (length(a.tags) - length(replace(a.tags, ' 0e', '')))"
+			       " / 3", &r);
+	problems += check_rows(s, "SELECT 'article ' || id || ' source tag mismatch' FROM article"
+			       " WHERE (source_id IS NULL) != (instr(tags, ' 0s') = 0)", &r);
+	*report = buf_detach(&r);
+	return problems ? -1 : 0;
+}
+
+int store_optimize(struct store *s, char **errmsg)
+{
+	if (exec(s, "INSERT INTO fts(fts) VALUES ('optimize')", "optimizing the index", errmsg) < 0)
+		return -1;
+	if (exec(s, "PRAGMA optimize", "optimizing", errmsg) < 0)
+		return -1;
+	return exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing", errmsg);
+}
+
+int store_backup(struct store *s, const char *dest, char **errmsg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* VACUUM INTO reads one consistent snapshot: safe while newsd serve writes */
+	if (sqlite3_prepare_v2(s->db, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, sqlite3_errcode(s->db), "starting the backup", errmsg);
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return set_error(errmsg, "backup to %s failed: %s", dest, sqlite3_errmsg(s->db));
+	return 0;
+}

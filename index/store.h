@@ -1,0 +1,88 @@
+#ifndef NEWSD_STORE_H
+#define NEWSD_STORE_H
+/*
+ * store — the SQLite database: schema, connections, prepared statements, and every write.
+ *
+ * Schema (version STORE_SCHEMA_VERSION, also in docs/DESIGN.md):
+ *   meta(key, value)                 schema_version, stemming, created_at
+ *   source(id, name)                 one row per distinct source name
+ *   article(rid, id, date, source_id, title, body, tags, url, lang, authors, extra,
+ *           ingested_at, version, simhash, dup_of)
+ *       rid = date_seconds * 2^20 + seq, so rowid order is date order: a date range is a
+ *       rowid range FTS5 uses directly, and newest/oldest is a rowid scan, never a sort.
+ *   fts = fts5(title, body, tags; content=article, content_rowid=rid)
+ *       tags holds internal tokens: "0a" on every article, "0s<source id>", "0e<entity id>",
+ *       so source and entity filters are FTS5 doclist intersections.
+ *   entity(id, type, name, norm)     one row per (type, normalised name)
+ *   entity_alias(norm, entity_id, alias)   every normalised surface form → entity
+ *   article_entity(rid, entity_id, given, mentions)   + index (entity_id, rid)
+ *   version(v, committed_at, added, updated, removed)  one row per committed write batch
+ *
+ * One write connection (the ingest worker, or `newsd index`) and any number of read
+ * connections (one per HTTP thread), WAL mode: readers never wait for the writer.
+ */
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "article.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_APPLICATION_ID 0x6e657773	/* "news" */
+#define STORE_RID_SHIFT 20		/* articles per second of date: 2^20 */
+
+enum store_mode { STORE_READ, STORE_WRITE };
+
+struct store_options {
+	const char *stemming;		/* "porter" | "none": used only when creating */
+	int cache_mb;
+	int busy_timeout_ms;
+	double title_weight;
+};
+
+struct store;
+
+/* Open (and for STORE_WRITE create or migrate) the database at path. Fails with a readable
+ * message for a file that is not a newsd database, is corrupt, or was written by a newer
+ * schema. Registers the snippet functions. *out is owned by the caller (store_close). */
+int store_open(const char *path, enum store_mode mode, const struct store_options *opt,
+	       struct store **out, char **errmsg);
+void store_close(struct store *s);
+sqlite3 *store_db(struct store *s);
+double store_title_weight(const struct store *s);
+
+/* Translate the last SQLite error into a message a person understands (never the raw
+ * SQLite text for internal errors): disk full, read-only, busy, corrupt, … */
+const char *store_error_reason(int rc);
+
+/* Write transaction around a batch. store_commit records a version row with the batch's
+ * counters and returns the new index_version in *version. */
+int store_begin(struct store *s, char **errmsg);
+int store_commit(struct store *s, int64_t added, int64_t updated, int64_t removed,
+		 int64_t *version, char **errmsg);
+void store_rollback(struct store *s);
+
+/* Insert or replace (by id) one article inside a transaction. *updated is set to 1 when an
+ * article with that id existed. Entities are resolved to entity ids (aliases included). */
+int store_put_article(struct store *s, const struct article *a, int *updated, char **errmsg);
+/* Delete by id inside a transaction; *found = 0 when there was no such article. */
+int store_delete_article(struct store *s, const char *id, int *found, char **errmsg);
+
+/* Read helpers (any connection). */
+int64_t store_index_version(struct store *s);
+int64_t store_article_count(struct store *s);
+/* Prepared statement cache: the statement for sql, prepared once per connection and reset
+ * for reuse. NULL (and *errmsg) on failure. Do not finalize it. */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
+
+/* rid bounds of a UTC second: [t << SHIFT, ((t+1) << SHIFT) - 1]. */
+int64_t store_rid_min(int64_t t);
+int64_t store_rid_max(int64_t t);
+int64_t store_rid_date(int64_t rid);
+
+/* `newsd check`: integrity_check, FTS5 integrity-check, and our invariants. Appends one line
+ * per problem to *report (malloc'd). Returns 0 when clean, -1 otherwise. */
+int store_check(struct store *s, char **report);
+int store_optimize(struct store *s, char **errmsg);
+int store_backup(struct store *s, const char *dest, char **errmsg);
+
+#endif

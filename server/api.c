@@ -1,0 +1,444 @@
+/*
+ * api.c — the endpoint handlers of API.md: search, articles, health, stats.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+
+#include "date.h"
+#include "search.h"
+#include "server.h"
+#include "util.h"
+
+int http_submit_job(struct request *r, struct ingest_job *job);
+
+/* Parse a date parameter; to-dates given as a day cover that whole day. */
+static int date_param(struct request *r, const char *key, int is_to, int *has, int64_t *out)
+{
+	const char *v = http_param(r, key);
+	char *err = NULL;
+	int date_only = 0;
+
+	*has = 0;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (date_parse(v, strlen(v), out, &date_only, &err) < 0) {
+		http_reply_error(r, 400, "bad_date", -1, "%s: %s", key, err ? err : "invalid date");
+		free(err);
+		return -1;
+	}
+	if (is_to && date_only)
+		*out += 86399;
+	*has = 1;
+	return 0;
+}
+
+int api_search_filters(struct request *r, struct search_request *sr, const char ***ents,
+		       const char ***srcs)
+{
+	struct config *c = r->w->srv->cfg;
+	static _Thread_local struct query_limits lim;
+	const char *sort = http_param(r, "sort");
+
+	*ents = NULL;
+	*srcs = NULL;
+	lim.max_bytes = (size_t)c->max_query_bytes;
+	lim.max_terms = c->max_query_terms;
+	lim.max_depth = c->max_query_depth;
+	sr->limits = &lim;
+	sr->timeout_ms = c->query_timeout_ms;
+	sr->q = http_param(r, "q");
+	if (date_param(r, "from", 0, &sr->has_from, &sr->from) < 0 ||
+	    date_param(r, "to", 1, &sr->has_to, &sr->to) < 0)
+		return -1;
+	if (sr->has_from && sr->has_to && sr->from > sr->to) {
+		http_reply_error(r, 400, "bad_date", -1, "'from' is after 'to'");
+		return -1;
+	}
+	*ents = http_param_list(r, "entity", &sr->nentities);
+	*srcs = http_param_list(r, "source", &sr->nsources);
+	sr->entities = *ents;
+	sr->sources = *srcs;
+	if (sort) {
+		sr->sort_given = 1;
+		if (strcmp(sort, "relevance") == 0)
+			sr->sort = SORT_RELEVANCE;
+		else if (strcmp(sort, "newest") == 0)
+			sr->sort = SORT_NEWEST;
+		else if (strcmp(sort, "oldest") == 0)
+			sr->sort = SORT_OLDEST;
+		else {
+			http_reply_error(r, 400, "bad_parameter", -1, "sort must be relevance, "
+					 "newest or oldest, not '%.40s'", sort);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Map a search error to the API's error reply. */
+static void reply_search_error(struct request *r, struct search_error *e)
+{
+	switch (e->code) {
+	case SEARCH_BAD_QUERY:
+		http_reply_error(r, 400, "bad_query", e->position, "%s", e->message);
+		break;
+	case SEARCH_BAD_PARAMETER:
+		http_reply_error(r, 400, "bad_parameter", -1, "%s", e->message);
+		break;
+	case SEARCH_TIMEOUT:
+		http_reply_error(r, 503, "timeout", -1, "%s", e->message);
+		break;
+	default:
+		http_reply_error(r, 500, "internal", -1, "%s", e->message ? e->message :
+				 "internal error");
+		break;
+	}
+}
+
+static unsigned parse_facets(struct request *r, int *ok)
+{
+	const char *v = http_param(r, "facets");
+	unsigned f = 0;
+	char *copy, *tok, *save = NULL;
+
+	*ok = 1;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	copy = xstrdup(v);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "entities") == 0)
+			f |= SEARCH_FACET_ENTITIES;
+		else if (strcmp(tok, "sources") == 0)
+			f |= SEARCH_FACET_SOURCES;
+		else if (strcmp(tok, "dates") == 0)
+			f |= SEARCH_FACET_DATES;
+		else {
+			http_reply_error(r, 400, "bad_parameter", -1, "facets takes a comma list of "
+					 "entities, sources, dates; not '%.40s'", tok);
+			*ok = 0;
+			break;
+		}
+	}
+	free(copy);
+	return f;
+}
+
+void api_search(struct request *r)
+{
+	static const char *const allowed[] = {
+		"q", "from", "to", "entity", "source", "sort", "limit", "cursor", "offset",
+		"snippets", "snippet_words", "facets", NULL
+	};
+	struct search_request sr;
+	struct search_error err = { SEARCH_OK, NULL, -1 };
+	const char **ents = NULL, **srcs = NULL;
+	json_t *res;
+	int ok;
+
+	memset(&sr, 0, sizeof(sr));
+	if (http_check_params(r, allowed) < 0 ||
+	    http_param_int(r, "limit", 0, 100, 10, &sr.limit) < 0 ||
+	    http_param_int(r, "offset", 0, 10000, 0, &sr.offset) < 0 ||
+	    http_param_int(r, "snippets", 0, 5, 3, &sr.snippets) < 0 ||
+	    http_param_int(r, "snippet_words", 1, 64, 24, &sr.snippet_words) < 0 ||
+	    api_search_filters(r, &sr, &ents, &srcs) < 0)
+		goto out;
+	sr.facets = parse_facets(r, &ok);
+	if (!ok)
+		goto out;
+	sr.cursor = http_param(r, "cursor");
+	res = search_run(r->w->store, &sr, &err);
+	if (res == NULL)
+		reply_search_error(r, &err);
+	else
+		http_reply_json(r, 200, res);
+out:
+	search_error_clear(&err);
+	free(ents);
+	free(srcs);
+}
+
+static json_t *json_text_or_null(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	return json_string((const char *)sqlite3_column_text(st, col));
+}
+
+static json_t *json_parsed_or(sqlite3_stmt *st, int col, json_t *dflt)
+{
+	json_t *v;
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return dflt;
+	v = json_loads((const char *)sqlite3_column_text(st, col), JSON_DECODE_ANY, NULL);
+	if (v == NULL)
+		return dflt;
+	json_decref(dflt);
+	return v;
+}
+
+void api_article_get(struct request *r, const char *id)
+{
+	static const char *const allowed[] = { NULL };
+	struct store *s = r->w->store;
+	sqlite3_stmt *st;
+	json_t *o;
+	char d[21];
+
+	if (http_check_params(r, allowed) < 0)
+		return;
+	st = store_stmt(s, "SELECT a.rid, a.id, a.title, a.body, a.date, src.name, a.url, a.lang,"
+			" a.authors, a.extra, a.ingested_at, d.id, a.version FROM article a"
+			" LEFT JOIN source src ON src.id = a.source_id"
+			" LEFT JOIN article d ON d.rid = a.dup_of WHERE a.id = ?1", NULL);
+	if (st == NULL) {
+		http_reply_error(r, 500, "internal", -1, "internal error reading the article");
+		return;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		http_reply_error(r, 404, "not_found", -1, "no article with id '%.200s'", id);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "id", json_text_or_null(st, 1));
+	json_object_set_new(o, "title", json_text_or_null(st, 2));
+	json_object_set_new(o, "body", json_text_or_null(st, 3));
+	date_format(sqlite3_column_int64(st, 4), d);
+	json_object_set_new(o, "date", json_string(d));
+	json_object_set_new(o, "source", json_text_or_null(st, 5));
+	json_object_set_new(o, "url", json_text_or_null(st, 6));
+	json_object_set_new(o, "lang", json_text_or_null(st, 7));
+	json_object_set_new(o, "authors", json_parsed_or(st, 8, json_array()));
+	json_object_set_new(o, "extra", json_parsed_or(st, 9, json_object()));
+	date_format(sqlite3_column_int64(st, 10), d);
+	json_object_set_new(o, "ingested_at", json_string(d));
+	json_object_set_new(o, "dup_of", json_text_or_null(st, 11));
+	json_object_set_new(o, "version", json_integer(sqlite3_column_int64(st, 12)));
+	{
+		int64_t rid = sqlite3_column_int64(st, 0);
+
+		sqlite3_reset(st);
+		json_object_set_new(o, "entities", search_article_entities(s, rid));
+	}
+	http_reply_json(r, 200, o);
+}
+
+/* Writes need the token when one is set; otherwise they must come from loopback. */
+static int write_allowed(struct request *r)
+{
+	const char *token = r->w->srv->cfg->write_token;
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+					      "Authorization");
+	size_t i, n, tn;
+	unsigned char diff = 0;
+
+	if (token == NULL || token[0] == '\0') {
+		if (http_peer_is_loopback(r))
+			return 1;
+		http_reply_error(r, 403, "forbidden", -1, "writes are accepted from loopback only "
+				 "when no write_token is configured");
+		return 0;
+	}
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
+				  "Bearer realm=\"newsd\"");
+		http_reply_error(r, 401, "unauthorized", -1,
+				 "writes need 'Authorization: Bearer <write_token>'");
+		return 0;
+	}
+	auth += 7;
+	/* constant time over the token's length, whatever the guess */
+	n = strlen(auth);
+	tn = strlen(token);
+	diff = (unsigned char)(n != tn);
+	for (i = 0; i < tn; i++)
+		diff |= (unsigned char)(token[i] ^ (i < n ? auth[i] : 0));
+	if (diff) {
+		http_reply_error(r, 403, "forbidden", -1, "the write token is not valid");
+		return 0;
+	}
+	return 1;
+}
+
+void api_articles_post(struct request *r)
+{
+	static const char *const allowed[] = { NULL };
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	const char *ce = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+					    "Content-Encoding");
+	struct ingest_job *job;
+	size_t len = evbuffer_get_length(in);
+
+	if (http_check_params(r, allowed) < 0 || !write_allowed(r))
+		return;
+	if (ce && strcasecmp(ce, "gzip") != 0 && strcasecmp(ce, "identity") != 0) {
+		http_reply_error(r, 415, "bad_request", -1, "Content-Encoding '%.40s' is not "
+				 "supported; send gzip or identity", ce);
+		return;
+	}
+	if (len == 0) {
+		http_reply_error(r, 400, "bad_request", -1, "the request body is empty; send JSON, "
+				 "a JSON array or JSON Lines");
+		return;
+	}
+	if ((int64_t)len > r->w->srv->cfg->max_body_bytes) {
+		http_reply_error(r, 413, "payload_too_large", -1, "the body is larger than %lld "
+				 "bytes (max_body_bytes)", (long long)r->w->srv->cfg->max_body_bytes);
+		return;
+	}
+	job = xcalloc(1, sizeof(*job));
+	job->kind = INGEST_POST;
+	job->len = len;
+	job->data = xmalloc(len + 1);
+	evbuffer_remove(in, job->data, len);
+	job->data[len] = '\0';
+	if (http_submit_job(r, job) < 0) {
+		ingest_job_free(job);
+		http_reply_error(r, 503, "unavailable", -1, "the server is shutting down");
+	}
+}
+
+void api_article_delete(struct request *r, const char *id)
+{
+	static const char *const allowed[] = { NULL };
+	struct ingest_job *job;
+
+	if (http_check_params(r, allowed) < 0 || !write_allowed(r))
+		return;
+	job = xcalloc(1, sizeof(*job));
+	job->kind = INGEST_DELETE;
+	job->id = xstrdup(id);
+	if (http_submit_job(r, job) < 0) {
+		ingest_job_free(job);
+		http_reply_error(r, 503, "unavailable", -1, "the server is shutting down");
+	}
+}
+
+/* On the worker thread: answer a write once the ingest thread has committed it. */
+void api_job_done(struct worker *w, struct ingest_job *job)
+{
+	struct request *r = job->arg;
+	static const char *const codes[] = { "bad_request", "not_found", "payload_too_large",
+					     "unavailable" };
+	const char *code;
+
+	r->w = w;
+	if (job->http_status == 200 && job->kind == INGEST_DELETE) {
+		http_reply_json(r, 200, json_pack("{s:s, s:I}", "deleted", job->id,
+						  "index_version", (json_int_t)job->version));
+	} else if (job->http_status == 200) {
+		http_reply_json(r, 200, json_pack("{s:I, s:I, s:O, s:I}",
+						  "accepted", (json_int_t)job->accepted,
+						  "updated", (json_int_t)job->updated,
+						  "rejected", job->rejected ? job->rejected : json_array(),
+						  "index_version", (json_int_t)job->version));
+	} else {
+		code = job->http_status == 404 ? codes[1] : job->http_status == 413 ? codes[2] :
+		       job->http_status == 503 ? codes[3] : codes[0];
+		http_reply_error(r, job->http_status, code, -1, "%s",
+				 job->errmsg ? job->errmsg : "the write failed");
+	}
+	w->srv->inflight--;
+	free(r);
+	ingest_job_free(job);
+}
+
+void api_health(struct request *r)
+{
+	static const char *const allowed[] = { NULL };
+	struct server *s = r->w->srv;
+	int ok = s->ready && !s->stopping;
+
+	if (http_check_params(r, allowed) < 0)
+		return;
+	http_reply_json(r, ok ? 200 : 503,
+			json_pack("{s:s, s:I, s:I}", "status", ok ? "ok" : s->stopping ?
+				  "stopping" : "starting",
+				  "articles", (json_int_t)store_article_count(r->w->store),
+				  "index_version", (json_int_t)store_index_version(r->w->store)));
+}
+
+static int64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+static int64_t scalar(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, NULL);
+	int64_t v = 0;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
+}
+
+void api_stats(struct request *r)
+{
+	static const char *const allowed[] = { NULL };
+	struct server *s = r->w->srv;
+	struct store *st = r->w->store;
+	struct ingest_counters c;
+	json_t *o, *versions;
+	sqlite3_stmt *q;
+	char d1[21], d2[21], *wal;
+	int64_t n;
+
+	if (http_check_params(r, allowed) < 0)
+		return;
+	ingest_counters(s->ingest, &c);
+	n = scalar(st, "SELECT count(*) FROM article");
+	o = json_object();
+	json_object_set_new(o, "articles", json_integer(n));
+	json_object_set_new(o, "entities", json_integer(scalar(st, "SELECT count(*) FROM entity")));
+	json_object_set_new(o, "sources", json_integer(scalar(st, "SELECT count(*) FROM source")));
+	if (n > 0) {
+		date_format(scalar(st, "SELECT date FROM article ORDER BY rid LIMIT 1"), d1);
+		date_format(scalar(st, "SELECT date FROM article ORDER BY rid DESC LIMIT 1"), d2);
+		json_object_set_new(o, "date_range", json_pack("{s:s, s:s}", "from", d1, "to", d2));
+	} else {
+		json_object_set_new(o, "date_range", json_pack("{s:n, s:n}", "from", "to"));
+	}
+	wal = xasprintf("%s-wal", s->cfg->db);
+	json_object_set_new(o, "database_bytes", json_integer(file_size(s->cfg->db)));
+	json_object_set_new(o, "wal_bytes", json_integer(file_size(wal)));
+	free(wal);
+	json_object_set_new(o, "index_version", json_integer(store_index_version(st)));
+	json_object_set_new(o, "ingest", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"accepted", (json_int_t)c.accepted, "updated", (json_int_t)c.updated,
+		"rejected", (json_int_t)c.rejected, "deleted", (json_int_t)c.deleted,
+		"batches", (json_int_t)c.batches, "failed_batches", (json_int_t)c.failed_batches,
+		"spool_done", (json_int_t)c.spool_done, "spool_failed", (json_int_t)c.spool_failed,
+		"queued", (json_int_t)c.queued));
+	/* the most recent versions, for citing result sets */
+	versions = json_array();
+	q = store_stmt(st, "SELECT v, committed_at, added, updated, removed FROM version"
+		       " ORDER BY v DESC LIMIT 20", NULL);
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		date_format(sqlite3_column_int64(q, 1), d1);
+		json_array_append_new(versions, json_pack("{s:I, s:s, s:I, s:I, s:I}",
+			"version", (json_int_t)sqlite3_column_int64(q, 0), "committed_at", d1,
+			"added", (json_int_t)sqlite3_column_int64(q, 2),
+			"updated", (json_int_t)sqlite3_column_int64(q, 3),
+			"removed", (json_int_t)sqlite3_column_int64(q, 4)));
+	}
+	if (q)
+		sqlite3_reset(q);
+	json_object_set_new(o, "versions", versions);
+	json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - (time_t)s->started)));
+	json_object_set_new(o, "version", json_string(NEWSD_VERSION));
+	http_reply_json(r, 200, o);
+}

@@ -1,0 +1,375 @@
+/*
+ * main.c — the newsd command line: serve, index, stats, check, optimize, backup.
+ * Settings: defaults < config file (-c FILE or $NEWSD_CONF) < flags. Every config key is also
+ * a flag: --max-body-bytes 1000 or --max_body_bytes=1000; --spool is short for --spool-dir.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "extract.h"
+#include "ingest.h"
+#include "log.h"
+#include "parse.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: newsd COMMAND [-c FILE] [--db PATH] [--KEY VALUE]...\n"
+		"  serve [--listen ADDR:PORT] [--spool DIR]   run the HTTP server\n"
+		"  index PATH...                               index files or directories\n"
+		"  stats                                       counts and sizes\n"
+		"  check                                       integrity (exit 0 only when clean)\n"
+		"  optimize                                    merge index segments, checkpoint\n"
+		"  backup DEST                                 online copy of the database\n"
+		"  --version\n"
+		"Every key of conf/newsd.conf is also a flag (--max-body-bytes 1000).\n"
+		"NEWSD_CONF names the config file when -c is not given.\n");
+}
+
+/* Apply -c and --key value flags; positional arguments are collected into *pos. */
+static int parse_args(int argc, char **argv, struct config *cfg, char ***pos, int *npos)
+{
+	const char *conf = getenv("NEWSD_CONF");
+	char *err = NULL;
+	int i, pass;
+
+	*pos = xcalloc((size_t)argc + 1, sizeof(**pos));
+	*npos = 0;
+	for (i = 2; i < argc; i++)
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			conf = argv[++i];
+	if (conf && conf[0] && config_load(cfg, conf, &err) < 0)
+		goto fail;
+	for (pass = 0, i = 2; i < argc; i++) {
+		char key[128], *eq;
+		const char *val;
+		size_t k;
+
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+			(*pos)[(*npos)++] = argv[i];
+			continue;
+		}
+		snprintf(key, sizeof(key), "%s", argv[i] + 2);
+		eq = strchr(key, '=');
+		if (eq) {
+			*eq = '\0';
+			val = strchr(argv[i], '=') + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			set_error(&err, "flag --%s needs a value", key);
+			goto fail;
+		}
+		for (k = 0; key[k]; k++)
+			if (key[k] == '-')
+				key[k] = '_';
+		if (strcmp(key, "spool") == 0)
+			snprintf(key, sizeof(key), "spool_dir");
+		if (config_set(cfg, key, val, &err) < 0)
+			goto fail;
+		pass++;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "newsd: %s\n", err);
+	free(err);
+	free(*pos);
+	*pos = NULL;
+	return -1;
+}
+
+static struct store_options store_opts(const struct config *cfg)
+{
+	struct store_options so = { cfg->stemming, cfg->cache_mb, 30000, cfg->title_weight };
+
+	return so;
+}
+
+/* ---- newsd index ---- */
+
+struct index_run {
+	struct store *store;
+	struct ingest_batch batch;
+	struct ingest_options opt;
+	const char *file;
+	int64_t in_txn;
+	int64_t accepted, updated, rejected, shown;
+	double t0, last_draw;
+	int tty;
+	int nfiles, filei;
+	int64_t total_bytes, done_bytes;
+	int failed;
+};
+
+static void draw_progress(struct index_run *ir, int final)
+{
+	double el = now_monotonic() - ir->t0;
+	int64_t n = ir->accepted + ir->updated + ir->batch.accepted + ir->batch.updated;
+	double frac = ir->nfiles ? (double)ir->filei / ir->nfiles : 0;
+	int i, width = 30, fill;
+
+	if (!ir->tty || (!final && now_monotonic() - ir->last_draw < 0.1))
+		return;
+	ir->last_draw = now_monotonic();
+	if (final)
+		frac = 1;
+	fill = (int)(frac * width);
+	fputs("\r[", stderr);
+	for (i = 0; i < width; i++)
+		fputc(i < fill ? '#' : '.', stderr);
+	fprintf(stderr, "] %3d%%  %lld articles  %.0f/s  file %d/%d ", (int)(frac * 100),
+		(long long)n, el > 0 ? n / el : 0.0, ir->filei + (final ? 0 : 1), ir->nfiles);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* Commit what is pending and start a new transaction. */
+static int index_commit(struct index_run *ir, int reopen)
+{
+	int64_t version;
+	char *err = NULL;
+
+	if (store_commit(ir->store, ir->batch.accepted, ir->batch.updated, 0, &version, &err) < 0) {
+		fprintf(stderr, "\nnewsd: %s\n", err);
+		free(err);
+		return -1;
+	}
+	ir->accepted += ir->batch.accepted;
+	ir->updated += ir->batch.updated;
+	ir->batch.accepted = ir->batch.updated = 0;
+	ir->in_txn = 0;
+	if (reopen && store_begin(ir->store, &err) < 0) {
+		fprintf(stderr, "\nnewsd: %s\n", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int index_record(void *ctx, struct article *a, long line)
+{
+	struct index_run *ir = ctx;
+
+	if (ingest_batch_record(&ir->batch, a, line) < 0)
+		return -1;
+	if (++ir->in_txn >= ir->opt.batch_max_records && index_commit(ir, 1) < 0) {
+		ir->failed = 1;
+		return -1;
+	}
+	draw_progress(ir, 0);
+	return 0;
+}
+
+static int index_reject(void *ctx, long line, const char *id, const char *error)
+{
+	struct index_run *ir = ctx;
+
+	ir->rejected++;
+	if (ir->shown++ < 20)
+		fprintf(stderr, "%s%s:%ld: %s%s%s\n", ir->tty ? "\r" : "", ir->file, line,
+			id ? id : "", id ? ": " : "", error);
+	return 0;
+}
+
+static int index_file(void *ctx, const char *file)
+{
+	struct index_run *ir = ctx;
+	struct parse_sink sink = { index_record, index_reject, ir };
+	char *err = NULL;
+
+	ir->file = file;
+	if (parse_file(file, ir->opt.max_bytes, &sink, &err) < 0) {
+		if (ir->batch.failed || ir->failed) {
+			fprintf(stderr, "\nnewsd: %s: %s\n", file, ir->batch.errmsg ? ir->batch.errmsg :
+				err ? err : "write failed");
+			free(err);
+			return -1;
+		}
+		fprintf(stderr, "%snewsd: %s\n", ir->tty ? "\r" : "", err ? err : file);
+		ir->failed = 1;
+	}
+	free(err);
+	ir->filei++;
+	return 0;
+}
+
+static int count_file(void *ctx, const char *file)
+{
+	(void)file;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int cmd_index(struct config *cfg, char **paths, int npaths)
+{
+	struct index_run ir;
+	struct store_options so = store_opts(cfg);
+	char *err = NULL;
+	int i, rc = 1;
+	double el;
+
+	if (npaths == 0) {
+		fprintf(stderr, "newsd index: name at least one file or directory\n");
+		return 2;
+	}
+	memset(&ir, 0, sizeof(ir));
+	ir.opt.extraction = cfg->extraction;
+	ir.opt.dedup = cfg->dedup;
+	ir.opt.max_bytes = (size_t)cfg->max_body_bytes > ((size_t)1 << 34) ?
+			   (size_t)cfg->max_body_bytes : ((size_t)1 << 34);
+	ir.opt.batch_max_records = cfg->batch_max_records;
+	ir.tty = isatty(2);
+	if (cfg->extraction && extract_init(&err) < 0)
+		goto out;
+	for (i = 0; i < npaths; i++)
+		if (parse_walk(paths[i], count_file, &ir.nfiles, &err) < 0)
+			goto out;
+	if (store_open(cfg->db, STORE_WRITE, &so, &ir.store, &err) < 0)
+		goto out;
+	ingest_batch_init(&ir.batch, ir.store, &ir.opt, 0);
+	ir.t0 = now_monotonic();
+	if (store_begin(ir.store, &err) < 0)
+		goto out;
+	for (i = 0; i < npaths; i++)
+		if (parse_walk(paths[i], index_file, &ir, &err) < 0 || ir.batch.failed) {
+			store_rollback(ir.store);
+			goto out;
+		}
+	if (index_commit(&ir, 0) < 0)
+		goto out;
+	draw_progress(&ir, 1);
+	el = now_monotonic() - ir.t0;
+	printf("indexed %lld new, %lld updated, %lld rejected in %.2f s (%.0f articles/s) into %s\n",
+	       (long long)ir.accepted, (long long)ir.updated, (long long)ir.rejected, el,
+	       el > 0 ? (ir.accepted + ir.updated) / el : 0.0, cfg->db);
+	if (ir.shown > 20)
+		printf("(%lld more rejected records not shown)\n", (long long)(ir.shown - 20));
+	rc = ir.failed ? 1 : 0;
+out:
+	if (err)
+		fprintf(stderr, "newsd: %s\n", err);
+	free(err);
+	ingest_batch_free(&ir.batch);
+	store_close(ir.store);
+	return rc;
+}
+
+static int open_or_fail(struct config *cfg, enum store_mode mode, struct store **s)
+{
+	struct store_options so = store_opts(cfg);
+	char *err = NULL;
+
+	if (store_open(cfg->db, mode, &so, s, &err) < 0) {
+		fprintf(stderr, "newsd: %s\n", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_simple(struct config *cfg, const char *cmd, char **pos, int npos)
+{
+	struct store *s = NULL;
+	char *err = NULL, *report = NULL;
+	int rc = 1;
+
+	if (strcmp(cmd, "stats") == 0) {
+		if (open_or_fail(cfg, STORE_READ, &s) < 0)
+			return 1;
+		printf("{\"articles\": %lld, \"index_version\": %lld}\n",
+		       (long long)store_article_count(s), (long long)store_index_version(s));
+		rc = 0;
+	} else if (strcmp(cmd, "check") == 0) {
+		if (open_or_fail(cfg, STORE_READ, &s) < 0)
+			return 1;
+		rc = store_check(s, &report) == 0 ? 0 : 1;
+		printf("%s%s", report, rc == 0 ? "ok\n" : "");
+		free(report);
+	} else if (strcmp(cmd, "optimize") == 0) {
+		if (open_or_fail(cfg, STORE_WRITE, &s) < 0)
+			return 1;
+		rc = store_optimize(s, &err) == 0 ? 0 : 1;
+	} else if (strcmp(cmd, "backup") == 0) {
+		if (npos != 1) {
+			fprintf(stderr, "newsd backup: name one destination file\n");
+			return 2;
+		}
+		if (open_or_fail(cfg, STORE_READ, &s) < 0)
+			return 1;
+		rc = store_backup(s, pos[0], &err) == 0 ? 0 : 1;
+		if (rc == 0)
+			printf("backed up %s to %s\n", cfg->db, pos[0]);
+	}
+	if (err)
+		fprintf(stderr, "newsd: %s\n", err);
+	free(err);
+	store_close(s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	char **pos = NULL, *err = NULL;
+	int npos = 0, rc;
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("newsd %s (sqlite %s)\n", NEWSD_VERSION, sqlite3_libversion());
+		return 0;
+	}
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "serve") && strcmp(cmd, "index") && strcmp(cmd, "stats") &&
+	    strcmp(cmd, "check") && strcmp(cmd, "optimize") && strcmp(cmd, "backup")) {
+		usage(stderr);
+		return 2;
+	}
+	config_defaults(&cfg);
+	if (parse_args(argc, argv, &cfg, &pos, &npos) < 0) {
+		config_free(&cfg);
+		return 2;
+	}
+	if (log_open(cfg.log_file) < 0 || log_set_level(cfg.log_level) < 0) {
+		fprintf(stderr, "newsd: cannot open log %s\n", cfg.log_file);
+		rc = 1;
+		goto out;
+	}
+	if (strcmp(cmd, "serve") == 0) {
+		if (npos) {
+			fprintf(stderr, "newsd serve: unexpected argument '%s'\n", pos[0]);
+			rc = 2;
+			goto out;
+		}
+		if (cfg.extraction && extract_init(&err) < 0) {
+			fprintf(stderr, "newsd: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+		rc = server_run(&cfg);
+	} else if (strcmp(cmd, "index") == 0) {
+		rc = cmd_index(&cfg, pos, npos);
+	} else {
+		rc = cmd_simple(&cfg, cmd, pos, npos);
+	}
+out:
+	free(err);
+	free(pos);
+	config_free(&cfg);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,110 @@
+#ifndef NEWSD_SERVER_H
+#define NEWSD_SERVER_H
+/*
+ * server — the HTTP daemon. Threads:
+ *   main      parses flags, opens the write store, binds the socket, handles signals.
+ *   worker×N  one event_base + evhttp + read connection each, all accepting on the shared
+ *             listening socket; every request is answered on the thread that accepted it.
+ *   ingest    sole owner of the write connection (index/ingest.c). Writes are queued to it;
+ *             it never touches evhttp objects: when a batch is committed it puts the job on
+ *             the owning worker's done-list and activates that worker's wake event.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "store.h"
+
+struct server;
+
+struct worker {
+	struct server *srv;
+	int index;
+	pthread_t thread;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct store *store;		/* this thread's read connection */
+	struct event *wake;		/* ingest completions are ready */
+	struct event *stop;		/* stop accepting */
+	pthread_mutex_t lock;
+	struct ingest_job *done_head;	/* completed jobs, guarded by lock */
+	uint64_t request_seq;
+};
+
+/* Latency histogram buckets (seconds) for /metrics. */
+#define METRIC_BUCKETS 12
+#define METRIC_ENDPOINTS 12
+#define METRIC_STATUSES 8
+
+struct server {
+	struct config *cfg;
+	struct ingest *ingest;
+	int listen_fd;
+	int nworkers;
+	struct worker *workers;
+	double started;			/* wall clock */
+	atomic_int stopping;
+	atomic_int inflight;		/* requests waiting on ingest or streaming */
+	atomic_int ready;
+	/* metrics: [endpoint][status class] counts and latency histograms */
+	_Atomic uint64_t req_count[METRIC_ENDPOINTS][METRIC_STATUSES];
+	_Atomic uint64_t lat_bucket[METRIC_ENDPOINTS][METRIC_BUCKETS + 1];
+	_Atomic uint64_t lat_sum_us[METRIC_ENDPOINTS];
+};
+
+/* A request being handled: the parsed query string and where the reply goes. */
+struct param {
+	char *key;
+	char *value;
+};
+
+struct request {
+	struct worker *w;
+	struct evhttp_request *req;
+	const char *path;		/* decoded path */
+	char *path_buf;
+	struct param *params;
+	size_t nparams;
+	int endpoint;			/* index for metrics */
+	double t0;
+	int head;			/* HEAD: headers only */
+};
+
+/* http.c */
+int server_run(struct config *cfg);
+void http_reply_json(struct request *r, int status, json_t *body);	/* steals body */
+void http_reply_error(struct request *r, int status, const char *code, int position,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void http_reply_text(struct request *r, int status, const char *ctype, const char *body,
+		     size_t len);
+/* Parameters: -1 (and a 400 already sent) when a parameter not in allowed[] is present. */
+int http_check_params(struct request *r, const char *const *allowed);
+const char *http_param(struct request *r, const char *key);
+/* All values of a repeatable parameter; caller frees the array (not the strings). */
+const char **http_param_list(struct request *r, const char *key, size_t *n);
+/* Strict integer parameter in [lo, hi]; dflt when absent. -1 and a 400 sent when invalid. */
+int http_param_int(struct request *r, const char *key, int lo, int hi, int dflt, int *out);
+int http_peer_is_loopback(struct request *r);
+
+/* api.c: endpoint handlers */
+void api_search(struct request *r);
+void api_article_get(struct request *r, const char *id);
+void api_article_delete(struct request *r, const char *id);
+void api_articles_post(struct request *r);
+void api_health(struct request *r);
+void api_stats(struct request *r);
+/* Called on the worker thread for a job the ingest thread finished. */
+void api_job_done(struct worker *w, struct ingest_job *job);
+/* Fill a search_request from the parameters shared by /search, /timeline, /export. */
+struct search_request;
+int api_search_filters(struct request *r, struct search_request *sr, const char ***ents,
+		       const char ***srcs);
+
+#endif
