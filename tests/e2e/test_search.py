@@ -105,11 +105,10 @@ def check_order(case, hits):
             assert a["date"] <= b["date"], "sort=oldest: %s %s before %s %s" % (
                 a["id"], a["date"], b["id"], b["date"])
         else:
+            # (Scores are rounded in the JSON, so equal printed scores say nothing about
+            # the tie-break; test_articles checks ties on identical articles.)
             assert a["score"] >= b["score"], "scores rise: %s %r before %s %r" % (
                 a["id"], a["score"], b["id"], b["score"])
-            if a["score"] == b["score"]:
-                assert a["date"] >= b["date"], "equal scores not newest first: %s %s, %s %s" % (
-                    a["id"], a["date"], b["id"], b["date"])
 
 
 def check_case(case):
@@ -181,7 +180,9 @@ def test_hit_shape_and_query_echo():
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", h["date"]), h["date"]
         assert h["source"] == "reuters", h["source"]
         assert isinstance(h["score"], (int, float)), h["score"]
-        assert isinstance(h["snippets"], list) and 1 <= len(h["snippets"]) <= 3, h["snippets"]
+        assert isinstance(h["snippets"], list) and len(h["snippets"]) <= 3, h["snippets"]
+        if corpus.arts[corpus.by_id[h["id"]]].cols["body"]:
+            assert h["snippets"], "%s has a body but no snippet" % h["id"]
         assert isinstance(h["entities"], dict), h["entities"]
         for key in ("people", "orgs", "places"):
             assert isinstance(h["entities"].get(key), list), h["entities"]
@@ -265,8 +266,8 @@ def test_snippets_mark_matches_and_escape():
             plain_title = plain_title.replace("&lt;", "<").replace("&gt;", ">") \
                 .replace("&quot;", '"').replace("&#39;", "'").replace("&#x27;", "'") \
                 .replace("&amp;", "&")
-            assert plain_title == h["title"], "title_html is not the title: %r vs %r" % (
-                h["title_html"], h["title"])
+            assert plain_title.split() == h["title"].split(), \
+                "title_html is not the title: %r vs %r" % (h["title_html"], h["title"])
             marks = []
             for s in h["snippets"]:
                 check_html(s, "snippet")
@@ -310,7 +311,7 @@ def test_title_only_match_gets_lead_snippet():
 def test_snippet_counts_and_words():
     r = srv.get("/search", q="oil", limit=10, snippets=0)
     assert r.status == 200 and all(h["snippets"] == [] for h in r.json["hits"]), r
-    r = srv.get("/search", q="oil prices", limit=10, snippets=5)
+    r = srv.get("/search", q="oil prices", limit=100, snippets=5)
     assert r.status == 200 and all(len(h["snippets"]) <= 5 for h in r.json["hits"]), r
     assert any(len(h["snippets"]) > 3 for h in r.json["hits"]), \
         "snippets=5 never gave more than 3 fragments"
