@@ -169,7 +169,7 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	int rc = -1;
 	sqlite3_stmt *st;
 	const char *tok = strcmp(stemming, "none") == 0 ?
-		"unicode61 remove_diacritics 2" : "porter unicode61 remove_diacritics 2";
+		"unicode61 remove_diacritics 2" : SNIPPET_TABLE_TOKENIZE;
 
 	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
 		return -1;

@@ -350,7 +350,7 @@ void http_reply_text(struct request *r, int status, const char *ctype, const cha
 
 void http_reply_json(struct request *r, int status, json_t *body)
 {
-	char *s = json_dumps(body, JSON_COMPACT);
+	char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10));
 
 	if (s == NULL) {
 		json_decref(body);

@@ -15,7 +15,7 @@
 static const char *const schema =
 	"CREATE TABLE article(rid INTEGER PRIMARY KEY, title TEXT, body TEXT, tags TEXT);"
 	"CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
-	" content_rowid='rid', tokenize='porter unicode61 remove_diacritics 2');";
+	" content_rowid='rid', tokenize='" SNIPPET_TABLE_TOKENIZE "');";
 
 /* An in-memory database with newsd's article and fts tables and our functions. */
 static sqlite3 *open_db(void)
@@ -286,6 +286,136 @@ START_TEST(test_highlight)
 }
 END_TEST
 
+/* Our boundary tokenizer must find the very tokens the table's finds: with every term of a
+ * tricky title matched, our highlight and FTS5's mark the same words. */
+START_TEST(test_boundaries)
+{
+	static const char *const titles[] = {
+		"Naïve café-au-lait at O'Brien's: 1,234.5 pct, x² ﬁne",
+		"São Paulo ÅNGSTRÖM Ǆemal straße İstanbul",
+		"東京 and 北京 talks; emoji 😀 here, dotted i.e. U.S.A. e-mail",
+		"a\u0301b combining mark, tab\tand\nnewline",
+		"running runners ran runs",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+		sqlite3 *db = open_db();
+		sqlite3_stmt *st;
+		struct buf q = { 0 }, want = { 0 };
+		char *got, *theirs, *p;
+		int rc;
+
+		add_article(db, titles[i], "x", NULL);
+		ck_assert_int_eq(sqlite3_exec(db, "CREATE VIRTUAL TABLE v USING fts5vocab(fts, 'row')",
+					      NULL, NULL, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT term FROM v", -1, &st, NULL),
+				 SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			buf_printf(&q, "%s\"%s\"", q.len ? " OR " : "",
+				   (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		got = eval(db, "newsd_highlight(fts, 0)", q.data, &rc);
+		theirs = eval(db, "highlight(fts, 0, '<mark>', '</mark>')", q.data, &rc);
+		/* undo our escaping and folding to compare the marks alone */
+		for (p = got; *p; p++) {
+			if (strncmp(p, "&#39;", 5) == 0) {
+				buf_putc(&want, '\'');
+				p += 4;
+			} else {
+				buf_putc(&want, *p);
+			}
+		}
+		for (p = theirs; *p; p++)
+			if (*p == '\t' || *p == '\n')
+				*p = ' ';
+		ck_assert_str_eq(want.data, theirs);
+		free(got);
+		free(theirs);
+		buf_free(&q);
+		buf_free(&want);
+		sqlite3_close(db);
+	}
+}
+END_TEST
+
+/* Random documents and sizes: the output is valid UTF-8, marks are balanced and never
+ * empty, there are at most NFRAG fragments, and fragments come in document order without
+ * repeating text (every filler word carries its position, which must only grow). */
+START_TEST(test_random)
+{
+	static const char *const words[] = { "apple", "pear", "Plum", "fig" };
+	static const char *const seps[] = { " ", ", ", ". ", "\n    ", "-", " (", ") ", "'" };
+	static const char *const queries[] = {
+		"apple", "apple OR pear", "\"apple pear\"", "plum fig", "NEAR(apple fig, 3)", "pe*",
+		"title:zzz",
+	};
+	unsigned seed = 12345;
+	int round;
+
+	for (round = 0; round < 300; round++) {
+		sqlite3 *db = open_db();
+		struct buf body = { 0 };
+		int len, i, nfrag, nwords, q, nsep, open_marks;
+		long last;
+		char *expr, *res, *p;
+
+		seed = seed * 1103515245u + 12345u;
+		len = 1 + (int)(seed >> 16) % 300;
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 5 == 0)
+				buf_puts(&body, words[(seed >> 20) % 4]);
+			else
+				buf_printf(&body, "w%d", i);
+			buf_puts(&body, seps[(seed >> 24) % 8]);
+		}
+		seed = seed * 1103515245u + 12345u;
+		nfrag = (int)(seed >> 16) % 7;
+		nwords = 1 + (int)(seed >> 20) % 30;
+		q = (int)(seed >> 24) % (int)(sizeof(queries) / sizeof(queries[0]));
+		add_article(db, "zzz", body.data, NULL);
+		expr = xasprintf("newsd_snippet(fts, 1, %d, %d)", nfrag, nwords);
+		res = eval(db, expr, queries[q], &i);
+		if (nfrag == 0 || res == NULL) {
+			ck_assert_msg(nfrag == 0 || i != SQLITE_ROW, "NULL snippet for %s", queries[q]);
+			ck_assert_ptr_null(res);
+			goto next;
+		}
+		ck_assert(utf8_valid(res, strlen(res)));
+		ck_assert_ptr_null(strstr(res, "<mark></mark>"));
+		for (nsep = 0, open_marks = 0, last = -1, p = res; *p;) {
+			if (strncmp(p, "<mark>", 6) == 0) {
+				ck_assert_int_eq(open_marks++, 0);
+				p += 6;
+			} else if (strncmp(p, "</mark>", 7) == 0) {
+				ck_assert_int_eq(--open_marks, 0);
+				p += 7;
+			} else if (*p == '|') {
+				ck_assert_int_eq(open_marks, 0);
+				nsep++;
+				p++;
+			} else if (*p == 'w' && p[1] >= '0' && p[1] <= '9') {
+				long v = strtol(p + 1, &p, 10);
+
+				ck_assert_msg(v > last, "%s: w%ld after w%ld in %s", queries[q], v,
+					      last, res);
+				last = v;
+			} else {
+				p++;
+			}
+		}
+		ck_assert_int_eq(open_marks, 0);
+		ck_assert_int_lt(nsep, nfrag);
+next:
+		free(res);
+		free(expr);
+		buf_free(&body);
+		sqlite3_close(db);
+	}
+}
+END_TEST
+
 /* A 100 KB body: hits near the end, far apart, all found; the output stays small. */
 START_TEST(test_long)
 {
@@ -413,6 +543,29 @@ static double time_queries(sqlite3 *db, const char *sql, const char *const *quer
 	return med;
 }
 
+/* A body of about 100 KB: hits spread through it, or only in its first lines. */
+static void long_body(struct buf *body, int spread)
+{
+	int i;
+
+	for (i = 0; i < 2800; i++) {
+		buf_printf(body, "Filler sentence number %d goes on. ", i);
+		if (i % (spread ? 500 : 100000) == 7)
+			buf_puts(body, "The needle is here. ");
+	}
+}
+
+/* Median ms of one expression over the single article matching "needle". */
+static double time_one(sqlite3 *db, const char *expr, int rounds)
+{
+	static const char *const q[] = { "needle" };
+	char *sql = xasprintf("SELECT %s FROM fts WHERE fts MATCH ?1", expr);
+	double t = time_queries(db, sql, q, 1, rounds, 0);
+
+	free(sql);
+	return t;
+}
+
 /* Ours against FTS5's snippet() on real articles: the same top 10 of the same queries. */
 START_TEST(test_bench_reuters)
 {
@@ -451,6 +604,31 @@ START_TEST(test_bench_reuters)
 }
 END_TEST
 
+/* The same comparison on one 100 KB article, with hits spread out and with hits only in
+ * the lead (where ours stops tokenizing early). */
+START_TEST(test_bench_long)
+{
+	int spread;
+
+	for (spread = 1; spread >= 0; spread--) {
+		sqlite3 *db = open_db();
+		struct buf body = { 0 };
+		double base, ours, theirs;
+
+		long_body(&body, spread);
+		add_article(db, "t", body.data, NULL);
+		base = time_one(db, "rowid", 51);
+		ours = time_one(db, "newsd_snippet(fts, 1, 3, 24)", 51);
+		theirs = time_one(db, "snippet(fts, 1, '<mark>', '</mark>', '…', 24)", 51);
+		fprintf(stderr, "test_snippet: one %zu-byte article, hits %s, median ms: "
+			"newsd_snippet(3 x 24) %.3f, snippet() %.3f\n", body.len,
+			spread ? "throughout" : "in the lead", ours - base, theirs - base);
+		buf_free(&body);
+		sqlite3_close(db);
+	}
+}
+END_TEST
+
 static Suite *snippet_suite(void)
 {
 	Suite *s = suite_create("snippet");
@@ -463,10 +641,13 @@ static Suite *snippet_suite(void)
 	tcase_add_test(tc, test_null);
 	tcase_add_test(tc, test_bad_args);
 	tcase_add_test(tc, test_highlight);
+	tcase_add_test(tc, test_boundaries);
 	tcase_add_test(tc, test_long);
+	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(bench, 300);
 	tcase_add_test(bench, test_bench_reuters);
+	tcase_add_test(bench, test_bench_long);
 	suite_add_tcase(s, bench);
 	return s;
 }
