@@ -176,7 +176,7 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	if (exec(s, schema_sql, "creating the schema", errmsg) < 0)
 		goto out;
 	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
-		   " content_rowid='rid', tokenize='%s', prefix='3');"
+		   " content_rowid='rid', tokenize='%s');"
 		   "PRAGMA application_id = %d;", tok, STORE_APPLICATION_ID);
 	if (exec(s, sql.data, "creating the search index", errmsg) < 0)
 		goto out;
@@ -706,6 +706,16 @@ int store_delete_article(struct store *s, const char *id, int *found, char **err
 		return 0;
 	*found = 1;
 	return remove_rid(s, rid, errmsg);
+}
+
+int store_bulk(struct store *s, int on, char **errmsg)
+{
+	if (on)
+		return exec(s, "PRAGMA synchronous=NORMAL", "setting up bulk loading", errmsg);
+	if (exec(s, "PRAGMA synchronous=FULL", "finishing bulk loading", errmsg) < 0)
+		return -1;
+	/* the checkpoint writes and syncs the database file: the batches are durable now */
+	return exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", "finishing bulk loading", errmsg);
 }
 
 int64_t store_index_version(struct store *s)

@@ -67,6 +67,11 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 /* Delete by id inside a transaction; *found = 0 when there was no such article. */
 int store_delete_article(struct store *s, const char *id, int *found, char **errmsg);
 
+/* Bulk loading (`newsd index`): commits skip the fsync (synchronous=NORMAL; a crash may lose
+ * the last batches but never corrupts), and the final store_bulk(s, 0) + checkpoint makes
+ * everything durable before the command reports success. */
+int store_bulk(struct store *s, int on, char **errmsg);
+
 /* Read helpers (any connection). */
 int64_t store_index_version(struct store *s);
 int64_t store_article_count(struct store *s);
