@@ -1,6 +1,7 @@
 /*
  * store.c — schema, connections, statement cache and every write; see store.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,13 +243,26 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 	return 0;
 }
 
+/* Process-wide SQLite settings, before the library initialises: no global memory statistics
+ * (their mutex serialises every malloc of every HTTP thread), connections used by one thread
+ * at a time. */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_initialize();
+}
+
 int store_open(const char *path, enum store_mode mode, const struct store_options *opt,
 	       struct store **out, char **errmsg)
 {
-	struct store *s = xcalloc(1, sizeof(*s));
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct store *s;
 	char pragmas[256];
 	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
+	pthread_once(&once, sqlite_setup);
+	s = xcalloc(1, sizeof(*s));
 	*out = NULL;
 	s->mode = mode;
 	s->title_weight = opt && opt->title_weight > 0 ? opt->title_weight : 4.0;
