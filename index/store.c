@@ -343,6 +343,12 @@ int store_commit(struct store *s, int64_t added, int64_t updated, int64_t remove
 	sqlite3_stmt *st;
 	int rc;
 
+	if (added == 0 && updated == 0 && removed == 0) {
+		/* nothing changed: no new version (a version is a batch that changed the index) */
+		store_rollback(s);
+		*version = store_index_version(s);
+		return 0;
+	}
 	st = store_stmt(s, "INSERT INTO version(committed_at, added, updated, removed)"
 			" VALUES (?1, ?2, ?3, ?4)", errmsg);
 	if (st == NULL)

@@ -55,7 +55,8 @@ double store_title_weight(const struct store *s);
 const char *store_error_reason(int rc);
 
 /* Write transaction around a batch. store_commit records a version row with the batch's
- * counters and returns the new index_version in *version. */
+ * counters and returns the new index_version in *version; a batch that changed nothing is
+ * rolled back and *version is the current one. */
 int store_begin(struct store *s, char **errmsg);
 int store_commit(struct store *s, int64_t added, int64_t updated, int64_t removed,
 		 int64_t *version, char **errmsg);
