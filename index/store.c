@@ -1,6 +1,7 @@
 /*
  * store.c — schema, connections, statement cache and every write; see store.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,7 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	if (exec(s, schema_sql, "creating the schema", errmsg) < 0)
 		goto out;
 	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
-		   " content_rowid='rid', tokenize='%s', prefix='3');"
+		   " content_rowid='rid', tokenize='%s');"
 		   "PRAGMA application_id = %d;", tok, STORE_APPLICATION_ID);
 	if (exec(s, sql.data, "creating the search index", errmsg) < 0)
 		goto out;
@@ -242,13 +243,26 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 	return 0;
 }
 
+/* Process-wide SQLite settings, before the library initialises: no global memory statistics
+ * (their mutex serialises every malloc of every HTTP thread), connections used by one thread
+ * at a time. */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_initialize();
+}
+
 int store_open(const char *path, enum store_mode mode, const struct store_options *opt,
 	       struct store **out, char **errmsg)
 {
-	struct store *s = xcalloc(1, sizeof(*s));
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct store *s;
 	char pragmas[256];
 	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
+	pthread_once(&once, sqlite_setup);
+	s = xcalloc(1, sizeof(*s));
 	*out = NULL;
 	s->mode = mode;
 	s->title_weight = opt && opt->title_weight > 0 ? opt->title_weight : 4.0;
@@ -329,6 +343,12 @@ int store_commit(struct store *s, int64_t added, int64_t updated, int64_t remove
 	sqlite3_stmt *st;
 	int rc;
 
+	if (added == 0 && updated == 0 && removed == 0) {
+		/* nothing changed: no new version (a version is a batch that changed the index) */
+		store_rollback(s);
+		*version = store_index_version(s);
+		return 0;
+	}
 	st = store_stmt(s, "INSERT INTO version(committed_at, added, updated, removed)"
 			" VALUES (?1, ?2, ?3, ?4)", errmsg);
 	if (st == NULL)
@@ -706,6 +726,16 @@ int store_delete_article(struct store *s, const char *id, int *found, char **err
 		return 0;
 	*found = 1;
 	return remove_rid(s, rid, errmsg);
+}
+
+int store_bulk(struct store *s, int on, char **errmsg)
+{
+	if (on)
+		return exec(s, "PRAGMA synchronous=NORMAL", "setting up bulk loading", errmsg);
+	if (exec(s, "PRAGMA synchronous=FULL", "finishing bulk loading", errmsg) < 0)
+		return -1;
+	/* the checkpoint writes and syncs the database file: the batches are durable now */
+	return exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", "finishing bulk loading", errmsg);
 }
 
 int64_t store_index_version(struct store *s)
