@@ -282,3 +282,44 @@ def test_body_over_max_body_bytes_is_413():
         assert r.status == 200 and r.json["accepted"] == 1, r
     finally:
         s.stop()
+
+
+def test_write_token():
+    d = harness.tmpdir("token")
+    conf = harness.write_config(os.path.join(d, "newsd.conf"), {"write_token": "s3cret-token"})
+    s = harness.Server("token", config=conf).start()
+    try:
+        body = json.dumps(rec("tok-1", "tokenword"))
+        harness.check_error(s.post("/articles", body), 401, "unauthorized")
+        harness.check_error(s.post("/articles", body, {"Authorization": "Bearer wrong"}), 403,
+                            "forbidden")
+        harness.check_error(s.delete("/articles/tok-1"), 401, "unauthorized")
+        r = s.post("/articles", body, {"Authorization": "Bearer s3cret-token"})
+        assert r.status == 200 and r.json["accepted"] == 1, r
+        assert s.get("/articles/tok-1").status == 200      # reads need no token
+        r = s.delete("/articles/tok-1", {"Authorization": "Bearer s3cret-token"})
+        assert r.status == 200, r
+    finally:
+        s.stop()
+
+
+def test_stemming_none():
+    d = harness.tmpdir("nostem")
+    conf = harness.write_config(os.path.join(d, "newsd.conf"), {"stemming": "none"})
+    s = harness.Server("nostem", config=conf).start()
+    try:
+        r = s.post("/articles", harness.jsonl([
+            {"id": "ns-1", "title": "Police raid warehouse", "date": "2026-01-07"},
+            {"id": "ns-2", "title": "Two raids in one night", "date": "2026-01-08"}]))
+        assert r.status == 200 and r.json["accepted"] == 2, r
+        ids = lambda q: {h["id"] for h in s.get("/search", q=q).json["hits"]}  # noqa: E731
+        assert ids("raids") == {"ns-2"}, "stemming = none still stems: %s" % ids("raids")
+        assert ids("raid") == {"ns-1"}, ids("raid")
+        assert ids("raid*") == {"ns-1", "ns-2"}, ids("raid*")
+    finally:
+        s.stop()
+    # The default server stems: raids finds raid.
+    post_ok(harness.jsonl([{"id": "st-1", "title": "Police zorraid warehouse", "date": "2026-01-07"},
+                           {"id": "st-2", "title": "Two zorraids in one night",
+                            "date": "2026-01-08"}]))
+    assert search_ids("zorraids") == {"st-1", "st-2"}

@@ -433,3 +433,35 @@ def test_gzip():
 def test_method_not_allowed():
     r = srv.request("PUT", "/search?q=oil", body=b"{}")
     harness.check_error(r, 405, "method_not_allowed")
+
+
+def test_keep_alive():
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        c.request("GET", "/health")
+        r = c.getresponse()
+        r.read()
+        sock = c.sock
+        assert sock is not None and not r.will_close, "the server closed after one request"
+        for path in ("/search?q=oil", "/search?q=%22oil", "/articles/no-such-id"):
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            assert c.sock is sock and not r.will_close, "%s ended the kept-alive connection" % path
+    finally:
+        c.close()
+
+
+def test_query_timeout_is_503():
+    # A second server on the same database, with a 1 ms query budget.
+    d = harness.tmpdir("timeout")
+    conf = harness.write_config(d + "/newsd.conf", {"query_timeout_ms": 1, "extraction": "no",
+                                                    "dedup": "no"})
+    s = harness.Server("timeout", db=srv.db, config=conf).start()
+    try:
+        r = s.get("/search", q="s* t*", limit=100)
+        harness.check_error(r, 503, "timeout")
+        assert s.get("/health").status == 200
+    finally:
+        s.stop()
