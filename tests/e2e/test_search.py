@@ -465,3 +465,34 @@ def test_query_timeout_is_503():
         assert s.get("/health").status == 200
     finally:
         s.stop()
+
+
+def test_reuters_articles_round_trip():
+    import json as _json
+    want = {"reuters-%d" % n for n in (1, 2, 5, 100, 1807, 5000, 12000, 17734, 21000, 21578)}
+    recs = {}
+    with gzip.open(harness.REUTERS, "rt", encoding="utf-8") as f:
+        for line in f:
+            if any('"id": "%s"' % i in line for i in want):
+                r = _json.loads(line)
+                if r["id"] in want:
+                    recs[r["id"]] = r
+    assert len(recs) >= 8, sorted(recs)
+    for id_, rec in sorted(recs.items()):
+        r = srv.get(harness.article_path(id_))
+        if not (rec["title"] or rec["body"]):
+            harness.check_error(r, 404, "not_found")
+            continue
+        assert r.status == 200, "%s: %r" % (id_, r)
+        a = r.json
+        for k in ("id", "title", "body", "source", "url"):
+            assert a.get(k) == rec[k], "%s.%s: %r != %r" % (id_, k, a.get(k), rec[k])
+        assert a["date"] == rec["date"], (a["date"], rec["date"])
+        extra = a.get("extra") or {}
+        for k in ("dateline", "topics", "split"):
+            assert extra.get(k) == rec[k], "%s: extra.%s %r != %r" % (id_, k, extra.get(k),
+                                                                    rec[k])
+        for key in ("people", "orgs", "places"):
+            got = {(e["name"] if isinstance(e, dict) else e).lower() for e in a["entities"][key]}
+            assert got == set(rec["entities"][key]), "%s: %s %s != %s" % (
+                id_, key, got, rec["entities"][key])
