@@ -33,6 +33,7 @@
 #define MAX_ID_BYTES 512
 #define MAX_TITLE_BYTES 65536
 #define MAX_ENTITY_BYTES 1024
+#define MAX_ENTITY_ITEMS 1000	/* per list: duplicates are found by a linear scan */
 #define LEAD_TITLE_BYTES 200
 
 /* State shared by the format readers of one parse_buffer call. */
@@ -191,6 +192,9 @@ static int parse_entities(json_t *v, struct article *a, json_t **ents_extra, cha
 		if (!json_is_array(list))
 			return set_error(errmsg, "field 'entities.%s' must be a list of strings, "
 					 "not %s", key, json_kind(list));
+		if (json_array_size(list) > MAX_ENTITY_ITEMS)
+			return set_error(errmsg, "field 'entities.%s' has more than %d items", key,
+					 MAX_ENTITY_ITEMS);
 		json_array_foreach(list, i, item) {
 			const char *s;
 			size_t n;
@@ -792,6 +796,9 @@ static char *lead_sentence(const char *b, size_t n)
 			buf_putc(&t, ' ');
 		space = 0;
 		buf_putc(&t, b[i]);
+		/* One byte past the cap is enough to find the word boundary below. */
+		if (t.len > LEAD_TITLE_BYTES)
+			break;
 	}
 	if (t.len > LEAD_TITLE_BYTES) {
 		size_t cut = LEAD_TITLE_BYTES;

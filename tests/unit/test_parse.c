@@ -612,6 +612,21 @@ START_TEST(test_entities)
 	ck_assert_ptr_null(a->extra_json);
 	coll_free(&c);
 
+	{
+		struct buf b = { 0 };
+		int k;
+
+		buf_puts(&b, "{\"id\":\"many\",\"title\":\"T\",\"date\":\"2026-01-07\","
+			 "\"entities\":{\"places\":[\"x\"");
+		for (k = 0; k < 1000; k++)
+			buf_puts(&b, ",\"x\"");
+		buf_puts(&b, "]}}");
+		ck_assert_int_eq(run(b.data, &c), 0);
+		check_rej(&c, 1, "many", "field 'entities.places' has more than 1000 items");
+		coll_free(&c);
+		buf_free(&b);
+	}
+
 	in = "{\"id\":\"a\",\"title\":\"T\",\"date\":\"2026-01-07\",\"entities\":{"
 	     "\"orgs\":[\"ICE\",\"Ice\",\"DHS\"]}}";
 	ck_assert_int_eq(run(in, &c), 0);
