@@ -1064,9 +1064,27 @@ static size_t emit_slot(struct ex *x, const struct gz_slot *s, size_t a, size_t 
 static size_t emit_text(struct ex *x, enum entity_type type, size_t a, size_t b)
 {
 	char *name = surface(x, a, b);
-	size_t r = ent_add(x, type, name, NULL), e = b;
-	struct fent *f = &x->e[r];
+	size_t r, e = b;
+	struct fent *f;
 
+	/* a shorter mention of an organisation named before: "Standard Oil" after "Standard Oil Co" */
+	if (type == ENTITY_ORG) {
+		char *norm = entity_norm(name);
+
+		for (r = 0; r < x->ne; r++)
+			if (x->e[r].type == ENTITY_ORG && x->e[r].core != NULL &&
+			    strcmp(x->e[r].core, norm) == 0 && strcmp(x->e[r].norm, norm) != 0)
+				break;
+		free(norm);
+		if (r < x->ne) {
+			x->e[r].count++;
+			fent_alias(&x->e[r], name);
+			free(name);
+			return r;
+		}
+	}
+	r = ent_add(x, type, name, NULL);
+	f = &x->e[r];
 	free(name);
 	if (f->core == NULL && type == ENTITY_ORG) {
 		while (e > a + 1 && (x->t[e - 1].gzf & GZ_LEGAL))
@@ -1307,6 +1325,9 @@ static void do_run(struct ex *x, size_t s, size_t e, int depth)
 
 		while (a < e && !initials_match(x, e + 1, a, e))
 			a++;
+		/* loose acronyms ("Istituto per la Ricostruzione Industriale (IRI)"): first letter */
+		if (a == e && n >= 2 && (x->t[s].fl & T_CAP) && tkey(x, s)[0] == tkey(x, e + 1)[0])
+			a = s;
 		if (a < e) {
 			if (a > s)
 				do_run(x, s, a, depth + 1);
