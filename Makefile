@@ -51,6 +51,7 @@ bench-deps: deps
 
 $(BUILD)/libnewsd.a: $(INDEX_OBJ)
 	@mkdir -p $(@D)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/newsd: $(SERVER_OBJ) $(BUILD)/libnewsd.a
