@@ -13,6 +13,7 @@
 
 #include "date.h"
 #include "extract.h"
+#include "query.h"
 #include "store.h"
 #include "util.h"
 
@@ -72,7 +73,17 @@ int main(int argc, char **argv)
 		if (tab)
 			*tab++ = '\0';
 		memset(&qs[nq], 0, sizeof(qs[nq]));
-		snprintf(qs[nq].q, sizeof(qs[nq].q), "%s", line);
+		if (line[0]) {
+			/* the very MATCH expression newsd runs, so both sides do the same search */
+			char *match = NULL;
+
+			if (query_compile(line, strlen(line), NULL, &match, NULL, NULL, NULL) < 0) {
+				fprintf(stderr, "bad query %s\n", line);
+				return 1;
+			}
+			snprintf(qs[nq].q, sizeof(qs[nq].q), "%s", match);
+			free(match);
+		}
 		qs[nq].lo = INT64_MIN;
 		qs[nq].hi = INT64_MAX;
 		if (tab && param(tab, "from=", tmp, sizeof(tmp)) &&

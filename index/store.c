@@ -1,6 +1,7 @@
 /*
  * store.c — schema, connections, statement cache and every write; see store.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,21 @@ struct stmt_slot {
 	sqlite3_stmt *stmt;
 };
 
+/*
+ * The writer's memory of entity resolution: "type:norm" → entity id, and "norm:id" alias
+ * pairs already recorded, so an article's entities cost hash lookups instead of four SQL
+ * statements each. Cleared on rollback (its rows may be gone).
+ */
+struct strmap {
+	char **keys;
+	int64_t *vals;
+	size_t cap, n;
+};
+
 struct store {
 	sqlite3 *db;
+	struct strmap entity_ids;
+	struct strmap alias_pairs;
 	enum store_mode mode;
 	double title_weight;
 	struct stmt_slot stmts[STMT_CACHE];
@@ -53,7 +67,71 @@ static const char *const schema_sql =
 	" WITHOUT ROWID;"
 	"CREATE INDEX article_entity_entity ON article_entity(entity_id, rid);"
 	"CREATE TABLE version(v INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL,"
-	" added INTEGER NOT NULL, updated INTEGER NOT NULL, removed INTEGER NOT NULL);";
+	" added INTEGER NOT NULL, updated INTEGER NOT NULL, removed INTEGER NOT NULL);"
+	"CREATE TABLE day_count(day INTEGER PRIMARY KEY, n INTEGER NOT NULL);";
+
+static void strmap_clear(struct strmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+static size_t strmap_slot(const struct strmap *m, const char *key)
+{
+	size_t i = (size_t)hash64(key, strlen(key), 0) & (m->cap - 1);
+
+	while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static int strmap_get(const struct strmap *m, const char *key, int64_t *val)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return 0;
+	i = strmap_slot(m, key);
+	if (m->keys[i] == NULL)
+		return 0;
+	*val = m->vals[i];
+	return 1;
+}
+
+static void strmap_put(struct strmap *m, const char *key, int64_t val)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct strmap big = { 0 };
+
+		big.cap = m->cap ? m->cap * 2 : 1024;
+		big.keys = xcalloc(big.cap, sizeof(*big.keys));
+		big.vals = xcalloc(big.cap, sizeof(*big.vals));
+		for (i = 0; i < m->cap; i++)
+			if (m->keys[i]) {
+				size_t j = strmap_slot(&big, m->keys[i]);
+
+				big.keys[j] = m->keys[i];
+				big.vals[j] = m->vals[i];
+				big.n++;
+			}
+		free(m->keys);
+		free(m->vals);
+		*m = big;
+	}
+	i = strmap_slot(m, key);
+	if (m->keys[i] == NULL) {
+		m->keys[i] = xstrdup(key);
+		m->n++;
+	}
+	m->vals[i] = val;
+}
 
 int64_t store_rid_min(int64_t t)
 {
@@ -176,7 +254,7 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	if (exec(s, schema_sql, "creating the schema", errmsg) < 0)
 		goto out;
 	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
-		   " content_rowid='rid', tokenize='%s', prefix='3');"
+		   " content_rowid='rid', tokenize='%s');"
 		   "PRAGMA application_id = %d;", tok, STORE_APPLICATION_ID);
 	if (exec(s, sql.data, "creating the search index", errmsg) < 0)
 		goto out;
@@ -242,13 +320,26 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 	return 0;
 }
 
+/* Process-wide SQLite settings, before the library initialises: no global memory statistics
+ * (their mutex serialises every malloc of every HTTP thread), connections used by one thread
+ * at a time. */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_initialize();
+}
+
 int store_open(const char *path, enum store_mode mode, const struct store_options *opt,
 	       struct store **out, char **errmsg)
 {
-	struct store *s = xcalloc(1, sizeof(*s));
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct store *s;
 	char pragmas[256];
 	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
+	pthread_once(&once, sqlite_setup);
+	s = xcalloc(1, sizeof(*s));
 	*out = NULL;
 	s->mode = mode;
 	s->title_weight = opt && opt->title_weight > 0 ? opt->title_weight : 4.0;
@@ -300,6 +391,8 @@ void store_close(struct store *s)
 		return;
 	for (i = 0; i < s->nstmts; i++)
 		sqlite3_finalize(s->stmts[i].stmt);
+	strmap_clear(&s->entity_ids);
+	strmap_clear(&s->alias_pairs);
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s);
@@ -329,6 +422,12 @@ int store_commit(struct store *s, int64_t added, int64_t updated, int64_t remove
 	sqlite3_stmt *st;
 	int rc;
 
+	if (added == 0 && updated == 0 && removed == 0) {
+		/* nothing changed: no new version (a version is a batch that changed the index) */
+		store_rollback(s);
+		*version = store_index_version(s);
+		return 0;
+	}
 	st = store_stmt(s, "INSERT INTO version(committed_at, added, updated, removed)"
 			" VALUES (?1, ?2, ?3, ?4)", errmsg);
 	if (st == NULL)
@@ -358,6 +457,8 @@ fail:
 
 void store_rollback(struct store *s)
 {
+	strmap_clear(&s->entity_ids);
+	strmap_clear(&s->alias_pairs);
 	if (s->in_txn || !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = 0;
@@ -408,7 +509,12 @@ static int alias_lookup(struct store *s, const char *norm, int type, int64_t *id
 	sqlite3_stmt *st;
 	int rc;
 
+	char key[1100];
+
 	*id = 0;
+	snprintf(key, sizeof(key), "%d:%s", type, norm);
+	if (strmap_get(&s->entity_ids, key, id))
+		return 0;
 	st = store_stmt(s, "SELECT a.entity_id FROM entity_alias a JOIN entity e ON e.id = a.entity_id"
 			" WHERE a.norm = ?1 AND e.type = ?2 ORDER BY a.entity_id LIMIT 1", errmsg);
 	if (st == NULL)
@@ -421,6 +527,8 @@ static int alias_lookup(struct store *s, const char *norm, int type, int64_t *id
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(s, rc, "resolving an entity", errmsg);
+	if (*id)
+		strmap_put(&s->entity_ids, key, *id);
 	return 0;
 }
 
@@ -428,9 +536,15 @@ static int alias_add(struct store *s, const char *norm, int64_t id, const char *
 		     char **errmsg)
 {
 	sqlite3_stmt *st;
+	char key[1100];
+	int64_t seen;
 
 	if (norm[0] == '\0')
 		return 0;
+	snprintf(key, sizeof(key), "%lld:%s", (long long)id, norm);
+	if (strmap_get(&s->alias_pairs, key, &seen))
+		return 0;
+	strmap_put(&s->alias_pairs, key, 1);
 	st = store_stmt(s, "INSERT OR IGNORE INTO entity_alias(norm, entity_id, alias)"
 			" VALUES (?1, ?2, ?3)", errmsg);
 	if (st == NULL)
@@ -501,6 +615,20 @@ out:
 	return rc;
 }
 
+/* Articles per UTC day, kept with every write: the denominators of /timeline's ratio. */
+static int day_count_add(struct store *s, int64_t date, int delta, char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO day_count(day, n) VALUES (?1, ?2)"
+				      " ON CONFLICT(day) DO UPDATE SET n = n + excluded.n", errmsg);
+	int64_t day = date >= 0 ? date / 86400 : -((-date + 86399) / 86400);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_int(st, 2, delta);
+	return step_done(s, st, "counting articles per day", errmsg);
+}
+
 /* Remove an article's rows from fts, article_entity and article, given its rid. */
 static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 {
@@ -524,7 +652,9 @@ static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);
-	return step_done(s, st, "removing an article", errmsg);
+	if (step_done(s, st, "removing an article", errmsg) < 0)
+		return -1;
+	return day_count_add(s, store_rid_date(rid), -1, errmsg);
 }
 
 static int find_rid(struct store *s, const char *id, int64_t *rid, char **errmsg)
@@ -670,6 +800,8 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	sqlite3_bind_text(st, 4, tags.data, (int)tags.len, SQLITE_STATIC);
 	if (step_done(s, st, "indexing an article", errmsg) < 0)
 		goto out;
+	if (day_count_add(s, a->date, 1, errmsg) < 0)
+		goto out;
 	st = store_stmt(s, "INSERT INTO article_entity(rid, entity_id, given, mentions)"
 			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(rid, entity_id) DO UPDATE SET"
 			" given = max(given, excluded.given), mentions = mentions + excluded.mentions",
@@ -706,6 +838,16 @@ int store_delete_article(struct store *s, const char *id, int *found, char **err
 		return 0;
 	*found = 1;
 	return remove_rid(s, rid, errmsg);
+}
+
+int store_bulk(struct store *s, int on, char **errmsg)
+{
+	if (on)
+		return exec(s, "PRAGMA synchronous=NORMAL", "setting up bulk loading", errmsg);
+	if (exec(s, "PRAGMA synchronous=FULL", "finishing bulk loading", errmsg) < 0)
+		return -1;
+	/* the checkpoint writes and syncs the database file: the batches are durable now */
+	return exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", "finishing bulk loading", errmsg);
 }
 
 int64_t store_index_version(struct store *s)
@@ -778,6 +920,11 @@ int store_check(struct store *s, char **report)
 			       " FROM article a WHERE (SELECT count(*) FROM article_entity ae"
 			       " WHERE ae.rid = a.rid) != (length(a.tags) - length(replace(a.tags, ' 0e', '')))"
 			       " / 3", &r);
+	problems += check_rows(s, "SELECT 'day_count of day ' || coalesce(d.day, a.day) || ' is wrong'"
+			       " FROM (SELECT day, n FROM day_count WHERE n != 0) d FULL JOIN"
+			       " (SELECT (rid >> 20) / 86400 - ((rid >> 20) % 86400 < 0) AS day,"
+			       " count(*) AS n FROM article GROUP BY 1) a ON a.day = d.day"
+			       " WHERE a.n IS NOT d.n", &r);
 	problems += check_rows(s, "SELECT 'article ' || id || ' source tag mismatch' FROM article"
 			       " WHERE (source_id IS NULL) != (instr(tags, ' 0s') = 0)", &r);
 	*report = buf_detach(&r);

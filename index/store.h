@@ -55,7 +55,8 @@ double store_title_weight(const struct store *s);
 const char *store_error_reason(int rc);
 
 /* Write transaction around a batch. store_commit records a version row with the batch's
- * counters and returns the new index_version in *version. */
+ * counters and returns the new index_version in *version; a batch that changed nothing is
+ * rolled back and *version is the current one. */
 int store_begin(struct store *s, char **errmsg);
 int store_commit(struct store *s, int64_t added, int64_t updated, int64_t removed,
 		 int64_t *version, char **errmsg);
@@ -66,6 +67,11 @@ void store_rollback(struct store *s);
 int store_put_article(struct store *s, const struct article *a, int *updated, char **errmsg);
 /* Delete by id inside a transaction; *found = 0 when there was no such article. */
 int store_delete_article(struct store *s, const char *id, int *found, char **errmsg);
+
+/* Bulk loading (`newsd index`): commits skip the fsync (synchronous=NORMAL; a crash may lose
+ * the last batches but never corrupts), and the final store_bulk(s, 0) + checkpoint makes
+ * everything durable before the command reports success. */
+int store_bulk(struct store *s, int on, char **errmsg);
 
 /* Read helpers (any connection). */
 int64_t store_index_version(struct store *s);

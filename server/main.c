@@ -240,14 +240,14 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 		goto out;
 	ingest_batch_init(&ir.batch, ir.store, &ir.opt, 0);
 	ir.t0 = now_monotonic();
-	if (store_begin(ir.store, &err) < 0)
+	if (store_bulk(ir.store, 1, &err) < 0 || store_begin(ir.store, &err) < 0)
 		goto out;
 	for (i = 0; i < npaths; i++)
 		if (parse_walk(paths[i], index_file, &ir, &err) < 0 || ir.batch.failed) {
 			store_rollback(ir.store);
 			goto out;
 		}
-	if (index_commit(&ir, 0) < 0)
+	if (index_commit(&ir, 0) < 0 || store_bulk(ir.store, 0, &err) < 0)
 		goto out;
 	draw_progress(&ir, 1);
 	el = now_monotonic() - ir.t0;
@@ -292,7 +292,8 @@ static int cmd_simple(struct config *cfg, const char *cmd, char **pos, int npos)
 		       (long long)store_article_count(s), (long long)store_index_version(s));
 		rc = 0;
 	} else if (strcmp(cmd, "check") == 0) {
-		if (open_or_fail(cfg, STORE_READ, &s) < 0)
+		/* FTS5's integrity-check is an INSERT command: it needs a writable connection */
+		if (open_or_fail(cfg, STORE_WRITE, &s) < 0)
 			return 1;
 		rc = store_check(s, &report) == 0 ? 0 : 1;
 		printf("%s%s", report, rc == 0 ? "ok\n" : "");
