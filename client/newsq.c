@@ -740,18 +740,17 @@ static void print_timeline(const struct opts *o, const char *q, json_t *root)
 		}
 	}
 	if (*q) {
-		buf_putc(&out, '"');
 		render_plain(&out, q, 0);
-		buf_puts(&out, "\" ");
+		buf_puts(&out, " \xC2\xB7 ");
 	}
 	buf_printf(&out, "by %s", interval ? interval : "bucket");
 	if (n > 0)
 		buf_printf(&out, ", %s .. %s (%zu buckets)",
 			   jstr(json_array_get(buckets, 0), "start"),
 			   jstr(json_array_get(buckets, n - 1), "start"), n);
-	buf_printf(&out, ": %.0f matches", sum);
+	buf_printf(&out, " \xC2\xB7 %.0f matches", sum);
 	if (peak != NULL)
-		buf_printf(&out, ", peak %.0f at %s", max, peak);
+		buf_printf(&out, " \xC2\xB7 peak %.0f at %s", max, peak);
 	buf_putc(&out, '\n');
 	width = (size_t)terminal_width();
 	width = width > 22 ? width - 12 : 10;
