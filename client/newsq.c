@@ -362,6 +362,7 @@ static void print_hit(struct buf *b, const struct opts *o, json_t *hit)
 	buf_putc(b, '\n');
 }
 
+/* search: GET /search; hits as text (or --json), then the count line with a "more:" hint. */
 static int cmd_search(struct opts *o)
 {
 	struct buf t = {0}, out = {0};
@@ -414,6 +415,7 @@ out:
 
 /* ---- get ---- */
 
+/* get ID: GET /articles/{id}; header lines (date, source, url, authors, entities), then the body. */
 static int cmd_get(struct opts *o)
 {
 	struct buf t = {0}, out = {0};
@@ -621,6 +623,7 @@ static int cmd_ingest(struct opts *o)
 
 /* ---- entities, related ---- */
 
+/* entities [PREFIX]: GET /entities; one line per entity: count, type, name, aliases. */
 static int cmd_entities(struct opts *o)
 {
 	struct buf t = {0}, out = {0};
@@ -662,6 +665,7 @@ out:
 	return rc;
 }
 
+/* related NAME: GET /entities/{name}/related; shared articles, lift, type, name. */
 static int cmd_related(struct opts *o)
 {
 	struct buf t = {0}, out = {0};
@@ -771,6 +775,7 @@ static void print_timeline(const struct opts *o, const char *q, json_t *root)
 	free(v);
 }
 
+/* timeline QUERY: GET /timeline drawn as a sparkline; exit 1 when every bucket is empty. */
 static int cmd_timeline(struct opts *o)
 {
 	struct buf t = {0};
@@ -803,12 +808,17 @@ out:
 
 /* ---- export ---- */
 
+/* httpc sink for export: write each piece to stdout; -1 when stdout fails. */
 static int stdout_sink(const void *data, size_t n, void *arg)
 {
 	(void)arg;
 	return fwrite(data, 1, n, stdout) == n ? 0 : -1;
 }
 
+/*
+ * export QUERY: GET /export streamed to stdout as it arrives (never held in memory whole);
+ * exit 1 when the server reports X-Total: 0.
+ */
 static int cmd_export(struct opts *o)
 {
 	struct buf t = {0};
@@ -849,6 +859,7 @@ out:
 
 /* ---- health ---- */
 
+/* health: GET /health; one status line (or --json). */
 static int cmd_health(struct opts *o)
 {
 	json_t *root = NULL;
@@ -1004,6 +1015,7 @@ static int parse_args(int argc, char **argv, struct opts *o, const char **cmd_na
 	return help ? -1 : NEWSQ_OK;
 }
 
+/* Parse the command line, check it against the command table, run the command. */
 int main(int argc, char **argv)
 {
 	struct opts o;
