@@ -415,7 +415,7 @@ out:
 
 /* ---- get ---- */
 
-/* get ID: GET /articles/{id}; header lines (date, source, url, authors, entities), then the body. */
+/* get ID: GET /articles/{id}; date, source, url, authors, entities, then the body. */
 static int cmd_get(struct opts *o)
 {
 	struct buf t = {0}, out = {0};
