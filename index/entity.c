@@ -393,19 +393,21 @@ json_t *entity_info(struct store *s, const char *name, int type, int64_t *id_out
 json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_hi, int type,
 		       int limit, int min_count, struct search_error *err)
 {
-	struct counter c;
-	struct rid_vec rv = { 0 };
+	struct counter c, all;
 	struct entity_filter f = { type, NULL, limit };
 	struct kv *v = NULL;
 	sqlite3_stmt *st;
-	size_t nv = 0, i, k;
-	int64_t total = 0, n_self;
+	size_t nv = 0, i, k, ncand = 0;
+	int64_t total = 0, n_self = 0;
 	json_t *out = NULL;
-	int rc;
+	int rc, use_all;
 
 	counter_init(&c, 256);
-	st = store_stmt(s, "SELECT rid FROM article_entity WHERE entity_id = ?1"
-			" AND rid BETWEEN ?2 AND ?3", NULL);
+	counter_init(&all, 16);
+	/* one statement for every co-occurrence: the entity's articles joined to their entities */
+	st = store_stmt(s, "SELECT ae2.entity_id FROM article_entity ae1 JOIN article_entity ae2"
+			" ON ae2.rid = ae1.rid WHERE ae1.entity_id = ?1 AND ae1.rid BETWEEN ?2 AND ?3",
+			NULL);
 	if (st == NULL) {
 		sql_fail(s, err);
 		goto out;
@@ -413,15 +415,19 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, rid_lo);
 	sqlite3_bind_int64(st, 3, rid_hi);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		collect_rid(&rv, sqlite3_column_int64(st, 0));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t other = sqlite3_column_int64(st, 0);
+
+		if (other == id)
+			n_self++;
+		else
+			counter_add(&c, other, 1);
+	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || count_rids(s, rv.v, rv.n, &c, err) < 0) {
-		if (rc != SQLITE_DONE)
-			sql_fail(s, err);
+	if (rc != SQLITE_DONE) {
+		sql_fail(s, err);
 		goto out;
 	}
-	n_self = (int64_t)rv.n;
 	st = store_stmt(s, "SELECT count(*) FROM article WHERE rid BETWEEN ?1 AND ?2", NULL);
 	if (st == NULL) {
 		sql_fail(s, err);
@@ -433,12 +439,43 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 		total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	v = counter_sorted(&c, &nv);
+	for (i = 0; i < nv; i++)
+		if (v[i].val >= min_count)
+			ncand++;
+	/* the other entities' article counts: a few index lookups, or for many candidates one
+	 * pass over the range */
+	use_all = ncand > 64;
+	if (use_all) {
+		st = store_stmt(s, "SELECT entity_id FROM article_entity WHERE rid BETWEEN ?1 AND ?2",
+				NULL);
+		if (st == NULL) {
+			sql_fail(s, err);
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, rid_lo);
+		sqlite3_bind_int64(st, 2, rid_hi);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			counter_add(&all, sqlite3_column_int64(st, 0), 1);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			sql_fail(s, err);
+			goto out;
+		}
+	}
 	for (i = k = 0; i < nv; i++) {
-		int64_t n_other;
+		int64_t n_other = 0;
 
-		if (v[i].key == id || v[i].val < min_count)
+		if (v[i].val < min_count)
 			continue;
-		n_other = entity_articles(s, v[i].key, rid_lo, rid_hi);
+		if (use_all) {
+			size_t j = (size_t)((uint64_t)v[i].key * 0x9E3779B97F4A7C15ULL) & (all.cap - 1);
+
+			while (all.keys[j] && all.keys[j] != v[i].key)
+				j = (j + 1) & (all.cap - 1);
+			n_other = all.keys[j] ? all.vals[j] : 0;
+		} else {
+			n_other = entity_articles(s, v[i].key, rid_lo, rid_hi);
+		}
 		v[k] = v[i];
 		v[k].score = n_self && n_other ? (double)v[i].val * (double)total /
 			     ((double)n_self * (double)n_other) : 0;
@@ -447,8 +484,8 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	qsort(v, k, sizeof(*v), kv_by_score);
 	out = render(s, v, k, &f, 0, 1);
 out:
-	free(rv.v);
 	free(v);
 	counter_free(&c);
+	counter_free(&all);
 	return out;
 }

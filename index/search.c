@@ -87,8 +87,15 @@ int64_t *search_resolve_entity(struct store *s, const char *name, size_t *n,
 	int rc;
 
 	*n = 0;
-	st = store_stmt(s, "SELECT DISTINCT entity_id FROM entity_alias WHERE norm = ?1"
-			" ORDER BY entity_id", NULL);
+	/* The entities having this name or alias, plus those whose own name is an alias of
+	 * one of them: "ICE" seen alone before any article spelled it out is its own entity,
+	 * and must be found from "Immigration and Customs Enforcement" too. */
+	st = store_stmt(s, "WITH base(id) AS (SELECT entity_id FROM entity_alias WHERE norm = ?1)"
+			" SELECT id FROM base UNION"
+			" SELECT e.id FROM base b JOIN entity_alias a ON a.entity_id = b.id"
+			" JOIN entity e ON e.norm = a.norm"
+			" AND e.type = (SELECT type FROM entity WHERE id = b.id)"
+			" ORDER BY 1", NULL);
 	if (st == NULL) {
 		free(norm);
 		fail(err, SEARCH_INTERNAL, -1, "internal error resolving an entity");
