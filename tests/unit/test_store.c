@@ -1,0 +1,366 @@
+/*
+ * test_store — the store, search, entity and timeline modules on a temporary database:
+ * schema checks, upsert/delete, alias resolution, lift scoring, timeline buckets, cursors.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "entity.h"
+#include "search.h"
+#include "store.h"
+#include "timeline.h"
+#include "util.h"
+
+static char dbpath[64];
+static struct store *ws, *rs;
+
+static void setup(void)
+{
+	struct store_options so = { "porter", 16, 1000, 4.0 };
+	char *err = NULL;
+	int fd;
+
+	snprintf(dbpath, sizeof(dbpath), "/tmp/newsd-test-store-XXXXXX");
+	fd = mkstemp(dbpath);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(dbpath);
+	ck_assert_msg(store_open(dbpath, STORE_WRITE, &so, &ws, &err) == 0, "%s", err);
+	ck_assert_msg(store_open(dbpath, STORE_READ, &so, &rs, &err) == 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	char p[96];
+
+	store_close(rs);
+	store_close(ws);
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+}
+
+/* Put one article with given entities "type:name|alias,alias;..." */
+static void put(const char *id, const char *date, const char *title, const char *body,
+		const char *ents)
+{
+	struct article a;
+	char *err = NULL, *copy, *tok, *save = NULL;
+	int updated;
+
+	memset(&a, 0, sizeof(a));
+	a.id = xstrdup(id);
+	a.title = xstrdup(title);
+	a.body = xstrdup(body);
+	a.source = xstrdup("wire");
+	ck_assert(date_parse(date, strlen(date), &a.date, NULL, NULL) == 0);
+	copy = xstrdup(ents ? ents : "");
+	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		char *colon = strchr(tok, ':'), *bar;
+		struct entity_mention *m;
+
+		*colon = '\0';
+		bar = strchr(colon + 1, '|');
+		if (bar)
+			*bar = '\0';
+		m = article_add_entity(&a, (enum entity_type)entity_type_parse(tok), colon + 1, 1);
+		if (bar) {
+			char *al, *s2 = NULL;
+
+			for (al = strtok_r(bar + 1, ",", &s2); al; al = strtok_r(NULL, ",", &s2))
+				entity_mention_add_alias(m, al);
+		}
+	}
+	free(copy);
+	ck_assert_msg(store_put_article(ws, &a, &updated, &err) == 0, "%s", err);
+	article_clear(&a);
+}
+
+static void commit(void)
+{
+	int64_t v;
+	char *err = NULL;
+
+	ck_assert_msg(store_commit(ws, 1, 0, 0, &v, &err) == 0, "%s", err);
+}
+
+static int64_t total_of(const char *q, const char *entity)
+{
+	struct search_request r;
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	const char *ents[1] = { entity };
+	json_t *res;
+	int64_t t;
+
+	memset(&r, 0, sizeof(r));
+	r.q = q;
+	r.entities = ents;
+	r.nentities = entity ? 1 : 0;
+	r.limit = 10;
+	r.snippets = 1;
+	r.snippet_words = 10;
+	res = search_run(rs, &r, &e);
+	ck_assert_msg(res != NULL, "%s", e.message);
+	t = json_integer_value(json_object_get(res, "total"));
+	json_decref(res);
+	return t;
+}
+
+START_TEST(test_rid_order)
+{
+	ck_assert_int_eq(store_rid_date(store_rid_min(0)), 0);
+	ck_assert_int_eq(store_rid_date(store_rid_max(-1)), -1);
+	ck_assert_int_eq(store_rid_date(store_rid_min(-86400)), -86400);
+	ck_assert(store_rid_max(5) < store_rid_min(6));
+	ck_assert(store_rid_max(-2) < store_rid_min(-1));
+}
+END_TEST
+
+START_TEST(test_upsert_delete)
+{
+	char *err = NULL;
+	int found;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	put("a", "2026-01-07", "Raid in Minneapolis", "Agents raided homes", NULL);
+	commit();
+	ck_assert_int_eq(total_of("raid", NULL), 1);
+	ck_assert(store_begin(ws, &err) == 0);
+	put("a", "2026-01-08", "Storm in Chicago", "Snow fell", NULL);
+	commit();
+	ck_assert_int_eq(total_of("raid", NULL), 0);
+	ck_assert_int_eq(total_of("storm", NULL), 1);
+	ck_assert_int_eq(store_article_count(rs), 1);
+	ck_assert(store_begin(ws, &err) == 0);
+	ck_assert(store_delete_article(ws, "a", &found, &err) == 0 && found == 1);
+	ck_assert(store_delete_article(ws, "a", &found, &err) == 0 && found == 0);
+	commit();
+	ck_assert_int_eq(store_article_count(rs), 0);
+	ck_assert_int_eq(store_index_version(rs), 3);
+}
+END_TEST
+
+START_TEST(test_alias_resolution)
+{
+	char *err = NULL;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	/* the acronym alone first: its own entity */
+	put("1", "2026-01-01", "ICE raid", "ICE agents", "org:ICE");
+	/* then spelled out with the acronym as alias */
+	put("2", "2026-01-02", "Agency", "Immigration and Customs Enforcement agents",
+	    "org:Immigration and Customs Enforcement|ICE");
+	put("3", "2026-01-03", "Later", "ICE again", "org:ICE");
+	commit();
+	ck_assert_int_eq(total_of(NULL, "ICE"), 3);
+	ck_assert_int_eq(total_of(NULL, "Immigration and Customs Enforcement"), 3);
+	ck_assert_int_eq(total_of(NULL, "immigration and customs enforcement"), 3);
+	ck_assert_int_eq(total_of(NULL, "DHS"), 0);
+}
+END_TEST
+
+START_TEST(test_lift)
+{
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	char *err = NULL;
+	int64_t id;
+	json_t *card, *rel, *first;
+	int i;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	/* N = 10; A in 4, B in 2 (both with A), C in 8 (3 with A) */
+	for (i = 0; i < 10; i++) {
+		char id_[8], ents[128];
+
+		snprintf(id_, sizeof(id_), "d%d", i);
+		snprintf(ents, sizeof(ents), "%s%s%s", i < 4 ? "person:Alpha;" : "",
+			 i < 2 ? "org:Beta;" : "", i >= 1 && i < 9 ? "place:Gamma;" : "");
+		put(id_, "2026-02-01", "t", "body text", ents);
+	}
+	commit();
+	card = entity_info(rs, "alpha", -1, &id, &e);
+	ck_assert(card != NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(card, "count")), 4);
+	rel = entity_related(rs, id, INT64_MIN, INT64_MAX, -1, 10, 2, &e);
+	ck_assert(rel != NULL);
+	ck_assert_int_eq(json_array_size(rel), 2);
+	first = json_array_get(rel, 0);
+	/* Beta: count 2, lift 2*10/(4*2) = 2.5; Gamma: count 3, lift 3*10/(4*8) = 0.9375 */
+	ck_assert_str_eq(json_string_value(json_object_get(first, "name")), "Beta");
+	ck_assert_int_eq(json_integer_value(json_object_get(first, "count")), 2);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(first, "score")), 2.5, 1e-9);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(json_array_get(rel, 1), "score")),
+				0.9375, 1e-4);
+	json_decref(card);
+	json_decref(rel);
+}
+END_TEST
+
+START_TEST(test_timeline_weeks)
+{
+	struct search_request r;
+	struct search_plan p;
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	char *err = NULL;
+	json_t *t, *b;
+	int64_t from, to;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	put("w1", "2026-01-04T23:00:00Z", "oil", "x", NULL);	/* Sunday: week of Dec 29 */
+	put("w2", "2026-01-05T01:00:00Z", "oil", "x", NULL);	/* Monday */
+	put("w3", "2026-01-06", "gas", "x", NULL);
+	put("w4", "2026-01-20", "oil", "x", NULL);
+	commit();
+	memset(&r, 0, sizeof(r));
+	r.q = "oil";
+	ck_assert(search_plan_build(rs, &r, &p, &e) == 0);
+	date_parse("2026-01-01", 10, &from, NULL, NULL);
+	date_parse("2026-01-25", 10, &to, NULL, NULL);
+	t = timeline_run(rs, &p, 1, from, 1, to + 86399, INTERVAL_WEEK, 1, &e);
+	ck_assert(t != NULL);
+	b = json_object_get(t, "buckets");
+	ck_assert_int_eq(json_array_size(b), 4);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(b, 0), "start")),
+			 "2025-12-29");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(b, 0), "count")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(b, 1), "count")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(b, 1), "total")), 2);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(json_array_get(b, 1), "ratio")),
+				0.5, 1e-9);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(b, 2), "count")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(b, 3), "count")), 1);
+	json_decref(t);
+	t = timeline_run(rs, &p, 0, 0, 0, 0, INTERVAL_MONTH, 1, &e);
+	ck_assert_int_eq(json_array_size(json_object_get(t, "buckets")), 1);
+	json_decref(t);
+	search_plan_free(&p);
+}
+END_TEST
+
+START_TEST(test_cursor_paging)
+{
+	struct search_request r;
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	char *err = NULL, *cursor = NULL;
+	int i, seen = 0, pages = 0;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	for (i = 0; i < 25; i++) {
+		char id[8], body[64];
+
+		snprintf(id, sizeof(id), "c%02d", i);
+		snprintf(body, sizeof(body), "oil %s", i % 3 ? "oil oil" : "gas");
+		put(id, i % 2 ? "2026-03-01" : "2026-03-02", "news", body, NULL);
+	}
+	commit();
+	do {
+		json_t *res;
+		const char *nc;
+
+		memset(&r, 0, sizeof(r));
+		r.q = "oil";
+		r.limit = 7;
+		r.snippets = 0;
+		r.snippet_words = 5;
+		r.cursor = cursor;
+		res = search_run(rs, &r, &e);
+		ck_assert_msg(res != NULL, "%s", e.message);
+		ck_assert_int_eq(json_integer_value(json_object_get(res, "total")), 25);
+		seen += (int)json_array_size(json_object_get(res, "hits"));
+		nc = json_string_value(json_object_get(res, "next_cursor"));
+		free(cursor);
+		cursor = nc ? xstrdup(nc) : NULL;
+		json_decref(res);
+		pages++;
+	} while (cursor && pages < 10);
+	ck_assert_int_eq(seen, 25);
+	ck_assert_int_eq(pages, 4);
+	/* a cursor replayed with another query is refused */
+	memset(&r, 0, sizeof(r));
+	r.q = "oil";
+	r.limit = 7;
+	{
+		json_t *res = search_run(rs, &r, &e);
+
+		cursor = xstrdup(json_string_value(json_object_get(res, "next_cursor")));
+		json_decref(res);
+	}
+	r.q = "gas";
+	r.cursor = cursor;
+	ck_assert(search_run(rs, &r, &e) == NULL);
+	ck_assert_int_eq(e.code, SEARCH_BAD_PARAMETER);
+	search_error_clear(&e);
+	free(cursor);
+}
+END_TEST
+
+START_TEST(test_check_clean)
+{
+	char *err = NULL, *report = NULL;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	put("k1", "2026-01-07", "x", "y", "place:Paris");
+	put("k2", "1969-07-20T20:17:00Z", "moon", "landing", "place:Moon");
+	commit();
+	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
+	free(report);
+}
+END_TEST
+
+START_TEST(test_refuses_foreign_file)
+{
+	struct store *s = NULL;
+	char *err = NULL;
+	FILE *f = fopen(dbpath, "r+b");
+
+	/* a database written by a newer newsd */
+	store_close(rs);
+	rs = NULL;
+	ck_assert(sqlite3_exec(store_db(ws), "UPDATE meta SET value = 99 WHERE key = 'schema_version'",
+			       NULL, NULL, NULL) == SQLITE_OK);
+	ck_assert(store_open(dbpath, STORE_READ, NULL, &s, &err) < 0);
+	ck_assert_msg(strstr(err, "newer") != NULL, "%s", err);
+	free(err);
+	err = NULL;
+	if (f)
+		fclose(f);
+	/* not a database at all */
+	f = fopen("/tmp/newsd-test-notdb", "w");
+	fputs("this is not a database, just some text that is long enough to matter........", f);
+	fclose(f);
+	ck_assert(store_open("/tmp/newsd-test-notdb", STORE_READ, NULL, &s, &err) < 0);
+	ck_assert_msg(strstr(err, "not a newsd database") != NULL, "%s", err);
+	free(err);
+	unlink("/tmp/newsd-test-notdb");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_rid_order);
+	tcase_add_test(tc, test_upsert_delete);
+	tcase_add_test(tc, test_alias_resolution);
+	tcase_add_test(tc, test_lift);
+	tcase_add_test(tc, test_timeline_weeks);
+	tcase_add_test(tc, test_cursor_paging);
+	tcase_add_test(tc, test_check_clean);
+	tcase_add_test(tc, test_refuses_foreign_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
