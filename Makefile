@@ -116,8 +116,14 @@ valgrind: all
 bench: bench-deps all
 	bash bench/run.sh $(BUILD)
 
-eval: all
-	python3 bench/entity_eval.py --build $(BUILD)
+EVAL_CORPUS ?= ../shared/corpus/reuters21578.jsonl.gz
+$(BUILD)/bench/entity_eval: bench/entity_eval.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+eval: $(BUILD)/bench/entity_eval
+	@if [ -f $(EVAL_CORPUS) ]; then $(BUILD)/bench/entity_eval $(EVAL_CORPUS); \
+	else echo "eval: $(EVAL_CORPUS) is absent, skipping"; fi
 
 clean:
 	rm -rf build

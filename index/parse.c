@@ -33,6 +33,7 @@
 #define MAX_ID_BYTES 512
 #define MAX_TITLE_BYTES 65536
 #define MAX_ENTITY_BYTES 1024
+#define MAX_ENTITY_ITEMS 1000	/* per list: duplicates are found by a linear scan */
 #define LEAD_TITLE_BYTES 200
 
 /* State shared by the format readers of one parse_buffer call. */
@@ -191,6 +192,9 @@ static int parse_entities(json_t *v, struct article *a, json_t **ents_extra, cha
 		if (!json_is_array(list))
 			return set_error(errmsg, "field 'entities.%s' must be a list of strings, "
 					 "not %s", key, json_kind(list));
+		if (json_array_size(list) > MAX_ENTITY_ITEMS)
+			return set_error(errmsg, "field 'entities.%s' has more than %d items", key,
+					 MAX_ENTITY_ITEMS);
 		json_array_foreach(list, i, item) {
 			const char *s;
 			size_t n;
@@ -402,11 +406,29 @@ static int stop(struct pctx *c, long line)
 	return -1;
 }
 
+/*
+ * Hand a rejection to the sink. The reason goes into JSON responses and .err files, so it must
+ * be valid UTF-8 even if a message ever quotes raw input: bad bytes become '?'.
+ */
 static int emit_reject(struct pctx *c, long line, const char *id, const char *error)
 {
-	if (c->sink->reject != NULL && c->sink->reject(c->sink->ctx, line, id, error) < 0)
-		return stop(c, line);
-	return 0;
+	char *clean = NULL;
+	size_t i, n = strlen(error);
+	int rc = 0;
+
+	if (c->sink->reject == NULL)
+		return 0;
+	if (!utf8_valid(error, n)) {
+		clean = xstrndup(error, n);
+		for (i = 0; i < n; i++)
+			if ((unsigned char)clean[i] >= 0x80)
+				clean[i] = '?';
+		error = clean;
+	}
+	if (c->sink->reject(c->sink->ctx, line, id, error) < 0)
+		rc = stop(c, line);
+	free(clean);
+	return rc;
 }
 
 static int emit_record(struct pctx *c, struct article *a, long line)
@@ -431,8 +453,11 @@ static int deliver_json(struct pctx *c, json_t *v, long line)
 	return emit_record(c, &a, line);
 }
 
-/* Parse s[0..n) as one JSON value and deliver it; invalid JSON is a rejection. */
-static int deliver_text(struct pctx *c, const char *s, size_t n, long line)
+/*
+ * Parse s[0..n) as one JSON value and deliver it; invalid JSON is a rejection, with jansson's
+ * column when s is a whole line (in an array element a column would mislead).
+ */
+static int deliver_text(struct pctx *c, const char *s, size_t n, long line, int with_column)
 {
 	json_error_t jerr;
 	json_t *v;
@@ -441,7 +466,10 @@ static int deliver_text(struct pctx *c, const char *s, size_t n, long line)
 
 	v = json_loadb(s, n, JSON_DECODE_ANY, &jerr);
 	if (v == NULL) {
-		msg = xasprintf("invalid JSON: %s (column %d)", jerr.text, jerr.column);
+		if (with_column)
+			msg = xasprintf("invalid JSON: %s (column %d)", jerr.text, jerr.column);
+		else
+			msg = xasprintf("invalid JSON: %s", jerr.text);
 		rc = emit_reject(c, line, NULL, msg);
 		free(msg);
 		return rc;
@@ -468,7 +496,8 @@ static int parse_jsonl(struct pctx *c, const char *p, size_t n)
 		len = (size_t)((nl ? nl : end) - line);
 		lineno++;
 		trim(&s, &len);
-		if (len > 0 && deliver_text(c, s, len, lineno) < 0)
+		/* From the line's start, so jansson's column is the line's column. */
+		if (len > 0 && deliver_text(c, line, (size_t)(s + len - line), lineno, 1) < 0)
 			return -1;
 		line = nl ? nl + 1 : end;
 	}
@@ -664,7 +693,7 @@ static int parse_array(struct pctx *c, const char *p, size_t n)
 				goto out;
 			continue;
 		}
-		if (deliver_text(c, s, len, (long)k + 1) < 0)
+		if (deliver_text(c, s, len, (long)k + 1, 0) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -767,6 +796,9 @@ static char *lead_sentence(const char *b, size_t n)
 			buf_putc(&t, ' ');
 		space = 0;
 		buf_putc(&t, b[i]);
+		/* One byte past the cap is enough to find the word boundary below. */
+		if (t.len > LEAD_TITLE_BYTES)
+			break;
 	}
 	if (t.len > LEAD_TITLE_BYTES) {
 		size_t cut = LEAD_TITLE_BYTES;
@@ -854,7 +886,7 @@ static int parse_txt(struct pctx *c, const char *p, size_t n, const char *name)
 	memset(&a, 0, sizeof(a));
 	if (!utf8_valid(p, n)) {
 		err = xstrdup("text is not valid UTF-8 or contains a NUL byte");
-		goto reject;
+		goto out;
 	}
 	for (;;) {
 		while (p < end && is_ws((unsigned char)*p))
@@ -872,7 +904,7 @@ static int parse_txt(struct pctx *c, const char *p, size_t n, const char *name)
 	if ((size_t)(end - p) < 5 || strncasecmp(p, "date", 4) != 0 ||
 	    (p[4] != ' ' && p[4] != '\t' && p[4] != ':')) {
 		err = xstrdup("missing 'date YYYY-MM-DD' line");
-		goto reject;
+		goto out;
 	}
 	p += 5;
 	while (p < end && (*p == ' ' || *p == '\t'))
@@ -883,11 +915,11 @@ static int parse_txt(struct pctx *c, const char *p, size_t n, const char *name)
 	toklen = (size_t)(p - tok);
 	if (toklen == 0) {
 		err = xstrdup("missing 'date YYYY-MM-DD' line");
-		goto reject;
+		goto out;
 	}
 	if (date_parse(tok, toklen, &a.date, NULL, &derr) < 0) {
 		err = xasprintf("date: %s", derr);
-		goto reject;
+		goto out;
 	}
 
 	s = p;
@@ -896,23 +928,23 @@ static int parse_txt(struct pctx *c, const char *p, size_t n, const char *name)
 	a.body = dup_lf(s, len);
 	if (hl[0] > MAX_TITLE_BYTES) {
 		err = xasprintf("title is longer than %d bytes", MAX_TITLE_BYTES);
-		goto reject;
+		goto out;
 	}
 	a.title = hl[0] ? xstrndup(hv[0], hl[0]) : lead_sentence(a.body, strlen(a.body));
 	if (a.title[0] == '\0' && a.body[0] == '\0') {
 		err = xstrdup("title and body are both empty");
-		goto reject;
+		goto out;
 	}
 	a.source = hl[1] ? xstrndup(hv[1], hl[1]) : NULL;
 	a.url = hl[2] ? xstrndup(hv[2], hl[2]) : NULL;
 	a.id = id ? id : hash_id(a.source, a.url, a.title, strlen(a.title), tok, toklen);
 	id = NULL;
 	rc = emit_record(c, &a, 1);
-	goto out;
-reject:
-	article_clear(&a);
-	rc = emit_reject(c, 1, id, err);
 out:
+	if (err != NULL) {
+		article_clear(&a);
+		rc = emit_reject(c, 1, id, err);
+	}
 	free(id);
 	free(err);
 	free(derr);

@@ -16,7 +16,8 @@ struct parse_sink {
 	/* Takes ownership of *a's members (the sink must article_clear it). Return 0 to go on,
 	 * -1 to stop parsing (parse_* then returns -1 with the sink's reason in *errmsg if set). */
 	int (*record)(void *ctx, struct article *a, long line);
-	/* A record that could not be used. id may be NULL (unknown). Return 0 to go on, -1 to stop. */
+	/* A record that could not be used. id may be NULL (unknown). Return 0 to go on, -1 to stop.
+	 * May be NULL: rejections are then dropped. error is always valid UTF-8. */
 	int (*reject)(void *ctx, long line, const char *id, const char *error);
 	void *ctx;
 };
@@ -35,6 +36,11 @@ enum parse_format {
  * extra under "entities"), unknown fields kept in extra_json. Strings must be valid UTF-8
  * without NUL. Returns 0, or -1 with *errmsg (e.g. "missing date", "date: …",
  * "title and body are both empty", "field 'title' must be a string").
+ * Details: title and body are trimmed and never NULL on success ("" when absent); empty
+ * source/url/lang become NULL; an id must be 1..512 bytes without control characters; a title
+ * over 64 KiB is rejected; "authors" may also be one string; "entities" also takes the
+ * singular keys (person/org/place), skips empty names and drops case-insensitive duplicates
+ * within a type. On failure *out is left zeroed.
  */
 struct json_t;
 int parse_record_json(struct json_t *obj, struct article *out, char **errmsg);
@@ -43,9 +49,12 @@ int parse_record_json(struct json_t *obj, struct article *out, char **errmsg);
  * Parse a whole buffer (a POST body or a file's contents). When buf starts with the gzip magic
  * it is inflated first, refusing to produce more than max_bytes (a gzip bomb is an error:
  * "decompressed body exceeds N bytes"). name is used for the .txt id and to choose the .txt
- * format when format is PARSE_AUTO and the name (minus .gz) ends in .txt.
+ * format when format is PARSE_AUTO and the name (minus .gz) ends in .txt (or, when a name is
+ * given, the text starts with a "title:"/"source:"/"url:" header or "date "). max_bytes 0 means
+ * no limit. A UTF-8 BOM is skipped.
  * Returns 0 when the input was read to the end (even with rejected records), -1 with *errmsg
- * when it could not be read at all or the sink stopped.
+ * when it could not be read at all (not JSON, a JSON array whose brackets do not close, bad
+ * gzip) or the sink stopped.
  */
 int parse_buffer(const char *buf, size_t len, const char *name, enum parse_format format,
 		 size_t max_bytes, const struct parse_sink *sink, char **errmsg);
@@ -59,7 +68,9 @@ int parse_gunzip(const char *in, size_t inlen, size_t cap, char **out, size_t *o
 
 /* Call cb for every regular file under path (path itself when it is a file), directories
  * walked recursively in name order, hidden entries (".x") skipped. Returns 0, or -1 with
- * *errmsg when path cannot be read or cb returned -1. */
+ * *errmsg when path cannot be read or cb returned -1. Symbolic links are followed to regular
+ * files only. An unreadable entry below path does not stop the walk: the rest is walked, then
+ * -1 is returned naming the first such path (and how many more). */
 int parse_walk(const char *path, int (*cb)(void *ctx, const char *file), void *ctx,
 	       char **errmsg);
 

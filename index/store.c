@@ -54,7 +54,8 @@ static const char *const schema_sql =
 	" WITHOUT ROWID;"
 	"CREATE INDEX article_entity_entity ON article_entity(entity_id, rid);"
 	"CREATE TABLE version(v INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL,"
-	" added INTEGER NOT NULL, updated INTEGER NOT NULL, removed INTEGER NOT NULL);";
+	" added INTEGER NOT NULL, updated INTEGER NOT NULL, removed INTEGER NOT NULL);"
+	"CREATE TABLE day_count(day INTEGER PRIMARY KEY, n INTEGER NOT NULL);";
 
 int64_t store_rid_min(int64_t t)
 {
@@ -521,6 +522,20 @@ out:
 	return rc;
 }
 
+/* Articles per UTC day, kept with every write: the denominators of /timeline's ratio. */
+static int day_count_add(struct store *s, int64_t date, int delta, char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO day_count(day, n) VALUES (?1, ?2)"
+				      " ON CONFLICT(day) DO UPDATE SET n = n + excluded.n", errmsg);
+	int64_t day = date >= 0 ? date / 86400 : -((-date + 86399) / 86400);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_int(st, 2, delta);
+	return step_done(s, st, "counting articles per day", errmsg);
+}
+
 /* Remove an article's rows from fts, article_entity and article, given its rid. */
 static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 {
@@ -544,7 +559,9 @@ static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);
-	return step_done(s, st, "removing an article", errmsg);
+	if (step_done(s, st, "removing an article", errmsg) < 0)
+		return -1;
+	return day_count_add(s, store_rid_date(rid), -1, errmsg);
 }
 
 static int find_rid(struct store *s, const char *id, int64_t *rid, char **errmsg)
@@ -690,6 +707,8 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	sqlite3_bind_text(st, 4, tags.data, (int)tags.len, SQLITE_STATIC);
 	if (step_done(s, st, "indexing an article", errmsg) < 0)
 		goto out;
+	if (day_count_add(s, a->date, 1, errmsg) < 0)
+		goto out;
 	st = store_stmt(s, "INSERT INTO article_entity(rid, entity_id, given, mentions)"
 			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(rid, entity_id) DO UPDATE SET"
 			" given = max(given, excluded.given), mentions = mentions + excluded.mentions",
@@ -808,6 +827,11 @@ int store_check(struct store *s, char **report)
 			       " FROM article a WHERE (SELECT count(*) FROM article_entity ae"
 			       " WHERE ae.rid = a.rid) != (length(a.tags) - length(replace(a.tags, ' 0e', '')))"
 			       " / 3", &r);
+	problems += check_rows(s, "SELECT 'day_count of day ' || coalesce(d.day, a.day) || ' is wrong'"
+			       " FROM (SELECT day, n FROM day_count WHERE n != 0) d FULL JOIN"
+			       " (SELECT (rid >> 20) / 86400 - ((rid >> 20) % 86400 < 0) AS day,"
+			       " count(*) AS n FROM article GROUP BY 1) a ON a.day = d.day"
+			       " WHERE a.n IS NOT d.n", &r);
 	problems += check_rows(s, "SELECT 'article ' || id || ' source tag mismatch' FROM article"
 			       " WHERE (source_id IS NULL) != (instr(tags, ' 0s') = 0)", &r);
 	*report = buf_detach(&r);
