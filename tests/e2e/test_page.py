@@ -84,6 +84,9 @@ def setup_module():
     assert r.returncode == 0, "newsd index failed: %s" % r.stderr
     srv = harness.Server("page-serve", db=db, config=conf).start()
     base = "http://127.0.0.1:%d/" % srv.port
+    r = srv.get("/")
+    assert r.status == 200 and b'id="hits"' in r.body, \
+        "newsd does not serve the search page at GET /: %r" % r
 
 
 def teardown_module():
@@ -450,8 +453,8 @@ class Browser:
             time.sleep(0.05)
         raise AssertionError("timed out waiting for %s (%s); page %r shows %r" % (
             what, cond, self.js("location.search"),
-            self.js("document.getElementById('status').textContent + ' | ' + "
-                    "document.getElementById('msg').textContent")))
+            self.js("(document.getElementById('status') || {}).textContent + ' | ' + "
+                    "(document.getElementById('msg') || {}).textContent")))
 
     def key(self, key, code, vk, text=None):
         down = {"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": vk}
