@@ -53,6 +53,7 @@ bench-deps: deps
 
 $(BUILD)/libnewsd.a: $(INDEX_OBJ)
 	@mkdir -p $(@D)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/newsd: $(SERVER_OBJ) $(BUILD)/libnewsd.a
@@ -61,9 +62,12 @@ $(BUILD)/newsd: $(SERVER_OBJ) $(BUILD)/libnewsd.a
 $(BUILD)/newsq: $(CLIENT_OBJ) $(BUILD)/libnewsd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Objects before the archive, so extra objects a test names (below) can use libnewsd.a.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnewsd.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) $(LDFLAGS) -o $@ $(filter-out %.a,$^) \
+	  $(filter %.a,$^) $(LDLIBS) $(shell pkg-config --libs check)
+$(BUILD)/tests/test_newsq_render: $(BUILD)/client/render.o
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "date.h"
+#include "entity.h"
 #include "extract.h"
 #include "search.h"
+#include "timeline.h"
 #include "snippet.h"
 #include "util.h"
 
@@ -85,8 +87,15 @@ int64_t *search_resolve_entity(struct store *s, const char *name, size_t *n,
 	int rc;
 
 	*n = 0;
-	st = store_stmt(s, "SELECT DISTINCT entity_id FROM entity_alias WHERE norm = ?1"
-			" ORDER BY entity_id", NULL);
+	/* The entities having this name or alias, plus those whose own name is an alias of
+	 * one of them: "ICE" seen alone before any article spelled it out is its own entity,
+	 * and must be found from "Immigration and Customs Enforcement" too. */
+	st = store_stmt(s, "WITH base(id) AS (SELECT entity_id FROM entity_alias WHERE norm = ?1)"
+			" SELECT id FROM base UNION"
+			" SELECT e.id FROM base b JOIN entity_alias a ON a.entity_id = b.id"
+			" JOIN entity e ON e.norm = a.norm"
+			" AND e.type = (SELECT type FROM entity WHERE id = b.id)"
+			" ORDER BY 1", NULL);
 	if (st == NULL) {
 		free(norm);
 		fail(err, SEARCH_INTERNAL, -1, "internal error resolving an entity");
@@ -541,6 +550,94 @@ static json_t *query_echo(const struct search_request *r, const struct search_pl
 	return q;
 }
 
+static int cmp_rid(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Source counts over the matches, most frequent first (sources are few: a dense array). */
+static json_t *source_facet(struct store *s, const int64_t *rids, size_t n,
+			    struct search_error *err)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT source_id FROM article WHERE rid = ?1", NULL);
+	sqlite3_stmt *mx = store_stmt(s, "SELECT coalesce(max(id), 0) FROM source", NULL);
+	sqlite3_stmt *nm = store_stmt(s, "SELECT name FROM source WHERE id = ?1", NULL);
+	int64_t *counts, maxid = 0, id;
+	json_t *out;
+	size_t i;
+
+	if (st == NULL || mx == NULL || nm == NULL) {
+		fail(err, SEARCH_INTERNAL, -1, "internal error counting sources");
+		return NULL;
+	}
+	if (sqlite3_step(mx) == SQLITE_ROW)
+		maxid = sqlite3_column_int64(mx, 0);
+	sqlite3_reset(mx);
+	counts = xcalloc((size_t)maxid + 1, sizeof(*counts));
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, rids[i]);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			id = sqlite3_column_int64(st, 0);
+			if (id > 0 && id <= maxid)
+				counts[id]++;
+		}
+		sqlite3_reset(st);
+	}
+	out = json_array();
+	while (json_array_size(out) < 20) {
+		int64_t best = 0;
+
+		for (id = 1; id <= maxid; id++)
+			if (counts[id] > 0 && (best == 0 || counts[id] > counts[best]))
+				best = id;
+		if (best == 0)
+			break;
+		sqlite3_bind_int64(nm, 1, best);
+		if (sqlite3_step(nm) == SQLITE_ROW)
+			json_array_append_new(out, json_pack("{s:s, s:I}", "name",
+					      (const char *)sqlite3_column_text(nm, 0),
+					      "count", (json_int_t)counts[best]));
+		sqlite3_reset(nm);
+		counts[best] = 0;
+	}
+	free(counts);
+	return out;
+}
+
+/* facets: counts over the whole result set (every match, not the page). */
+static int facets_json(struct store *s, struct pass *ps, unsigned which, json_t *res,
+		       struct search_error *err)
+{
+	json_t *f = json_object(), *v;
+
+	qsort(ps->rids, ps->nrids, sizeof(*ps->rids), cmp_rid);
+	if (which & SEARCH_FACET_ENTITIES) {
+		v = entity_count_rids(s, ps->rids, ps->nrids, 20, err);
+		if (v == NULL)
+			goto fail;
+		json_object_set_new(f, "entities", v);
+	}
+	if (which & SEARCH_FACET_SOURCES) {
+		v = source_facet(s, ps->rids, ps->nrids, err);
+		if (v == NULL)
+			goto fail;
+		json_object_set_new(f, "sources", v);
+	}
+	if (which & SEARCH_FACET_DATES) {
+		v = timeline_from_rids(s, ps->rids, ps->nrids, INTERVAL_AUTO, err);
+		if (v == NULL)
+			goto fail;
+		json_object_set_new(f, "dates", v);
+	}
+	json_object_set_new(res, "facets", f);
+	return 0;
+fail:
+	json_decref(f);
+	return -1;
+}
+
 json_t *search_run(struct store *s, const struct search_request *r, struct search_error *err)
 {
 	struct search_plan plan;
@@ -611,6 +708,11 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 		free(c);
 	} else {
 		json_object_set_new(res, "next_cursor", json_null());
+	}
+	if (r->facets && facets_json(s, &ps, r->facets, res, err) < 0) {
+		json_decref(res);
+		res = NULL;
+		goto out;
 	}
 	json_object_set_new(res, "index_version", json_integer(store_index_version(s)));
 	json_object_set_new(res, "took_ms", json_real(round((now_monotonic() - t0) * 1e6) / 1e3));

@@ -11,6 +11,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "date.h"
+#include "embed.h"
 #include "search.h"
 #include "server.h"
 #include "util.h"
@@ -441,4 +442,107 @@ void api_stats(struct request *r)
 	json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - (time_t)s->started)));
 	json_object_set_new(o, "version", json_string(NEWSD_VERSION));
 	http_reply_json(r, 200, o);
+}
+
+/* Prometheus text exposition format, version 0.0.4. */
+void api_metrics(struct request *r)
+{
+	static const char *const allowed[] = { NULL };
+	struct server *s = r->w->srv;
+	struct ingest_counters c;
+	struct buf b = { 0 };
+	char *wal;
+	int e, k;
+
+	if (http_check_params(r, allowed) < 0)
+		return;
+	ingest_counters(s->ingest, &c);
+	buf_puts(&b, "# HELP newsd_http_requests_total HTTP requests by endpoint and status code.\n"
+		 "# TYPE newsd_http_requests_total counter\n");
+	for (e = 0; e < METRIC_ENDPOINTS; e++)
+		for (k = 0; k < METRIC_STATUSES; k++)
+			if (s->req_count[e][k]) {
+				if (http_status_codes[k])
+					buf_printf(&b, "newsd_http_requests_total{endpoint=\"%s\",code=\"%d\"} %llu\n",
+						   http_endpoint_names[e], http_status_codes[k],
+						   (unsigned long long)s->req_count[e][k]);
+				else
+					buf_printf(&b, "newsd_http_requests_total{endpoint=\"%s\",code=\"other\"} %llu\n",
+						   http_endpoint_names[e],
+						   (unsigned long long)s->req_count[e][k]);
+			}
+	buf_puts(&b, "# HELP newsd_http_request_duration_seconds Time to answer a request.\n"
+		 "# TYPE newsd_http_request_duration_seconds histogram\n");
+	for (e = 0; e < METRIC_ENDPOINTS; e++) {
+		uint64_t cum = 0;
+
+		for (k = 0; k <= METRIC_BUCKETS; k++)
+			cum += s->lat_bucket[e][k];
+		if (cum == 0)
+			continue;
+		cum = 0;
+		for (k = 0; k < METRIC_BUCKETS; k++) {
+			cum += s->lat_bucket[e][k];
+			buf_printf(&b, "newsd_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+				   http_endpoint_names[e], http_latency_bounds[k], (unsigned long long)cum);
+		}
+		cum += s->lat_bucket[e][METRIC_BUCKETS];
+		buf_printf(&b, "newsd_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n"
+			   "newsd_http_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n"
+			   "newsd_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
+			   http_endpoint_names[e], (unsigned long long)cum, http_endpoint_names[e],
+			   (double)s->lat_sum_us[e] / 1e6, http_endpoint_names[e], (unsigned long long)cum);
+	}
+	buf_printf(&b, "# HELP newsd_ingest_articles_total Articles written, by result.\n"
+		   "# TYPE newsd_ingest_articles_total counter\n"
+		   "newsd_ingest_articles_total{result=\"accepted\"} %lld\n"
+		   "newsd_ingest_articles_total{result=\"updated\"} %lld\n"
+		   "newsd_ingest_articles_total{result=\"rejected\"} %lld\n"
+		   "newsd_ingest_articles_total{result=\"deleted\"} %lld\n"
+		   "# HELP newsd_ingest_batches_total Write batches, by result.\n"
+		   "# TYPE newsd_ingest_batches_total counter\n"
+		   "newsd_ingest_batches_total{result=\"committed\"} %lld\n"
+		   "newsd_ingest_batches_total{result=\"failed\"} %lld\n"
+		   "# HELP newsd_ingest_queued Write jobs waiting for the ingest thread.\n"
+		   "# TYPE newsd_ingest_queued gauge\n"
+		   "newsd_ingest_queued %lld\n",
+		   (long long)c.accepted, (long long)c.updated, (long long)c.rejected,
+		   (long long)c.deleted, (long long)c.batches, (long long)c.failed_batches,
+		   (long long)c.queued);
+	wal = xasprintf("%s-wal", s->cfg->db);
+	buf_printf(&b, "# HELP newsd_articles Articles in the index.\n# TYPE newsd_articles gauge\n"
+		   "newsd_articles %lld\n"
+		   "# HELP newsd_index_version Committed write batches so far.\n"
+		   "# TYPE newsd_index_version gauge\nnewsd_index_version %lld\n"
+		   "# HELP newsd_database_bytes Size of the database file.\n"
+		   "# TYPE newsd_database_bytes gauge\nnewsd_database_bytes %lld\n"
+		   "# HELP newsd_wal_bytes Size of the write-ahead log.\n"
+		   "# TYPE newsd_wal_bytes gauge\nnewsd_wal_bytes %lld\n"
+		   "# HELP newsd_uptime_seconds Seconds since the server started.\n"
+		   "# TYPE newsd_uptime_seconds gauge\nnewsd_uptime_seconds %lld\n",
+		   (long long)store_article_count(r->w->store),
+		   (long long)store_index_version(r->w->store), (long long)file_size(s->cfg->db),
+		   (long long)file_size(wal), (long long)(time(NULL) - (time_t)s->started));
+	free(wal);
+	http_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+	buf_free(&b);
+}
+
+/* GET / : the search page, compiled into the binary from server/www/index.html. */
+void api_page(struct request *r)
+{
+	static const char *const allowed[] = { "q", "from", "to", "entity", "source", "sort", NULL };
+	const struct embed_file *f = embed_find("server/www/index.html");
+
+	/* the page keeps its state in the URL; its parameters are for the page's script */
+	if (http_check_params(r, allowed) < 0)
+		return;
+	if (f == NULL) {
+		http_reply_error(r, 404, "not_found", -1, "this build has no search page");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Security-Policy",
+			  "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+			  "script-src 'self' 'unsafe-inline'; img-src 'self' data:");
+	http_reply_text(r, 200, "text/html; charset=utf-8", (const char *)f->data, f->size);
 }

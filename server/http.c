@@ -28,11 +28,21 @@
 
 enum endpoint {
 	EP_SEARCH, EP_ARTICLE, EP_ARTICLES_POST, EP_HEALTH, EP_STATS, EP_ENTITIES,
-	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER
+	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY
 };
 
-static const double latency_bounds[METRIC_BUCKETS] = {
+const double http_latency_bounds[METRIC_BUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5
+};
+
+const char *const http_endpoint_names[METRIC_ENDPOINTS] = {
+	"search", "article", "articles_post", "health", "stats", "entities", "timeline",
+	"export", "metrics", "page", "other", "entity"
+};
+
+/* The last slot counts every other status. */
+const int http_status_codes[METRIC_STATUSES] = {
+	200, 400, 401, 403, 404, 405, 413, 414, 415, 431, 500, 503, 0
 };
 
 /* ---- query string: strict decoding (bad %-escapes and invalid UTF-8 are errors) ---- */
@@ -261,16 +271,12 @@ static int gzip_buf(const char *in, size_t n, struct evbuffer *out)
 
 static int endpoint_status_class(int status)
 {
-	switch (status) {
-	case 200: return 0;
-	case 400: return 1;
-	case 401: case 403: return 2;
-	case 404: return 3;
-	case 405: case 413: case 414: case 431: return 4;
-	case 503: return 5;
-	case 500: return 6;
-	default: return 7;
-	}
+	int i;
+
+	for (i = 0; i < METRIC_STATUSES - 1; i++)
+		if (http_status_codes[i] == status)
+			return i;
+	return METRIC_STATUSES - 1;
 }
 
 static void record_metrics(struct request *r, int status)
@@ -282,7 +288,7 @@ static void record_metrics(struct request *r, int status)
 	if (ep < 0 || ep >= METRIC_ENDPOINTS)
 		ep = EP_OTHER;
 	s->req_count[ep][endpoint_status_class(status)]++;
-	for (b = 0; b < METRIC_BUCKETS && dt > latency_bounds[b]; b++)
+	for (b = 0; b < METRIC_BUCKETS && dt > http_latency_bounds[b]; b++)
 		;
 	s->lat_bucket[ep][b]++;
 	s->lat_sum_us[ep] += (uint64_t)(dt * 1e6);
@@ -402,6 +408,21 @@ static int method_is(struct request *r, int allowed)
 
 #define READ_METHODS (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 
+/* /entities/{name} and /entities/{name}/related (names may contain '/': the suffix decides). */
+static void route_entity(struct request *r, const char *rest)
+{
+	size_t n = strlen(rest);
+
+	if (n > 8 && strcmp(rest + n - 8, "/related") == 0) {
+		char *name = xstrndup(rest, n - 8);
+
+		api_entity_related(r, name);
+		free(name);
+	} else {
+		api_entity(r, rest);
+	}
+}
+
 /* Route one request. Read requests run inside one read transaction, so the total, the hits
  * and the index version of a response all come from the same snapshot. */
 static void route(struct request *r)
@@ -430,6 +451,18 @@ static void route(struct request *r)
 		r->endpoint = EP_HEALTH;
 	} else if (strcmp(p, "/stats") == 0) {
 		r->endpoint = EP_STATS;
+	} else if (strcmp(p, "/entities") == 0 || strcmp(p, "/entities/") == 0) {
+		r->endpoint = EP_ENTITIES;
+	} else if (strncmp(p, "/entities/", 10) == 0) {
+		r->endpoint = EP_ENTITY;
+	} else if (strcmp(p, "/timeline") == 0) {
+		r->endpoint = EP_TIMELINE;
+	} else if (strcmp(p, "/export") == 0) {
+		r->endpoint = EP_EXPORT;
+	} else if (strcmp(p, "/metrics") == 0) {
+		r->endpoint = EP_METRICS;
+	} else if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
+		r->endpoint = EP_PAGE;
 	} else {
 		r->endpoint = EP_OTHER;
 		http_reply_error(r, 404, "not_found", -1, "no such endpoint: %.200s", p);
@@ -437,6 +470,11 @@ static void route(struct request *r)
 	}
 	if (!method_is(r, READ_METHODS))
 		return;
+	if (r->endpoint == EP_EXPORT) {
+		/* streams from a connection of its own (one snapshot, see api_export) */
+		api_export(r);
+		return;
+	}
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
 		in_txn = 1;
 	switch (r->endpoint) {
@@ -444,6 +482,11 @@ static void route(struct request *r)
 	case EP_SEARCH: api_search(r); break;
 	case EP_HEALTH: api_health(r); break;
 	case EP_STATS: api_stats(r); break;
+	case EP_ENTITIES: api_entities(r); break;
+	case EP_ENTITY: route_entity(r, p + 10); break;
+	case EP_TIMELINE: api_timeline(r); break;
+	case EP_METRICS: api_metrics(r); break;
+	case EP_PAGE: api_page(r); break;
 	default: break;
 	}
 	if (in_txn)

@@ -41,7 +41,7 @@ struct worker {
 /* Latency histogram buckets (seconds) for /metrics. */
 #define METRIC_BUCKETS 12
 #define METRIC_ENDPOINTS 12
-#define METRIC_STATUSES 8
+#define METRIC_STATUSES 13
 
 struct server {
 	struct config *cfg;
@@ -100,6 +100,18 @@ void api_article_delete(struct request *r, const char *id);
 void api_articles_post(struct request *r);
 void api_health(struct request *r);
 void api_stats(struct request *r);
+void api_metrics(struct request *r);
+void api_page(struct request *r);
+/* api_data.c */
+void api_entities(struct request *r);
+void api_entity(struct request *r, const char *name);
+void api_entity_related(struct request *r, const char *name);
+void api_timeline(struct request *r);
+void api_export(struct request *r);
+/* Endpoint names and status codes as labelled in /metrics. */
+extern const char *const http_endpoint_names[METRIC_ENDPOINTS];
+extern const int http_status_codes[METRIC_STATUSES];
+extern const double http_latency_bounds[METRIC_BUCKETS];
 /* Called on the worker thread for a job the ingest thread finished. */
 void api_job_done(struct worker *w, struct ingest_job *job);
 /* Fill a search_request from the parameters shared by /search, /timeline, /export. */

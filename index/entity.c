@@ -1,0 +1,491 @@
+/*
+ * entity.c — top entities, entity cards and co-occurrence by lift; see entity.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "entity.h"
+#include "extract.h"
+#include "util.h"
+
+static int sql_fail(struct store *s, struct search_error *err)
+{
+	int rc = sqlite3_errcode(store_db(s));
+
+	free(err->message);
+	if ((rc & 0xff) == SQLITE_INTERRUPT) {
+		err->code = SEARCH_TIMEOUT;
+		err->message = xstrdup("the query took longer than query_timeout_ms");
+	} else {
+		err->code = SEARCH_INTERNAL;
+		err->message = xasprintf("internal error reading entities: %s", store_error_reason(rc));
+	}
+	return -1;
+}
+
+/* Up to 10 aliases of an entity other than its name. */
+static json_t *aliases_of(struct store *s, int64_t id, const char *name)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT alias FROM entity_alias WHERE entity_id = ?1"
+				      " ORDER BY length(alias), alias LIMIT 11", NULL);
+	json_t *a = json_array();
+
+	if (st == NULL)
+		return a;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW && json_array_size(a) < 10) {
+		const char *al = (const char *)sqlite3_column_text(st, 0);
+
+		if (al && strcmp(al, name) != 0)
+			json_array_append_new(a, json_string(al));
+	}
+	sqlite3_reset(st);
+	return a;
+}
+
+/* ---- a small open-addressing counter keyed by int64 ---- */
+
+struct counter {
+	int64_t *keys;
+	int64_t *vals;
+	size_t cap, n;
+};
+
+static void counter_init(struct counter *c, size_t hint)
+{
+	c->cap = 64;
+	while (c->cap < hint * 2)
+		c->cap *= 2;
+	c->keys = xcalloc(c->cap, sizeof(*c->keys));
+	c->vals = xcalloc(c->cap, sizeof(*c->vals));
+	c->n = 0;
+}
+
+static void counter_free(struct counter *c)
+{
+	free(c->keys);
+	free(c->vals);
+}
+
+static void counter_add(struct counter *c, int64_t key, int64_t v)
+{
+	size_t i;
+
+	if ((c->n + 1) * 2 > c->cap) {
+		struct counter bigger;
+
+		counter_init(&bigger, c->cap);
+		for (i = 0; i < c->cap; i++)
+			if (c->keys[i])
+				counter_add(&bigger, c->keys[i], c->vals[i]);
+		counter_free(c);
+		*c = bigger;
+	}
+	/* keys are entity ids (>= 1): 0 marks an empty slot */
+	i = (size_t)((uint64_t)key * 0x9E3779B97F4A7C15ULL) & (c->cap - 1);
+	while (c->keys[i] && c->keys[i] != key)
+		i = (i + 1) & (c->cap - 1);
+	if (c->keys[i] == 0) {
+		c->keys[i] = key;
+		c->n++;
+	}
+	c->vals[i] += v;
+}
+
+struct kv {
+	int64_t key;
+	int64_t val;
+	double score;
+};
+
+static int kv_by_count(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+
+	if (x->val != y->val)
+		return x->val > y->val ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int kv_by_score(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return kv_by_count(a, b);
+}
+
+static struct kv *counter_sorted(struct counter *c, size_t *n)
+{
+	struct kv *v = xmalloc((c->n + 1) * sizeof(*v));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < c->cap; i++)
+		if (c->keys[i]) {
+			v[*n].key = c->keys[i];
+			v[*n].val = c->vals[i];
+			v[*n].score = 0;
+			(*n)++;
+		}
+	qsort(v, *n, sizeof(*v), kv_by_count);
+	return v;
+}
+
+/* Name and type of an entity id; 0 or -1. */
+static int entity_row(struct store *s, int64_t id, int *type, char **name, char **norm)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT type, name, norm FROM entity WHERE id = ?1", NULL);
+	int rc = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*type = sqlite3_column_int(st, 0);
+		*name = xstrdup((const char *)sqlite3_column_text(st, 1));
+		if (norm)
+			*norm = xstrdup((const char *)sqlite3_column_text(st, 2));
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* 1 when the entity passes the type and prefix filter (prefix on its name or any alias). */
+static int entity_passes(struct store *s, int64_t id, int type, const char *norm,
+			 const struct entity_filter *f, const char *pnorm)
+{
+	sqlite3_stmt *st;
+	int ok = 0;
+
+	if (f->type >= 0 && type != f->type)
+		return 0;
+	if (pnorm == NULL || pnorm[0] == '\0')
+		return 1;
+	if (strncmp(norm, pnorm, strlen(pnorm)) == 0)
+		return 1;
+	st = store_stmt(s, "SELECT 1 FROM entity_alias WHERE entity_id = ?1 AND substr(norm, 1, ?3) = ?2"
+			" LIMIT 1", NULL);
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, pnorm, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)strlen(pnorm));
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return ok;
+}
+
+/* Turn sorted (id, count) pairs into the API's array, applying the filter. */
+static json_t *render(struct store *s, struct kv *v, size_t n, const struct entity_filter *f,
+		      int with_aliases, int with_score)
+{
+	json_t *out = json_array();
+	char *pnorm = f && f->prefix && f->prefix[0] ? entity_norm(f->prefix) : NULL;
+	struct entity_filter any = { -1, NULL, 10 };
+	size_t i;
+
+	if (f == NULL)
+		f = &any;
+	for (i = 0; i < n && (int)json_array_size(out) < f->limit; i++) {
+		char *name = NULL, *norm = NULL;
+		int type;
+		json_t *o;
+
+		if (entity_row(s, v[i].key, &type, &name, &norm) < 0)
+			continue;
+		if (entity_passes(s, v[i].key, type, norm, f, pnorm)) {
+			o = json_pack("{s:s, s:s, s:I}", "name", name,
+				      "type", entity_type_name((enum entity_type)type),
+				      "count", (json_int_t)v[i].val);
+			if (with_aliases)
+				json_object_set_new(o, "aliases", aliases_of(s, v[i].key, name));
+			if (with_score)
+				json_object_set_new(o, "score", json_real((double)(long long)
+							(v[i].score * 1e4 + 0.5) / 1e4));
+			json_array_append_new(out, o);
+		}
+		free(name);
+		free(norm);
+	}
+	free(pnorm);
+	return out;
+}
+
+/* Count the entities of each rid into c. */
+static int count_rids(struct store *s, const int64_t *rids, size_t n, struct counter *c,
+		      struct search_error *err)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT entity_id FROM article_entity WHERE rid = ?1", NULL);
+	size_t i;
+	int rc;
+
+	if (st == NULL)
+		return sql_fail(s, err);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, rids[i]);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			counter_add(c, sqlite3_column_int64(st, 0), 1);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return sql_fail(s, err);
+	}
+	return 0;
+}
+
+json_t *entity_count_rids(struct store *s, const int64_t *rids, size_t n, int limit,
+			  struct search_error *err)
+{
+	struct counter c;
+	struct entity_filter f = { -1, NULL, limit };
+	struct kv *v;
+	size_t nv;
+	json_t *out = NULL;
+
+	counter_init(&c, 256);
+	if (count_rids(s, rids, n, &c, err) == 0) {
+		v = counter_sorted(&c, &nv);
+		out = render(s, v, nv, &f, 0, 0);
+		free(v);
+	}
+	counter_free(&c);
+	return out;
+}
+
+struct rid_vec {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int collect_rid(void *ctx, int64_t rid)
+{
+	struct rid_vec *rv = ctx;
+
+	if (rv->n == rv->cap) {
+		rv->cap = rv->cap ? rv->cap * 2 : 1024;
+		rv->v = xrealloc(rv->v, rv->cap * sizeof(*rv->v));
+	}
+	rv->v[rv->n++] = rid;
+	return 0;
+}
+
+json_t *entity_top(struct store *s, const struct search_plan *plan, int all,
+		   const struct entity_filter *f, struct search_error *err)
+{
+	struct counter c;
+	struct kv *v = NULL;
+	size_t nv = 0;
+	json_t *out = NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	counter_init(&c, 1024);
+	if (all) {
+		/* no filter: one walk of the (entity_id, rid) index */
+		st = store_stmt(s, "SELECT entity_id, count(*) FROM article_entity GROUP BY entity_id",
+				NULL);
+		if (st == NULL) {
+			sql_fail(s, err);
+			goto out;
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			counter_add(&c, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			sql_fail(s, err);
+			goto out;
+		}
+	} else {
+		struct rid_vec rv = { 0 };
+
+		if (search_plan_iterate(s, plan, 1, collect_rid, &rv, err) < 0 ||
+		    count_rids(s, rv.v, rv.n, &c, err) < 0) {
+			free(rv.v);
+			goto out;
+		}
+		free(rv.v);
+	}
+	v = counter_sorted(&c, &nv);
+	out = render(s, v, nv, f, 1, 0);
+out:
+	free(v);
+	counter_free(&c);
+	return out;
+}
+
+static int64_t entity_articles(struct store *s, int64_t id, int64_t lo, int64_t hi)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM article_entity WHERE entity_id = ?1"
+				      " AND rid BETWEEN ?2 AND ?3", NULL);
+	int64_t n = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+json_t *entity_info(struct store *s, const char *name, int type, int64_t *id_out,
+		    struct search_error *err)
+{
+	size_t n, i;
+	int64_t *ids = search_resolve_entity(s, name, &n, err), best = 0, best_n = -1;
+	sqlite3_stmt *st;
+	json_t *o = NULL;
+	char *ename = NULL, d1[21], d2[21];
+	int etype;
+
+	*id_out = 0;
+	if (ids == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		int64_t c;
+		char *nm = NULL;
+		int t;
+
+		if (entity_row(s, ids[i], &t, &nm, NULL) < 0)
+			continue;
+		free(nm);
+		if (type >= 0 && t != type)
+			continue;
+		c = entity_articles(s, ids[i], INT64_MIN, INT64_MAX);
+		if (c > best_n) {
+			best_n = c;
+			best = ids[i];
+		}
+	}
+	free(ids);
+	if (best == 0 || entity_row(s, best, &etype, &ename, NULL) < 0)
+		return NULL;
+	st = store_stmt(s, "SELECT min(rid), max(rid) FROM article_entity WHERE entity_id = ?1", NULL);
+	if (st == NULL) {
+		free(ename);
+		sql_fail(s, err);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, best);
+	o = json_pack("{s:s, s:s, s:I}", "name", ename, "type",
+		      entity_type_name((enum entity_type)etype), "count", (json_int_t)best_n);
+	json_object_set_new(o, "aliases", aliases_of(s, best, ename));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		date_format(store_rid_date(sqlite3_column_int64(st, 0)), d1);
+		date_format(store_rid_date(sqlite3_column_int64(st, 1)), d2);
+		json_object_set_new(o, "first_seen", json_string(d1));
+		json_object_set_new(o, "last_seen", json_string(d2));
+	} else {
+		json_object_set_new(o, "first_seen", json_null());
+		json_object_set_new(o, "last_seen", json_null());
+	}
+	sqlite3_reset(st);
+	free(ename);
+	*id_out = best;
+	return o;
+}
+
+json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_hi, int type,
+		       int limit, int min_count, struct search_error *err)
+{
+	struct counter c, all;
+	struct entity_filter f = { type, NULL, limit };
+	struct kv *v = NULL;
+	sqlite3_stmt *st;
+	size_t nv = 0, i, k, ncand = 0;
+	int64_t total = 0, n_self = 0;
+	json_t *out = NULL;
+	int rc, use_all;
+
+	counter_init(&c, 256);
+	counter_init(&all, 16);
+	/* one statement for every co-occurrence: the entity's articles joined to their entities */
+	st = store_stmt(s, "SELECT ae2.entity_id FROM article_entity ae1 JOIN article_entity ae2"
+			" ON ae2.rid = ae1.rid WHERE ae1.entity_id = ?1 AND ae1.rid BETWEEN ?2 AND ?3",
+			NULL);
+	if (st == NULL) {
+		sql_fail(s, err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, rid_lo);
+	sqlite3_bind_int64(st, 3, rid_hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t other = sqlite3_column_int64(st, 0);
+
+		if (other == id)
+			n_self++;
+		else
+			counter_add(&c, other, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		sql_fail(s, err);
+		goto out;
+	}
+	st = store_stmt(s, "SELECT count(*) FROM article WHERE rid BETWEEN ?1 AND ?2", NULL);
+	if (st == NULL) {
+		sql_fail(s, err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, rid_lo);
+	sqlite3_bind_int64(st, 2, rid_hi);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	v = counter_sorted(&c, &nv);
+	for (i = 0; i < nv; i++)
+		if (v[i].val >= min_count)
+			ncand++;
+	/* the other entities' article counts: a few index lookups, or for many candidates one
+	 * pass over the range */
+	use_all = ncand > 64;
+	if (use_all) {
+		st = store_stmt(s, "SELECT entity_id FROM article_entity WHERE rid BETWEEN ?1 AND ?2",
+				NULL);
+		if (st == NULL) {
+			sql_fail(s, err);
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, rid_lo);
+		sqlite3_bind_int64(st, 2, rid_hi);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			counter_add(&all, sqlite3_column_int64(st, 0), 1);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			sql_fail(s, err);
+			goto out;
+		}
+	}
+	for (i = k = 0; i < nv; i++) {
+		int64_t n_other = 0;
+
+		if (v[i].val < min_count)
+			continue;
+		if (use_all) {
+			size_t j = (size_t)((uint64_t)v[i].key * 0x9E3779B97F4A7C15ULL) & (all.cap - 1);
+
+			while (all.keys[j] && all.keys[j] != v[i].key)
+				j = (j + 1) & (all.cap - 1);
+			n_other = all.keys[j] ? all.vals[j] : 0;
+		} else {
+			n_other = entity_articles(s, v[i].key, rid_lo, rid_hi);
+		}
+		v[k] = v[i];
+		v[k].score = n_self && n_other ? (double)v[i].val * (double)total /
+			     ((double)n_self * (double)n_other) : 0;
+		k++;
+	}
+	qsort(v, k, sizeof(*v), kv_by_score);
+	out = render(s, v, k, &f, 0, 1);
+out:
+	free(v);
+	counter_free(&c);
+	counter_free(&all);
+	return out;
+}
