@@ -36,14 +36,16 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
               libjansson-dev libinih-dev check python3 curl
 BENCH_PKGS := wrk hyperfine
+# The search page's end-to-end test drives a real headless browser (it skips without one).
+BROWSER_PKGS := chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval clean
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
-	@dpkg -s $(DEPS_PKGS) >/dev/null 2>&1 || { echo "installing build dependencies (apt-get)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEPS_PKGS); }
+	@dpkg -s $(DEPS_PKGS) $(BROWSER_PKGS) >/dev/null 2>&1 || { echo "installing build dependencies (apt-get)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEPS_PKGS) $(BROWSER_PKGS); }
 
 bench-deps: deps
 	@dpkg -s $(BENCH_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
