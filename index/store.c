@@ -584,21 +584,23 @@ static int resolve_entity(struct store *s, const struct entity_mention *m, int64
 			goto out;
 	}
 	if (*id == 0) {
-		st = store_stmt(s, "INSERT INTO entity(type, name, norm) VALUES (?1, ?2, ?3)"
-				" ON CONFLICT(type, norm) DO UPDATE SET name = name RETURNING id",
-				errmsg);
+		/* (type, norm) is new: its norm is always recorded as an alias, and the alias
+		 * lookup above found none */
+		st = store_stmt(s, "INSERT INTO entity(type, name, norm) VALUES (?1, ?2, ?3)", errmsg);
 		if (st == NULL)
 			goto out;
 		sqlite3_bind_int(st, 1, m->type);
 		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, norm, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			db_error(s, sqlite3_errcode(s->db), "adding an entity", errmsg);
-			sqlite3_reset(st);
+		if (step_done(s, st, "adding an entity", errmsg) < 0)
 			goto out;
+		*id = sqlite3_last_insert_rowid(s->db);
+		{
+			char key[1100];
+
+			snprintf(key, sizeof(key), "%d:%s", m->type, norm);
+			strmap_put(&s->entity_ids, key, *id);
 		}
-		*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
 	}
 	if (alias_add(s, norm, *id, m->name, errmsg) < 0)
 		goto out;
@@ -700,19 +702,63 @@ static int alloc_rid(struct store *s, int64_t date, int64_t *rid, char **errmsg)
 	return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* One entity of an article, after resolution. */
+struct article_ent {
+	int64_t id;
+	int given;
+	int mentions;
+};
+
+static int cmp_ent(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = ((const struct article_ent *)a)->id, y = ((const struct article_ent *)b)->id;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * Resolve every mention to an entity id, then merge mentions that resolved to the same
+ * entity (sorted by id: the tags string and the article_entity rows are written in order).
+ */
+static int resolve_all(struct store *s, const struct article *a, struct article_ent **out,
+		       size_t *nout, char **errmsg)
+{
+	struct article_ent *e = xcalloc(a->nents + 1, sizeof(*e));
+	size_t i, n = 0, k;
+
+	for (i = 0; i < a->nents; i++) {
+		int64_t eid;
+
+		if (resolve_entity(s, &a->ents[i], &eid, errmsg) < 0) {
+			free(e);
+			return -1;
+		}
+		if (eid == 0)
+			continue;
+		e[n].id = eid;
+		e[n].given = a->ents[i].given ? 1 : 0;
+		e[n].mentions = a->ents[i].count > 0 ? a->ents[i].count : 1;
+		n++;
+	}
+	qsort(e, n, sizeof(*e), cmp_ent);
+	for (i = 0, k = 0; i < n; i++) {
+		if (k > 0 && e[k - 1].id == e[i].id) {
+			e[k - 1].given |= e[i].given;
+			e[k - 1].mentions += e[i].mentions;
+		} else {
+			e[k++] = e[i];
+		}
+	}
+	*out = e;
+	*nout = k;
+	return 0;
 }
 
 int store_put_article(struct store *s, const struct article *a, int *updated, char **errmsg)
 {
 	struct buf tags = { 0 };
 	int64_t rid = 0, old_rid, src = 0, version;
-	int64_t *eids = NULL;
-	int *emap = NULL;
+	struct article_ent *ents = NULL;
 	size_t i, n = 0;
 	sqlite3_stmt *st;
 	int found, rc = -1;
@@ -741,35 +787,15 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 			goto out;
 		buf_printf(&tags, " 0s%lld", (long long)src);
 	}
-	eids = xcalloc(a->nents + 1, sizeof(*eids));
-	emap = xcalloc(a->nents + 1, sizeof(*emap));
-	for (i = 0; i < a->nents; i++) {
-		int64_t eid;
-
-		if (resolve_entity(s, &a->ents[i], &eid, errmsg) < 0)
-			goto out;
-		if (eid != 0) {
-			eids[n] = eid;
-			emap[n] = (int)i;
-			n++;
-		}
-	}
+	if (resolve_all(s, a, &ents, &n, errmsg) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		buf_printf(&tags, " 0e%lld", (long long)ents[i].id);
 	st = store_stmt(s, "INSERT INTO article(rid, id, date, source_id, title, body, tags, url,"
 			" lang, authors, extra, ingested_at, version)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", errmsg);
 	if (st == NULL)
 		goto out;
-	/* tags are appended below once entity ids are de-duplicated; bind after */
-	{
-		int64_t *sorted = xmalloc((n + 1) * sizeof(*sorted));
-
-		memcpy(sorted, eids, n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), cmp_i64);
-		for (i = 0; i < n; i++)
-			if (i == 0 || sorted[i] != sorted[i - 1])
-				buf_printf(&tags, " 0e%lld", (long long)sorted[i]);
-		free(sorted);
-	}
 	sqlite3_bind_int64(st, 1, rid);
 	sqlite3_bind_text(st, 2, a->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, a->date);
@@ -803,25 +829,20 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	if (day_count_add(s, a->date, 1, errmsg) < 0)
 		goto out;
 	st = store_stmt(s, "INSERT INTO article_entity(rid, entity_id, given, mentions)"
-			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(rid, entity_id) DO UPDATE SET"
-			" given = max(given, excluded.given), mentions = mentions + excluded.mentions",
-			errmsg);
+			" VALUES (?1, ?2, ?3, ?4)", errmsg);
 	if (st == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
-		const struct entity_mention *m = &a->ents[emap[i]];
-
 		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_int64(st, 2, eids[i]);
-		sqlite3_bind_int(st, 3, m->given ? 1 : 0);
-		sqlite3_bind_int(st, 4, m->count > 0 ? m->count : 1);
+		sqlite3_bind_int64(st, 2, ents[i].id);
+		sqlite3_bind_int(st, 3, ents[i].given);
+		sqlite3_bind_int(st, 4, ents[i].mentions);
 		if (step_done(s, st, "storing an article's entities", errmsg) < 0)
 			goto out;
 	}
 	rc = 0;
 out:
-	free(eids);
-	free(emap);
+	free(ents);
 	buf_free(&tags);
 	return rc;
 }
