@@ -109,7 +109,8 @@ static int savepoint(struct store *s, const char *sql)
 static void run_job(struct ingest *w, struct ingest_job *job)
 {
 	struct ingest_batch b;
-	struct parse_sink sink = { ingest_batch_record, ingest_batch_reject, NULL };
+	struct parse_sink sink = { .record = ingest_batch_record,
+				  .reject = ingest_batch_reject };
 	char *err = NULL;
 	int found;
 
@@ -263,7 +264,8 @@ out:
 static void spool_file(struct ingest *w, const char *name)
 {
 	struct ingest_batch b;
-	struct parse_sink sink = { ingest_batch_record, ingest_batch_reject, NULL };
+	struct parse_sink sink = { .record = ingest_batch_record,
+				  .reject = ingest_batch_reject };
 	char *path = xasprintf("%s/%s", w->spool_dir, name), *err = NULL, *dest = NULL;
 	int64_t version;
 	int readable;

@@ -497,6 +497,8 @@ static int parse_jsonl(struct pctx *c, const char *p, size_t n)
 		lineno++;
 		trim(&s, &len);
 		/* From the line's start, so jansson's column is the line's column. */
+		if (c->sink->progress && (lineno & 255) == 0)
+			c->sink->progress(c->sink->ctx, (size_t)(line - p), n);
 		if (len > 0 && deliver_text(c, line, (size_t)(s + len - line), lineno, 1) < 0)
 			return -1;
 		line = nl ? nl + 1 : end;

@@ -20,6 +20,9 @@ struct parse_sink {
 	 * May be NULL: rejections are then dropped. error is always valid UTF-8. */
 	int (*reject)(void *ctx, long line, const char *id, const char *error);
 	void *ctx;
+	/* Optional: called now and then while JSON Lines are read, with the bytes read so far of
+	 * the (decompressed) input and its size, for progress bars. */
+	void (*progress)(void *ctx, size_t done, size_t total);
 };
 
 enum parse_format {

@@ -108,15 +108,22 @@ struct index_run {
 	double t0, last_draw;
 	int tty;
 	int nfiles, filei;
-	int64_t total_bytes, done_bytes;
+	double file_frac;		/* how far into the current file */
 	int failed;
 };
+
+static void index_progress(void *ctx, size_t done, size_t total)
+{
+	struct index_run *ir = ctx;
+
+	ir->file_frac = total ? (double)done / (double)total : 0;
+}
 
 static void draw_progress(struct index_run *ir, int final)
 {
 	double el = now_monotonic() - ir->t0;
 	int64_t n = ir->accepted + ir->updated + ir->batch.accepted + ir->batch.updated;
-	double frac = ir->nfiles ? (double)ir->filei / ir->nfiles : 0;
+	double frac = ir->nfiles ? (ir->filei + ir->file_frac) / ir->nfiles : 0;
 	int i, width = 30, fill;
 
 	if (!ir->tty || (!final && now_monotonic() - ir->last_draw < 0.1))
@@ -186,10 +193,12 @@ static int index_reject(void *ctx, long line, const char *id, const char *error)
 static int index_file(void *ctx, const char *file)
 {
 	struct index_run *ir = ctx;
-	struct parse_sink sink = { index_record, index_reject, ir };
+	struct parse_sink sink = { .record = index_record, .reject = index_reject, .ctx = ir,
+				  .progress = index_progress };
 	char *err = NULL;
 
 	ir->file = file;
+	ir->file_frac = 0;
 	if (parse_file(file, ir->opt.max_bytes, &sink, &err) < 0) {
 		if (ir->batch.failed || ir->failed) {
 			fprintf(stderr, "\nnewsd: %s: %s\n", file, ir->batch.errmsg ? ir->batch.errmsg :

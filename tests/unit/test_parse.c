@@ -107,7 +107,7 @@ static void dump(const struct coll *c)
 static int run_named(const char *text, size_t len, const char *name, enum parse_format f,
 		     struct coll *c, char **err)
 {
-	struct parse_sink sink = { coll_record, coll_reject, c };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = c };
 
 	return parse_buffer(text, len, name, f, 64 * MiB, &sink, err);
 }
@@ -995,7 +995,7 @@ START_TEST(test_gzip_bomb)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct coll c = { 0 };
-		struct parse_sink sink = { coll_record, coll_reject, &c };
+		struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
 		char *err = NULL;
 		long before = max_rss_mib();
 		double t0 = now_monotonic();
@@ -1029,7 +1029,7 @@ END_TEST
 START_TEST(test_max_bytes_plain)
 {
 	struct coll c = { 0 };
-	struct parse_sink sink = { coll_record, coll_reject, &c };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
 	char *err = NULL;
 
 	ck_assert_int_eq(parse_buffer(jsonl3, strlen(jsonl3), NULL, PARSE_AUTO, 10, &sink, &err), -1);
@@ -1047,7 +1047,7 @@ END_TEST
 START_TEST(test_sink_stops)
 {
 	struct coll c = { 0 };
-	struct parse_sink sink = { coll_record, coll_reject, &c };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
 	char *err = NULL;
 
 	c.stop_after = 2;
@@ -1102,7 +1102,7 @@ static char *write_file(const char *rel, const void *data, size_t n)
 START_TEST(test_parse_file)
 {
 	struct coll c = { 0 };
-	struct parse_sink sink = { coll_record, coll_reject, &c };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
 	char *err = NULL, *p, *z;
 	size_t zn;
 
@@ -1255,7 +1255,7 @@ END_TEST
 START_TEST(test_seed_file)
 {
 	struct coll c = { 0 };
-	struct parse_sink sink = { coll_record, coll_reject, &c };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
 	char *err = NULL;
 	struct article *a;
 	size_t n;
@@ -1287,7 +1287,7 @@ END_TEST
 START_TEST(test_sample_100)
 {
 	struct coll c = { 0 };
-	struct parse_sink sink = { coll_record, coll_reject, &c };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
 	char *err = NULL;
 	size_t i;
 
@@ -1314,7 +1314,7 @@ END_TEST
 START_TEST(test_reuters)
 {
 	struct coll c = { 0 };
-	struct parse_sink sink = { coll_record, coll_reject, &c };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
 	char *err = NULL;
 	double t0, secs;
 	int rc;
