@@ -52,14 +52,11 @@ int ingest_batch_reject(void *ctx, long line, const char *id, const char *error)
  * Store one parsed record. A database error stops the batch (b->failed): the caller rolls
  * the transaction back and reports it, so no record is lost silently.
  */
-int ingest_batch_record(void *ctx, struct article *a, long line)
+/* Store one record (entities already extracted); counts it. */
+static int batch_store(struct ingest_batch *b, struct article *a)
 {
-	struct ingest_batch *b = ctx;
 	int updated = 0, rc;
 
-	(void)line;
-	if (b->opt && b->opt->extraction)
-		extract_article(a);
 	rc = store_put_article(b->store, a, &updated, &b->errmsg);
 	article_clear(a);
 	if (rc < 0) {
@@ -71,6 +68,125 @@ int ingest_batch_record(void *ctx, struct article *a, long line)
 	else
 		b->accepted++;
 	return 0;
+}
+
+int ingest_batch_record(void *ctx, struct article *a, long line)
+{
+	struct ingest_batch *b = ctx;
+
+	(void)line;
+	if (b->opt && b->opt->extraction)
+		extract_article(a);
+	return batch_store(b, a);
+}
+
+/* ---- the bulk pipeline ---- */
+
+#define PIPE_SLOTS 512
+
+struct ingest_pipe {
+	struct ingest_batch *b;
+	int (*after)(void *ctx);
+	void *ctx;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t not_empty, not_full;
+	struct article slot[PIPE_SLOTS];
+	size_t head, count;
+	int closing;			/* no more records will come */
+	int failed;			/* the writer stopped on an error */
+};
+
+static void *pipe_writer(void *arg)
+{
+	struct ingest_pipe *p = arg;
+
+	for (;;) {
+		struct article a;
+
+		pthread_mutex_lock(&p->lock);
+		while (p->count == 0 && !p->closing)
+			pthread_cond_wait(&p->not_empty, &p->lock);
+		if (p->count == 0) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		a = p->slot[p->head];
+		p->head = (p->head + 1) % PIPE_SLOTS;
+		p->count--;
+		pthread_cond_signal(&p->not_full);
+		pthread_mutex_unlock(&p->lock);
+		if (p->failed) {
+			article_clear(&a);	/* draining after a failure: nothing more is written */
+			continue;
+		}
+		if (batch_store(p->b, &a) < 0 || (p->after && p->after(p->ctx) < 0)) {
+			pthread_mutex_lock(&p->lock);
+			p->failed = 1;
+			p->b->failed = 1;
+			pthread_cond_signal(&p->not_full);
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	return NULL;
+}
+
+struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, int (*after)(void *ctx), void *ctx)
+{
+	struct ingest_pipe *p = xcalloc(1, sizeof(*p));
+
+	p->b = b;
+	p->after = after;
+	p->ctx = ctx;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->not_empty, NULL);
+	pthread_cond_init(&p->not_full, NULL);
+	if (pthread_create(&p->thread, NULL, pipe_writer, p) != 0) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->not_empty);
+		pthread_cond_destroy(&p->not_full);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
+{
+	if (p->b->opt && p->b->opt->extraction)
+		extract_article(a);
+	pthread_mutex_lock(&p->lock);
+	while (p->count == PIPE_SLOTS && !p->failed)
+		pthread_cond_wait(&p->not_full, &p->lock);
+	if (p->failed) {
+		pthread_mutex_unlock(&p->lock);
+		article_clear(a);
+		return -1;
+	}
+	/* move the record: the queue owns its members now */
+	p->slot[(p->head + p->count) % PIPE_SLOTS] = *a;
+	memset(a, 0, sizeof(*a));
+	p->count++;
+	pthread_cond_signal(&p->not_empty);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int ingest_pipe_finish(struct ingest_pipe *p)
+{
+	int failed;
+
+	pthread_mutex_lock(&p->lock);
+	p->closing = 1;
+	pthread_cond_signal(&p->not_empty);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	failed = p->failed;
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->not_empty);
+	pthread_cond_destroy(&p->not_full);
+	free(p);
+	return failed ? -1 : 0;
 }
 
 /* ---- the worker ---- */

@@ -59,6 +59,22 @@ void ingest_batch_free(struct ingest_batch *b);
 int ingest_batch_record(void *ctx, struct article *a, long line);
 int ingest_batch_reject(void *ctx, long line, const char *id, const char *error);
 
+/* ---- the bulk pipeline (`newsd index`) ----
+ * Two stages on two cores: the caller's thread parses and extracts entities (the CPU-heavy
+ * part), a writer thread stores into SQLite. A bounded queue between them keeps memory flat. */
+
+struct ingest_pipe;
+
+/* Start the writer thread for batch b. after(ctx) runs on the writer thread after each stored
+ * record (commit cadence, progress); it returns -1 to fail the load. */
+struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, int (*after)(void *ctx), void *ctx);
+/* Extract (when enabled) and queue one record; takes ownership of *a's members. Returns -1
+ * when the writer has failed (the load stops). Call from one thread only. */
+int ingest_pipe_push(struct ingest_pipe *p, struct article *a);
+/* Wait until every queued record is stored, stop the writer. 0, or -1 when it failed (the
+ * batch's failed/errmsg say why). Frees p. */
+int ingest_pipe_finish(struct ingest_pipe *p);
+
 /* ---- the worker ---- */
 
 enum ingest_kind { INGEST_POST, INGEST_DELETE };

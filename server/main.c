@@ -108,7 +108,8 @@ struct index_run {
 	double t0, last_draw;
 	int tty;
 	int nfiles, filei;
-	double file_frac;		/* how far into the current file */
+	_Atomic int file_permille;	/* how far into the current file (parsing thread) */
+	struct ingest_pipe *pipe;
 	int failed;
 };
 
@@ -116,14 +117,14 @@ static void index_progress(void *ctx, size_t done, size_t total)
 {
 	struct index_run *ir = ctx;
 
-	ir->file_frac = total ? (double)done / (double)total : 0;
+	ir->file_permille = total ? (int)((double)done / (double)total * 1000) : 0;
 }
 
 static void draw_progress(struct index_run *ir, int final)
 {
 	double el = now_monotonic() - ir->t0;
 	int64_t n = ir->accepted + ir->updated + ir->batch.accepted + ir->batch.updated;
-	double frac = ir->nfiles ? (ir->filei + ir->file_frac) / ir->nfiles : 0;
+	double frac = ir->nfiles ? (ir->filei + ir->file_permille / 1000.0) / ir->nfiles : 0;
 	int i, width = 30, fill;
 
 	if (!ir->tty || (!final && now_monotonic() - ir->last_draw < 0.1))
@@ -165,18 +166,24 @@ static int index_commit(struct index_run *ir, int reopen)
 	return 0;
 }
 
+/* On the writer thread, after each stored record: commit every batch_max_records. */
+static int index_after(void *ctx)
+{
+	struct index_run *ir = ctx;
+
+	if (++ir->in_txn >= ir->opt.batch_max_records && index_commit(ir, 1) < 0)
+		return -1;
+	draw_progress(ir, 0);
+	return 0;
+}
+
+/* On the parsing thread: extract and hand the record to the writer. */
 static int index_record(void *ctx, struct article *a, long line)
 {
 	struct index_run *ir = ctx;
 
-	if (ingest_batch_record(&ir->batch, a, line) < 0)
-		return -1;
-	if (++ir->in_txn >= ir->opt.batch_max_records && index_commit(ir, 1) < 0) {
-		ir->failed = 1;
-		return -1;
-	}
-	draw_progress(ir, 0);
-	return 0;
+	(void)line;
+	return ingest_pipe_push(ir->pipe, a);
 }
 
 static int index_reject(void *ctx, long line, const char *id, const char *error)
@@ -198,7 +205,7 @@ static int index_file(void *ctx, const char *file)
 	char *err = NULL;
 
 	ir->file = file;
-	ir->file_frac = 0;
+	ir->file_permille = 0;
 	if (parse_file(file, ir->opt.max_bytes, &sink, &err) < 0) {
 		if (ir->batch.failed || ir->failed) {
 			fprintf(stderr, "\nnewsd: %s: %s\n", file, ir->batch.errmsg ? ir->batch.errmsg :
@@ -251,11 +258,20 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 	ir.t0 = now_monotonic();
 	if (store_bulk(ir.store, 1, &err) < 0 || store_begin(ir.store, &err) < 0)
 		goto out;
+	/* the extraction runs on this thread while the writer thread stores */
+	ir.batch.opt = &ir.opt;
+	ir.pipe = ingest_pipe_start(&ir.batch, index_after, &ir);
+	if (ir.pipe == NULL) {
+		set_error(&err, "cannot start the writer thread");
+		goto out;
+	}
 	for (i = 0; i < npaths; i++)
-		if (parse_walk(paths[i], index_file, &ir, &err) < 0 || ir.batch.failed) {
-			store_rollback(ir.store);
-			goto out;
-		}
+		if (parse_walk(paths[i], index_file, &ir, &err) < 0 || ir.batch.failed)
+			break;
+	if (ingest_pipe_finish(ir.pipe) < 0 || i < npaths) {
+		store_rollback(ir.store);
+		goto out;
+	}
 	if (index_commit(&ir, 0) < 0 || store_bulk(ir.store, 0, &err) < 0)
 		goto out;
 	draw_progress(&ir, 1);
