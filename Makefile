@@ -6,6 +6,7 @@
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
 #   make eval       entity extraction quality against Reuters editor tags
+#   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 CC      ?= cc
@@ -38,7 +39,7 @@ DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zli
 BENCH_PKGS := wrk hyperfine
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval clean
+.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
@@ -118,6 +119,14 @@ bench: bench-deps all
 
 eval: all
 	python3 bench/entity_eval.py --build $(BUILD)
+
+# wire-copy detection: precision, recall and cost on Reuters (bench/dedup_eval.c)
+dedup-eval: $(BUILD)/bench/dedup_eval
+	$(BUILD)/bench/dedup_eval
+
+$(BUILD)/bench/dedup_eval: bench/dedup_eval.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf build
