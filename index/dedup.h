@@ -45,7 +45,7 @@
 #define DEDUP_MIN_CONTAINMENT 0.60	/* of the smaller text in the larger */
 #define DEDUP_MIN_JACCARD 0.20
 #define DEDUP_SMALL 64			/* a smaller text of fewer shingles also needs */
-#define DEDUP_SMALL_JACCARD 0.40	/* this Jaccard similarity */
+#define DEDUP_SMALL_JACCARD 0.30	/* this Jaccard similarity */
 
 struct dedup_sig {
 	uint32_t nshingles;		/* < DEDUP_MIN_SHINGLES: short, nothing else is set */
