@@ -48,7 +48,7 @@ int dedup_schema(sqlite3 *db, char **errmsg)
 	return 0;
 }
 
-/* "?first, ?first+1, …" for n parameters: the IN lists of the band statements. */
+/* "?first, ?first+1, …" for n parameters: the IN lists of the anchor statements. */
 static void param_list(struct buf *b, int first, int n)
 {
 	int i;
@@ -506,7 +506,7 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, i
 		sqlite3_bind_int64(st, 1, c[i].rid);
 		step = sqlite3_step(st);
 		if (step == SQLITE_DONE)
-			continue;	/* a band row whose article is gone: nothing to compare */
+			continue;	/* an anchor row whose article is gone: nothing to compare */
 		if (step != SQLITE_ROW) {
 			db_fail(d, st, "reading a signature", errmsg);
 			goto out;
