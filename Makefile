@@ -6,6 +6,7 @@
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
 #   make eval       entity extraction quality against Reuters editor tags
+#   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 CC      ?= cc
@@ -40,7 +41,7 @@ BENCH_PKGS := wrk hyperfine
 BROWSER_PKGS := chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval clean
+.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
@@ -130,6 +131,14 @@ $(BUILD)/bench/entity_eval: bench/entity_eval.c $(BUILD)/libnewsd.a
 eval: $(BUILD)/bench/entity_eval
 	@if [ -f $(EVAL_CORPUS) ]; then $(BUILD)/bench/entity_eval $(EVAL_CORPUS); \
 	else echo "eval: $(EVAL_CORPUS) is absent, skipping"; fi
+
+# wire-copy detection: precision, recall and cost on Reuters (bench/dedup_eval.c)
+dedup-eval: $(BUILD)/bench/dedup_eval
+	$(BUILD)/bench/dedup_eval
+
+$(BUILD)/bench/dedup_eval: bench/dedup_eval.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf build

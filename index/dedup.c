@@ -1,0 +1,655 @@
+/*
+ * dedup.c — wire-copy detection: MinHash sketches and bottom-k anchors in SQLite; see dedup.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+#include "util.h"
+
+#define MAX_CANDIDATES 32		/* verified per lookup, most shared anchors first */
+
+enum dedup_stmt {
+	ST_FIND,
+	ST_CAND,
+	ST_ADD_SIG,
+	ST_ADD_ANCHORS,
+	ST_GET_SIG,
+	ST_DEL_ANCHORS,
+	ST_DEL_SIG,
+	ST_FIRST_COPY,
+	ST_SET_ROOT,
+	ST_REPOINT,
+	ST_NSTMTS
+};
+
+struct dedup {
+	sqlite3 *db;
+	char *sql[ST_NSTMTS];
+	sqlite3_stmt *st[ST_NSTMTS];
+};
+
+struct candidate {
+	int64_t rid;
+	int hits;
+};
+
+int dedup_schema(sqlite3 *db, char **errmsg)
+{
+	int rc = sqlite3_exec(db,
+		"CREATE TABLE IF NOT EXISTS dedup_sig(rid INTEGER PRIMARY KEY, sig BLOB NOT NULL);"
+		"CREATE TABLE IF NOT EXISTS dedup_band(key INTEGER NOT NULL, rid INTEGER NOT NULL,"
+		" PRIMARY KEY(key, rid)) WITHOUT ROWID;"
+		"CREATE INDEX IF NOT EXISTS article_dup_of ON article(dup_of)"
+		" WHERE dup_of IS NOT NULL;", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return set_error(errmsg, "creating the duplicate index: %s", sqlite3_errmsg(db));
+	return 0;
+}
+
+/* "?first, ?first+1, …" for n parameters: the IN lists of the anchor statements. */
+static void param_list(struct buf *b, int first, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s?%d", i ? ", " : "", first + i);
+}
+
+/*
+ * The SQL of every statement. Only the anchor statements vary, and only with the
+ * compile-time anchor count: no text from data ever reaches SQL.
+ */
+struct dedup *dedup_open(sqlite3 *db)
+{
+	struct dedup *d = xcalloc(1, sizeof(*d));
+	struct buf b = { 0 };
+	int i;
+
+	d->db = db;
+	buf_puts(&b, "SELECT rid FROM dedup_band WHERE key IN (");
+	param_list(&b, 1, DEDUP_ANCHORS);
+	buf_puts(&b, ")");
+	d->sql[ST_FIND] = buf_detach(&b);
+	d->sql[ST_CAND] = xstrdup("SELECT s.sig, a.dup_of FROM dedup_sig s JOIN article a"
+				  " ON a.rid = s.rid WHERE s.rid = ?1");
+	d->sql[ST_ADD_SIG] = xstrdup("INSERT OR REPLACE INTO dedup_sig(rid, sig) VALUES (?1, ?2)");
+	buf_puts(&b, "INSERT OR IGNORE INTO dedup_band(key, rid) VALUES ");
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		buf_printf(&b, "%s(?%d, ?%d)", i ? ", " : "", i + 1, DEDUP_ANCHORS + 1);
+	d->sql[ST_ADD_ANCHORS] = buf_detach(&b);
+	d->sql[ST_GET_SIG] = xstrdup("SELECT sig FROM dedup_sig WHERE rid = ?1");
+	buf_printf(&b, "DELETE FROM dedup_band WHERE rid = ?%d AND key IN (", DEDUP_ANCHORS + 1);
+	param_list(&b, 1, DEDUP_ANCHORS);
+	buf_puts(&b, ")");
+	d->sql[ST_DEL_ANCHORS] = buf_detach(&b);
+	d->sql[ST_DEL_SIG] = xstrdup("DELETE FROM dedup_sig WHERE rid = ?1");
+	d->sql[ST_FIRST_COPY] = xstrdup("SELECT min(rid) FROM article WHERE dup_of = ?1");
+	d->sql[ST_SET_ROOT] = xstrdup("UPDATE article SET dup_of = ?2 WHERE rid = ?1");
+	d->sql[ST_REPOINT] = xstrdup("UPDATE article SET dup_of = ?2 WHERE dup_of = ?1"
+				     " AND rid <> ?2");
+	return d;
+}
+
+void dedup_close(struct dedup *d)
+{
+	int i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < ST_NSTMTS; i++) {
+		sqlite3_finalize(d->st[i]);
+		free(d->sql[i]);
+	}
+	free(d);
+}
+
+/* The cached statement i, prepared on first use, reset and unbound. */
+static sqlite3_stmt *stmt(struct dedup *d, enum dedup_stmt i, char **errmsg)
+{
+	if (d->st[i] == NULL) {
+		if (sqlite3_prepare_v3(d->db, d->sql[i], -1, SQLITE_PREPARE_PERSISTENT, &d->st[i],
+				       NULL) != SQLITE_OK) {
+			set_error(errmsg, "preparing the duplicate index: %s", sqlite3_errmsg(d->db));
+			d->st[i] = NULL;
+			return NULL;
+		}
+		return d->st[i];
+	}
+	sqlite3_reset(d->st[i]);
+	sqlite3_clear_bindings(d->st[i]);
+	return d->st[i];
+}
+
+static int db_fail(struct dedup *d, sqlite3_stmt *st, const char *what, char **errmsg)
+{
+	if (st)
+		sqlite3_reset(st);
+	return set_error(errmsg, "%s: %s", what, sqlite3_errmsg(d->db));
+}
+
+/* Step a statement that returns no rows to completion. */
+static int run(struct dedup *d, sqlite3_stmt *st, const char *what, char **errmsg)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(d, NULL, what, errmsg);
+	return 0;
+}
+
+/* splitmix64's finaliser: every input bit reaches every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+struct shingler {
+	uint64_t w[DEDUP_SHINGLE];	/* hashes of the last words, a ring */
+	uint8_t content[DEDUP_SHINGLE];	/* 1 when that word carries content */
+	unsigned nwords;		/* words since the start of the current text */
+	uint32_t min[DEDUP_K];
+	uint8_t filled[DEDUP_K];
+	uint32_t nshingles, nanchors;
+	int64_t anchor[DEDUP_ANCHORS];
+};
+
+/*
+ * Function words of four letters or more (shorter words never count as content): shingles of
+ * such words ("said it would", "the company said") recur in every other story and would make
+ * anchors shared by thousands of articles.
+ */
+static const char *const light_words[] = {
+	"about", "after", "also", "been", "could", "from", "have", "into", "last", "more",
+	"other", "said", "says", "should", "some", "such", "than", "that", "their", "there",
+	"they", "this", "today", "told", "were", "which", "will", "with", "would", "year",
+};
+
+static int content_word(const char *w, size_t len, int digit)
+{
+	size_t i;
+
+	if (digit)
+		return 1;
+	if (len < 4)
+		return 0;
+	if (len > 6)
+		return 1;
+	for (i = 0; i < sizeof(light_words) / sizeof(light_words[0]); i++)
+		if (light_words[i][0] == w[0] && light_words[i][1] == w[1] &&
+		    strncmp(light_words[i], w, len) == 0 && light_words[i][len] == '\0')
+			return 0;
+	return 1;
+}
+
+/* Keep the DEDUP_ANCHORS smallest distinct anchor hashes, ascending. */
+static void anchor_add(struct shingler *sh, int64_t a)
+{
+	uint32_t i = sh->nanchors;
+
+	if (i == DEDUP_ANCHORS && a >= sh->anchor[i - 1])
+		return;
+	while (i > 0 && sh->anchor[i - 1] >= a) {
+		if (sh->anchor[i - 1] == a)
+			return;
+		i--;
+	}
+	if (sh->nanchors < DEDUP_ANCHORS)
+		sh->nanchors++;
+	memmove(&sh->anchor[i + 1], &sh->anchor[i],
+		(sh->nanchors - 1 - i) * sizeof(sh->anchor[0]));
+	sh->anchor[i] = a;
+}
+
+/* One word (its FNV-1a hash) into the ring; a full ring is a shingle, one bin's candidate. */
+static void shingle_word(struct shingler *sh, uint64_t wh, int content)
+{
+	uint64_t h;
+	uint32_t bin, val;
+	unsigned i, ncontent = 0;
+
+	sh->w[sh->nwords % DEDUP_SHINGLE] = wh;
+	sh->content[sh->nwords % DEDUP_SHINGLE] = (uint8_t)content;
+	sh->nwords++;
+	if (sh->nwords < DEDUP_SHINGLE)
+		return;
+	h = 0x6a09e667f3bcc909ULL;
+	for (i = 0; i < DEDUP_SHINGLE; i++) {
+		h = (h ^ sh->w[(sh->nwords + i) % DEDUP_SHINGLE]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+		ncontent += sh->content[i];
+	}
+	h = mix64(h);
+	/* one-permutation hashing: the top bits choose the bin, the low 32 bits compete */
+	bin = (uint32_t)(h >> 32) % DEDUP_K;
+	val = (uint32_t)h;
+	if (!sh->filled[bin] || val < sh->min[bin]) {
+		sh->min[bin] = val;
+		sh->filled[bin] = 1;
+	}
+	if (ncontent >= 2)
+		anchor_add(sh, (int64_t)(mix64(h ^ 0x5851f42d4c957f2dULL) >> 1));
+	sh->nshingles++;
+}
+
+/*
+ * Feed a text: words are runs of ASCII letters and digits (lower-cased) and of non-ASCII
+ * bytes (kept as they are, so other scripts still make words); everything else separates.
+ * Shingles do not span two texts (title and body).
+ */
+static void shingle_text(struct shingler *sh, const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	char word[8];
+	size_t len = 0;
+	int digit = 0;
+
+	sh->nwords = 0;
+	if (s == NULL)
+		return;
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80 ||
+		    (c >= 'A' && c <= 'Z')) {
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c - 'A' + 'a');
+			digit |= c >= '0' && c <= '9';
+			if (len < sizeof(word))
+				word[len] = (char)c;
+			len++;
+			h = (h ^ c) * 1099511628211ULL;
+		} else if (len) {
+			shingle_word(sh, h, content_word(word, len, digit));
+			h = 1469598103934665603ULL;
+			len = 0;
+			digit = 0;
+		}
+		if (c == '\0')
+			break;
+	}
+}
+
+void dedup_signature(const char *title, const char *body, struct dedup_sig *out)
+{
+	struct shingler sh;
+	uint32_t i, attempt, j;
+
+	memset(&sh, 0, sizeof(sh));
+	memset(out, 0, sizeof(*out));
+	shingle_text(&sh, title);
+	shingle_text(&sh, body);
+	out->nshingles = sh.nshingles;
+	if (sh.nshingles < DEDUP_MIN_SHINGLES)
+		return;
+	out->nanchors = sh.nanchors;
+	memcpy(out->anchor, sh.anchor, sizeof(out->anchor));
+	/*
+	 * Optimal densification (Shrivastava 2017): an empty bin borrows the value of the first
+	 * non-empty bin on a probe sequence that depends only on the bin, so two texts with
+	 * the same shingles borrow alike and agreement still estimates Jaccard similarity.
+	 */
+	for (i = 0; i < DEDUP_K; i++) {
+		uint32_t v = sh.min[i];
+
+		for (attempt = 1; !sh.filled[i]; attempt++) {
+			j = (uint32_t)(mix64(((uint64_t)i << 32) | attempt) >> 32) % DEDUP_K;
+			if (sh.filled[j]) {
+				v = sh.min[j];
+				break;
+			}
+		}
+		out->v[i] = (uint16_t)v;
+	}
+}
+
+int dedup_sig_short(const struct dedup_sig *sig)
+{
+	return sig->nshingles < DEDUP_MIN_SHINGLES;
+}
+
+double dedup_similarity(const struct dedup_sig *a, const struct dedup_sig *b)
+{
+	int i, same = 0;
+
+	if (dedup_sig_short(a) || dedup_sig_short(b))
+		return 0;
+	for (i = 0; i < DEDUP_K; i++)
+		same += a->v[i] == b->v[i];
+	return (double)same / DEDUP_K;
+}
+
+double dedup_containment(const struct dedup_sig *a, const struct dedup_sig *b)
+{
+	double j = dedup_similarity(a, b);
+	double na = a->nshingles, nb = b->nshingles;
+	double c;
+
+	if (j <= 0)
+		return 0;
+	/* |A ∩ B| = J (|A| + |B|) / (1 + J), over the smaller set */
+	c = j * (na + nb) / ((1 + j) * (na < nb ? na : nb));
+	return c > 1 ? 1 : c;
+}
+
+int dedup_is_copy(const struct dedup_sig *a, const struct dedup_sig *b)
+{
+	double j = dedup_similarity(a, b);
+	uint32_t n = a->nshingles < b->nshingles ? a->nshingles : b->nshingles;
+
+	/* short stories of a template (dividends, prime rates, splits) share most of their few
+	 * shingles: below DEDUP_SMALL shingles, a copy must also be similar as a whole */
+	if (n < DEDUP_SMALL && j < DEDUP_SMALL_JACCARD)
+		return 0;
+	return j >= DEDUP_MIN_JACCARD && dedup_containment(a, b) >= DEDUP_MIN_CONTAINMENT;
+}
+
+/* Bind the anchors as parameters 1..DEDUP_ANCHORS (NULL for missing ones: they match and
+ * insert nothing). */
+static void bind_anchors(sqlite3_stmt *st, const struct dedup_sig *sig)
+{
+	uint32_t i;
+
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		if (i < sig->nanchors)
+			sqlite3_bind_int64(st, (int)i + 1, sig->anchor[i]);
+		else
+			sqlite3_bind_null(st, (int)i + 1);
+}
+
+#define SIG_BYTES (8 + 2 * DEDUP_K + 8 * DEDUP_ANCHORS)
+
+static void put_u64(unsigned char *p, uint64_t x, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(x >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p, int n)
+{
+	uint64_t x = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		x |= (uint64_t)p[i] << (8 * i);
+	return x;
+}
+
+/* The stored form, little-endian whatever the machine: counts, sketch, anchors. */
+static void sig_pack(const struct dedup_sig *sig, unsigned char *p)
+{
+	int i;
+
+	put_u64(p, sig->nshingles, 4);
+	put_u64(p + 4, sig->nanchors, 4);
+	for (i = 0; i < DEDUP_K; i++)
+		put_u64(p + 8 + 2 * i, sig->v[i], 2);
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		put_u64(p + 8 + 2 * DEDUP_K + 8 * i, (uint64_t)sig->anchor[i], 8);
+}
+
+/* 0 when the blob is a signature of this build's shape, -1 otherwise (then ignored). */
+static int sig_unpack(const void *blob, int n, struct dedup_sig *sig)
+{
+	const unsigned char *p = blob;
+	int i;
+
+	if (blob == NULL || n != SIG_BYTES)
+		return -1;
+	sig->nshingles = (uint32_t)get_u64(p, 4);
+	sig->nanchors = (uint32_t)get_u64(p + 4, 4);
+	if (sig->nanchors > DEDUP_ANCHORS)
+		return -1;
+	for (i = 0; i < DEDUP_K; i++)
+		sig->v[i] = (uint16_t)get_u64(p + 8 + 2 * i, 2);
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		sig->anchor[i] = (int64_t)get_u64(p + 8 + 2 * DEDUP_K + 8 * i, 8);
+	return 0;
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->hits != y->hits)
+		return y->hits - x->hits;
+	return x->rid < y->rid ? -1 : x->rid > y->rid;
+}
+
+static int cmp_rid(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	return x->rid < y->rid ? -1 : x->rid > y->rid;
+}
+
+/*
+ * Candidates: every rid sharing an anchor, with the number of anchors it shares (more,
+ * likelier a copy), most first. *out malloc'd.
+ */
+static int candidates(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid,
+		      struct candidate **out, size_t *n, char **errmsg)
+{
+	sqlite3_stmt *st = stmt(d, ST_FIND, errmsg);
+	struct candidate *c = NULL;
+	size_t len = 0, cap = 0, i, j;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	bind_anchors(st, sig);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(st, 0);
+
+		if (rid == self_rid)
+			continue;
+		if (len == cap) {
+			cap = cap ? 2 * cap : 16;
+			c = xrealloc(c, cap * sizeof(*c));
+		}
+		c[len].rid = rid;
+		c[len].hits = 1;
+		len++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(c);
+		return db_fail(d, NULL, "looking up copies", errmsg);
+	}
+	if (len > 1) {
+		qsort(c, len, sizeof(*c), cmp_rid);
+		for (i = 1, j = 0; i < len; i++) {
+			if (c[i].rid == c[j].rid)
+				c[j].hits++;
+			else
+				c[++j] = c[i];
+		}
+		len = j + 1;
+		qsort(c, len, sizeof(*c), cmp_candidate);
+	}
+	*out = c;
+	*n = len;
+	return 0;
+}
+
+int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, int64_t *dup_rid,
+	       char **errmsg)
+{
+	struct candidate *c = NULL;
+	struct dedup_sig other;
+	sqlite3_stmt *st;
+	size_t n = 0, i;
+	int rc = -1, step;
+
+	*dup_rid = 0;
+	if (dedup_sig_short(sig))
+		return 0;
+	if (candidates(d, sig, self_rid, &c, &n, errmsg) < 0)
+		goto out;
+	for (i = 0; i < n && i < MAX_CANDIDATES; i++) {
+		int64_t root;
+
+		st = stmt(d, ST_CAND, errmsg);
+		if (st == NULL)
+			goto out;
+		sqlite3_bind_int64(st, 1, c[i].rid);
+		step = sqlite3_step(st);
+		if (step == SQLITE_DONE)
+			continue;	/* an anchor row whose article is gone: nothing to compare */
+		if (step != SQLITE_ROW) {
+			db_fail(d, st, "reading a signature", errmsg);
+			goto out;
+		}
+		if (sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &other) < 0 ||
+		    !dedup_is_copy(sig, &other)) {
+			sqlite3_reset(st);
+			continue;
+		}
+		root = sqlite3_column_type(st, 1) == SQLITE_NULL ? c[i].rid :
+			sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		if (root != self_rid && (*dup_rid == 0 || root < *dup_rid))
+			*dup_rid = root;
+	}
+	rc = 0;
+out:
+	free(c);
+	return rc;
+}
+
+int dedup_add(struct dedup *d, int64_t rid, const struct dedup_sig *sig, char **errmsg)
+{
+	unsigned char blob[SIG_BYTES];
+	sqlite3_stmt *st;
+
+	if (dedup_sig_short(sig))
+		return 0;
+	sig_pack(sig, blob);
+	st = stmt(d, ST_ADD_SIG, errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	sqlite3_bind_blob(st, 2, blob, (int)sizeof(blob), SQLITE_STATIC);
+	if (run(d, st, "storing a signature", errmsg) < 0)
+		return -1;
+	st = stmt(d, ST_ADD_ANCHORS, errmsg);
+	if (st == NULL)
+		return -1;
+	bind_anchors(st, sig);
+	sqlite3_bind_int64(st, DEDUP_ANCHORS + 1, rid);
+	return run(d, st, "indexing a signature", errmsg);
+}
+
+/* UPDATE article SET dup_of = to (NULL when 0) WHERE rid = rid. */
+static int set_dup_of(struct dedup *d, int64_t rid, int64_t to, char **errmsg)
+{
+	sqlite3_stmt *st = stmt(d, ST_SET_ROOT, errmsg);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	if (to)
+		sqlite3_bind_int64(st, 2, to);
+	return run(d, st, "recording a copy", errmsg);
+}
+
+/* Point every copy of root `from` (other than `to`) at `to`. */
+static int repoint(struct dedup *d, int64_t from, int64_t to, char **errmsg)
+{
+	sqlite3_stmt *st = stmt(d, ST_REPOINT, errmsg);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	return run(d, st, "regrouping copies", errmsg);
+}
+
+int dedup_remove(struct dedup *d, int64_t rid, int64_t *promoted, char **errmsg)
+{
+	struct dedup_sig sig;
+	int64_t first = 0;
+	sqlite3_stmt *st;
+	int step, found;
+
+	if (promoted)
+		*promoted = 0;
+	st = stmt(d, ST_GET_SIG, errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return db_fail(d, st, "reading a signature", errmsg);
+	found = step == SQLITE_ROW &&
+		sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &sig) == 0;
+	sqlite3_reset(st);
+	if (found) {
+		st = stmt(d, ST_DEL_ANCHORS, errmsg);
+		if (st == NULL)
+			return -1;
+		bind_anchors(st, &sig);
+		sqlite3_bind_int64(st, DEDUP_ANCHORS + 1, rid);
+		if (run(d, st, "removing a signature", errmsg) < 0)
+			return -1;
+	}
+	st = stmt(d, ST_DEL_SIG, errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	if (run(d, st, "removing a signature", errmsg) < 0)
+		return -1;
+	/* a root that goes: its earliest copy takes over the group */
+	st = stmt(d, ST_FIRST_COPY, errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW)
+		return db_fail(d, st, "regrouping copies", errmsg);
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+		first = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (first == 0)
+		return 0;
+	if (set_dup_of(d, first, 0, errmsg) < 0 || repoint(d, rid, first, errmsg) < 0)
+		return -1;
+	if (promoted)
+		*promoted = first;
+	return 0;
+}
+
+int dedup_link(struct dedup *d, int64_t rid, const struct dedup_sig *sig, int64_t *dup_of,
+	       int64_t *demoted, char **errmsg)
+{
+	int64_t root;
+
+	*dup_of = 0;
+	if (demoted)
+		*demoted = 0;
+	if (dedup_sig_short(sig))
+		return 0;
+	if (dedup_find(d, sig, rid, &root, errmsg) < 0)
+		return -1;
+	if (root != 0 && root < rid) {
+		*dup_of = root;
+	} else if (root > rid) {
+		/* an older copy arrived late: it becomes the root of the group */
+		if (repoint(d, root, rid, errmsg) < 0 || set_dup_of(d, root, rid, errmsg) < 0)
+			return -1;
+		if (demoted)
+			*demoted = root;
+	}
+	return dedup_add(d, rid, sig, errmsg);
+}

@@ -1,0 +1,244 @@
+/* test_dedup.c — wire copies: signatures, lookups, group roots, removal (index/dedup.c). */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+#include "util.h"
+
+#define SIGNATURE_HASH 13635519821638198688ULL	/* of story, this build's constants */
+#define RID(day) ((int64_t)(day) * 86400 * ((int64_t)1 << 20))
+
+static const char story[] =
+	"The central bank of Freedonia raised its benchmark lending rate by half a point on "
+	"Tuesday, the third increase this year, saying inflation had stayed above its target for "
+	"eleven months. Governor Maria Ostrova told reporters the board would act again if "
+	"consumer prices kept rising faster than wages.\n"
+	"    Economists had expected a smaller move. Bond yields climbed and the currency gained "
+	"against the dollar in early trading in the capital, while shares of exporters fell.\n"
+	"    The bank also cut its forecast for economic growth next year to 1.8 pct from 2.1 pct, "
+	"citing weaker demand from neighbouring countries and a slowdown in construction.";
+
+/* The same story re-sent: a sentence dropped, words changed, another headline. */
+static const char edited[] =
+	"The central bank of Freedonia raised its main lending rate by half a point on "
+	"Tuesday, the third increase this year, saying inflation had stayed above its goal for "
+	"eleven months. Governor Maria Ostrova told journalists the board would act again if "
+	"consumer prices kept rising faster than wages.\n"
+	"    The bank also cut its forecast for economic growth next year to 1.8 pct from 2.1 pct, "
+	"citing weaker demand from neighbouring countries and a slowdown in construction.";
+
+static const char other[] =
+	"Heavy rain flooded the lower districts of the port city overnight, forcing hundreds of "
+	"families from their homes and closing the coastal railway for the second time this "
+	"month. Rescue teams in small boats reached a school where pupils had sheltered, and the "
+	"mayor asked residents to boil drinking water until the pumping stations were repaired.\n"
+	"    Forecasters expect more storms on the weekend as a low pressure system moves east.";
+
+static sqlite3 *db;
+static struct dedup *dd;
+
+static void setup(void)
+{
+	char *err = NULL;
+
+	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE article(rid INTEGER PRIMARY KEY,"
+				      " dup_of INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(dedup_schema(db, &err), 0);
+	ck_assert_int_eq(dedup_schema(db, &err), 0);	/* idempotent: older files on open */
+	dd = dedup_open(db);
+}
+
+static void teardown(void)
+{
+	dedup_close(dd);
+	sqlite3_close(db);
+}
+
+static int64_t dup_of(int64_t rid)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT dup_of FROM article WHERE rid = ?1", -1,
+					    &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, rid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Ingest one article as the store would: link, then insert its row with dup_of. */
+static int64_t put(int64_t rid, const char *title, const char *body, int64_t *demoted)
+{
+	struct dedup_sig sig;
+	int64_t d = -1, dem = 0;
+	char sql[128];
+	char *err = NULL;
+
+	dedup_signature(title, body, &sig);
+	ck_assert_int_eq(dedup_link(dd, rid, &sig, &d, &dem, &err), 0);
+	if (demoted)
+		*demoted = dem;
+	if (d)
+		snprintf(sql, sizeof(sql), "INSERT INTO article VALUES (%lld, %lld)", (long long)rid,
+			 (long long)d);
+	else
+		snprintf(sql, sizeof(sql), "INSERT INTO article VALUES (%lld, NULL)", (long long)rid);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	return d;
+}
+
+static void del(int64_t rid, int64_t *promoted)
+{
+	char sql[96];
+	char *err = NULL;
+
+	ck_assert_int_eq(dedup_remove(dd, rid, promoted, &err), 0);
+	snprintf(sql, sizeof(sql), "DELETE FROM article WHERE rid = %lld", (long long)rid);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+START_TEST(identical_found)
+{
+	ck_assert_int_eq(put(RID(1), "FREEDONIA RAISES RATES", story, NULL), 0);
+	ck_assert_int_eq(put(RID(2), "FREEDONIA RAISES RATES", story, NULL), RID(1));
+}
+END_TEST
+
+START_TEST(edited_copy_found)
+{
+	struct dedup_sig a, b;
+
+	dedup_signature("FREEDONIA RAISES RATES", story, &a);
+	dedup_signature("FREEDONIA CENTRAL BANK TIGHTENS AGAIN", edited, &b);
+	ck_assert(dedup_is_copy(&a, &b));
+	ck_assert_int_eq(put(RID(1), "FREEDONIA RAISES RATES", story, NULL), 0);
+	ck_assert_int_eq(put(RID(1) + 5, "FREEDONIA CENTRAL BANK TIGHTENS AGAIN", edited, NULL),
+			 RID(1));
+}
+END_TEST
+
+START_TEST(different_not_found)
+{
+	struct dedup_sig a, b;
+
+	dedup_signature("FREEDONIA RAISES RATES", story, &a);
+	dedup_signature("FLOODS IN PORT CITY", other, &b);
+	ck_assert(!dedup_is_copy(&a, &b));
+	ck_assert(dedup_similarity(&a, &b) < 0.1);
+	ck_assert_int_eq(put(RID(1), "FREEDONIA RAISES RATES", story, NULL), 0);
+	ck_assert_int_eq(put(RID(2), "FLOODS IN PORT CITY", other, NULL), 0);
+}
+END_TEST
+
+START_TEST(short_texts_never_flagged)
+{
+	struct dedup_sig s;
+
+	dedup_signature("FED ADDS RESERVES VIA CUSTOMER REPURCHASES", "", &s);
+	ck_assert(dedup_sig_short(&s));
+	ck_assert(dedup_similarity(&s, &s) == 0);
+	ck_assert_int_eq(put(RID(1), "FED ADDS RESERVES VIA CUSTOMER REPURCHASES", "", NULL), 0);
+	ck_assert_int_eq(put(RID(2), "FED ADDS RESERVES VIA CUSTOMER REPURCHASES", "", NULL), 0);
+	ck_assert_int_eq(put(RID(3), NULL, "Shares rose two pct in early trading.", NULL), 0);
+	ck_assert_int_eq(put(RID(4), NULL, "Shares rose two pct in early trading.", NULL), 0);
+}
+END_TEST
+
+START_TEST(earliest_copy_is_root)
+{
+	int64_t demoted = -1, promoted = -1;
+
+	/* the group keeps one root, the oldest, even when an older copy arrives late */
+	ck_assert_int_eq(put(RID(5), "A", story, &demoted), 0);
+	ck_assert_int_eq(demoted, 0);
+	ck_assert_int_eq(put(RID(7), "B", story, NULL), RID(5));
+	ck_assert_int_eq(put(RID(3), "C", edited, &demoted), 0);
+	ck_assert_int_eq(demoted, RID(5));
+	ck_assert_int_eq(dup_of(RID(5)), RID(3));
+	ck_assert_int_eq(dup_of(RID(7)), RID(3));
+	ck_assert_int_eq(put(RID(9), "D", story, NULL), RID(3));
+	/* the root goes: the earliest remaining copy takes over, the others follow it */
+	del(RID(3), &promoted);
+	ck_assert_int_eq(promoted, RID(5));
+	ck_assert_int_eq(dup_of(RID(5)), 0);
+	ck_assert_int_eq(dup_of(RID(7)), RID(5));
+	ck_assert_int_eq(dup_of(RID(9)), RID(5));
+	/* a copy that goes changes nobody */
+	del(RID(7), &promoted);
+	ck_assert_int_eq(promoted, 0);
+	ck_assert_int_eq(dup_of(RID(9)), RID(5));
+}
+END_TEST
+
+START_TEST(remove_forgets)
+{
+	sqlite3_stmt *st;
+
+	ck_assert_int_eq(put(RID(1), "A", story, NULL), 0);
+	del(RID(1), NULL);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM dedup_sig) +"
+					    " (SELECT count(*) FROM dedup_band)", -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(put(RID(2), "A", story, NULL), 0);
+	/* removing something never indexed is not an error */
+	del(RID(40), NULL);
+}
+END_TEST
+
+START_TEST(signature_stable)
+{
+	struct dedup_sig a, b;
+	uint64_t h = 0;
+	int i;
+
+	dedup_signature("FREEDONIA RAISES RATES", story, &a);
+	dedup_signature("freedonia raises rates!", story, &b);
+	ck_assert_mem_eq(&a, &b, sizeof(a));	/* case and punctuation do not matter */
+	ck_assert_uint_eq(a.nshingles, 105);
+	ck_assert_uint_eq(a.nanchors, DEDUP_ANCHORS);
+	for (i = 0; i < DEDUP_K; i++)
+		h = h * 31 + a.v[i];
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		h = h * 31 + (uint64_t)a.anchor[i];
+	/* a fixed value: a signature stored by one build is read by the next */
+	ck_assert_uint_eq(h, SIGNATURE_HASH);
+}
+END_TEST
+
+static Suite *dedup_suite(void)
+{
+	Suite *s = suite_create("dedup");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, identical_found);
+	tcase_add_test(tc, edited_copy_found);
+	tcase_add_test(tc, different_not_found);
+	tcase_add_test(tc, short_texts_never_flagged);
+	tcase_add_test(tc, earliest_copy_is_root);
+	tcase_add_test(tc, remove_forgets);
+	tcase_add_test(tc, signature_stable);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(dedup_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
