@@ -67,6 +67,8 @@ static int batch_store(struct ingest_batch *b, struct article *a)
 		b->updated++;
 	else
 		b->accepted++;
+	if (store_last_dup_of(b->store))
+		b->duplicates++;
 	return 0;
 }
 
@@ -201,7 +203,7 @@ struct ingest {
 	struct ingest_job *head, *tail;
 	int stopping;
 	/* counters: written by the worker, read by HTTP threads */
-	_Atomic int64_t accepted, updated, rejected, deleted, batches, failed_batches;
+	_Atomic int64_t accepted, updated, rejected, deleted, duplicates, batches, failed_batches;
 	_Atomic int64_t spool_done, spool_failed, queued;
 };
 
@@ -263,6 +265,7 @@ static void run_job(struct ingest *w, struct ingest_job *job)
 		} else {
 			job->accepted = b.accepted;
 			job->updated = b.updated;
+			job->duplicates = b.duplicates;
 			job->rejected = b.rejects;
 			b.rejects = NULL;
 			w->rejected += b.rejected;
@@ -295,6 +298,9 @@ static void run_group(struct ingest *w, struct ingest_job *jobs)
 		}
 	}
 	if (ok && store_commit(w->store, added, updated, removed, &version, &err) == 0) {
+		for (j = jobs; j; j = j->next)
+			if (j->http_status == 200)
+				w->duplicates += j->duplicates;
 		w->accepted += added;
 		w->updated += updated;
 		w->deleted += removed;
@@ -398,6 +404,7 @@ static void spool_file(struct ingest *w, const char *name)
 	w->accepted += b.accepted;
 	w->updated += b.updated;
 	w->rejected += b.rejected;
+	w->duplicates += b.duplicates;
 	w->batches++;
 	if (readable && b.rejected == 0) {
 		spool_move(w->spool_dir, "done", name, NULL);
@@ -513,6 +520,11 @@ int ingest_start(struct store *s, const struct ingest_options *opt, struct inges
 
 	w->store = s;
 	w->opt = *opt;
+	if (store_set_dedup(s, opt->dedup) < 0) {
+		set_error(errmsg, "cannot set up wire-copy detection");
+		free(w);
+		return -1;
+	}
 	if (opt->spool_dir && opt->spool_dir[0]) {
 		char *sub;
 
@@ -589,6 +601,7 @@ void ingest_counters(struct ingest *w, struct ingest_counters *c)
 	c->updated = w->updated;
 	c->rejected = w->rejected;
 	c->deleted = w->deleted;
+	c->duplicates = w->duplicates;
 	c->batches = w->batches;
 	c->failed_batches = w->failed_batches;
 	c->spool_done = w->spool_done;

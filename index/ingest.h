@@ -34,6 +34,7 @@ struct ingest_counters {
 	int64_t updated;		/* replaced by id */
 	int64_t rejected;		/* bad records */
 	int64_t deleted;
+	int64_t duplicates;		/* new or updated articles that are wire copies */
 	int64_t batches;		/* committed transactions */
 	int64_t failed_batches;		/* rolled back: disk full, read-only, … */
 	int64_t spool_done;
@@ -47,6 +48,7 @@ struct ingest_batch {
 	struct store *store;
 	const struct ingest_options *opt;
 	int64_t accepted, updated, rejected;
+	int64_t duplicates;		/* stored articles found to be wire copies */
 	json_t *rejects;		/* array of {"line","id","error"}; NULL = do not collect */
 	int failed;			/* a database error: the transaction must be rolled back */
 	char *errmsg;			/* why, when failed */
@@ -87,7 +89,7 @@ struct ingest_job {
 	/* filled by the worker before done() */
 	int http_status;		/* 200, 400, 404, 413, 503 */
 	char *errmsg;			/* readable reason when http_status != 200 */
-	int64_t accepted, updated, version;
+	int64_t accepted, updated, duplicates, version;
 	json_t *rejected;		/* array, owned by the job */
 	void (*done)(struct ingest_job *job);	/* called on the worker thread */
 	void *arg;

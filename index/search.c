@@ -198,6 +198,13 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 	}
 	if (nparts == 0)
 		buf_puts(&m, "{tags} : \"" QUERY_ALL_TOKEN "\"");
+	if (r->collapse_dups) {
+		/* copies carry "0d" (see store.h): one article per story, the earliest */
+		char *inner = buf_detach(&m);
+
+		buf_printf(&m, "(%s) NOT {tags} : \"0d\"", inner);
+		free(inner);
+	}
 	p->match = buf_detach(&m);
 	return 0;
 fail:
@@ -305,7 +312,8 @@ static uint32_t request_signature(const struct search_request *r, enum search_so
 	uint64_t h = hash64(r->q ? r->q : "", r->q ? strlen(r->q) : 0, sort);
 	size_t i;
 
-	h = hash64(&r->from, sizeof(r->from), h ^ (uint64_t)r->has_from);
+	h = hash64(&r->from, sizeof(r->from), h ^ (uint64_t)r->has_from ^
+		   ((uint64_t)r->collapse_dups << 8));
 	h = hash64(&r->to, sizeof(r->to), h ^ (uint64_t)r->has_to);
 	for (i = 0; i < r->nentities; i++)
 		h = hash64(r->entities[i], strlen(r->entities[i]), h + 1);
@@ -547,6 +555,7 @@ static json_t *query_echo(const struct search_request *r, const struct search_pl
 	json_object_set_new(q, "entity", str_list(r->entities, r->nentities));
 	json_object_set_new(q, "source", str_list(r->sources, r->nsources));
 	json_object_set_new(q, "sort", json_string(sort_name(sort)));
+	json_object_set_new(q, "collapse", r->collapse_dups ? json_string("dups") : json_null());
 	return q;
 }
 

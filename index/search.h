@@ -37,6 +37,7 @@ struct search_request {
 	unsigned facets;
 	const struct query_limits *limits;
 	int timeout_ms;			/* 0 = none */
+	int collapse_dups;		/* count each story once: leave wire copies out */
 };
 
 enum search_error_code {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dedup.h"
 #include "extract.h"
 #include "snippet.h"
 #include "store.h"
@@ -32,6 +33,8 @@ struct strmap {
 
 struct store {
 	sqlite3 *db;
+	struct dedup *dedup;		/* writer only; NULL when detection is off */
+	int64_t last_dup;		/* dup_of of the last article put (0: not a copy) */
 	struct strmap entity_ids;
 	struct strmap alias_pairs;
 	enum store_mode mode;
@@ -251,7 +254,8 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 
 	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
 		return -1;
-	if (exec(s, schema_sql, "creating the schema", errmsg) < 0)
+	if (exec(s, schema_sql, "creating the schema", errmsg) < 0 ||
+	    dedup_schema(s->db, errmsg) < 0)
 		goto out;
 	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
 		   " content_rowid='rid', tokenize='%s');"
@@ -374,6 +378,9 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 	if (mode == STORE_READ &&
 	    exec(s, "PRAGMA query_only=1", "opening the database", errmsg) < 0)
 		goto fail;
+	/* older files gain the wire-copy tables (IF NOT EXISTS) */
+	if (mode == STORE_WRITE && dedup_schema(s->db, errmsg) < 0)
+		goto fail;
 	if (snippet_register(s->db, errmsg) < 0)
 		goto fail;
 	*out = s;
@@ -393,6 +400,7 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->stmts[i].stmt);
 	strmap_clear(&s->entity_ids);
 	strmap_clear(&s->alias_pairs);
+	dedup_close(s->dedup);
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s);
@@ -617,6 +625,53 @@ out:
 	return rc;
 }
 
+int store_set_dedup(struct store *s, int on)
+{
+	if (on && s->dedup == NULL && s->mode == STORE_WRITE)
+		s->dedup = dedup_open(s->db);
+	else if (!on && s->dedup) {
+		dedup_close(s->dedup);
+		s->dedup = NULL;
+	}
+	return on && s->dedup == NULL ? -1 : 0;
+}
+
+int64_t store_last_dup_of(const struct store *s)
+{
+	return s->last_dup;
+}
+
+/*
+ * Another article's copy status changed (dedup promoted it to a group's root, or demoted it to
+ * a copy): rewrite its tags, in the FTS index too, so collapse=dups stays exact.
+ */
+static int retag(struct store *s, int64_t rid, int is_copy, char **errmsg)
+{
+	sqlite3_stmt *st;
+
+	st = store_stmt(s, "INSERT INTO fts(fts, rowid, title, body, tags)"
+			" SELECT 'delete', rid, title, body, tags FROM article WHERE rid = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	if (step_done(s, st, "re-tagging a wire copy", errmsg) < 0)
+		return -1;
+	st = store_stmt(s, is_copy ?
+			"UPDATE article SET tags = tags || ' 0d' WHERE rid = ?1 AND instr(tags, ' 0d') = 0" :
+			"UPDATE article SET tags = replace(tags, ' 0d', '') WHERE rid = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	if (step_done(s, st, "re-tagging a wire copy", errmsg) < 0)
+		return -1;
+	st = store_stmt(s, "INSERT INTO fts(rowid, title, body, tags)"
+			" SELECT rid, title, body, tags FROM article WHERE rid = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	return step_done(s, st, "re-tagging a wire copy", errmsg);
+}
+
 /* Articles per UTC day, kept with every write: the denominators of /timeline's ratio. */
 static int day_count_add(struct store *s, int64_t date, int delta, char **errmsg)
 {
@@ -635,6 +690,12 @@ static int day_count_add(struct store *s, int64_t date, int delta, char **errmsg
 static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 {
 	sqlite3_stmt *st;
+	int64_t promoted = 0;
+
+	/* when rid was the root of a group of copies, its earliest copy becomes the root */
+	if (s->dedup && (dedup_remove(s->dedup, rid, &promoted, errmsg) < 0 ||
+			 (promoted && retag(s, promoted, 0, errmsg) < 0)))
+		return -1;
 
 	/* external-content FTS5: the delete must be given the indexed values */
 	st = store_stmt(s, "INSERT INTO fts(fts, rowid, title, body, tags)"
@@ -781,6 +842,16 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 		db_error(s, sqlite3_errcode(s->db), "reading the index version", errmsg);
 		goto out;
 	}
+	s->last_dup = 0;
+	if (s->dedup) {
+		struct dedup_sig sig;
+		int64_t demoted = 0;
+
+		dedup_signature(a->title, a->body, &sig);
+		if (dedup_link(s->dedup, rid, &sig, &s->last_dup, &demoted, errmsg) < 0 ||
+		    (demoted && retag(s, demoted, 1, errmsg) < 0))
+			goto out;
+	}
 	buf_puts(&tags, "0a");
 	if (a->source && a->source[0]) {
 		if (source_id(s, a->source, &src, errmsg) < 0)
@@ -791,9 +862,11 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 		goto out;
 	for (i = 0; i < n; i++)
 		buf_printf(&tags, " 0e%lld", (long long)ents[i].id);
+	if (s->last_dup)
+		buf_puts(&tags, " 0d");
 	st = store_stmt(s, "INSERT INTO article(rid, id, date, source_id, title, body, tags, url,"
-			" lang, authors, extra, ingested_at, version)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", errmsg);
+			" lang, authors, extra, ingested_at, version, dup_of)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", errmsg);
 	if (st == NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, rid);
@@ -814,6 +887,8 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 		sqlite3_bind_text(st, 11, a->extra_json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int64(st, 13, version);
+	if (s->last_dup)
+		sqlite3_bind_int64(st, 14, s->last_dup);
 	if (step_done(s, st, "storing an article", errmsg) < 0)
 		goto out;
 	st = store_stmt(s, "INSERT INTO fts(rowid, title, body, tags) VALUES (?1, ?2, ?3, ?4)",
@@ -950,6 +1025,11 @@ int store_check(struct store *s, char **report)
 			       " (SELECT (rid >> 20) / 86400 - ((rid >> 20) % 86400 < 0) AS day,"
 			       " count(*) AS n FROM article GROUP BY 1) a ON a.day = d.day"
 			       " WHERE a.n IS NOT d.n", &r);
+	problems += check_rows(s, "SELECT 'article ' || id || ' copy tag does not match dup_of'"
+			       " FROM article WHERE (dup_of IS NOT NULL) != (instr(tags, ' 0d') > 0)", &r);
+	problems += check_rows(s, "SELECT 'article ' || id || ' is a copy of a missing or non-root"
+			       " article' FROM article a WHERE dup_of IS NOT NULL AND NOT EXISTS"
+			       " (SELECT 1 FROM article r WHERE r.rid = a.dup_of AND r.dup_of IS NULL)", &r);
 	problems += check_rows(s, "SELECT 'article ' || id || ' source tag mismatch' FROM article"
 			       " WHERE (source_id IS NULL) != (instr(tags, ' 0s') = 0)", &r);
 	*report = buf_detach(&r);

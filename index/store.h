@@ -12,7 +12,8 @@
  *       rowid range FTS5 uses directly, and newest/oldest is a rowid scan, never a sort.
  *   fts = fts5(title, body, tags; content=article, content_rowid=rid)
  *       tags holds internal tokens: "0a" on every article, "0s<source id>", "0e<entity id>",
- *       so source and entity filters are FTS5 doclist intersections.
+ *       "0d" on wire copies, so source/entity filters and collapse=dups are FTS5 doclist
+ *       operations.
  *   entity(id, type, name, norm)     one row per (type, normalised name)
  *   entity_alias(norm, entity_id, alias)   every normalised surface form → entity
  *   article_entity(rid, entity_id, given, mentions)   + index (entity_id, rid)
@@ -65,6 +66,11 @@ void store_rollback(struct store *s);
 /* Insert or replace (by id) one article inside a transaction. *updated is set to 1 when an
  * article with that id existed. Entities are resolved to entity ids (aliases included). */
 int store_put_article(struct store *s, const struct article *a, int *updated, char **errmsg);
+/* Wire-copy detection on this (write) connection: on by default off; see dedup.h. With it,
+ * each put article gets dup_of (the earliest copy of its story) and copies carry the tag "0d". */
+int store_set_dedup(struct store *s, int on);
+/* dup_of of the article last put: the rid of its group's root, or 0 when it is no copy. */
+int64_t store_last_dup_of(const struct store *s);
 /* Delete by id inside a transaction; *found = 0 when there was no such article. */
 int store_delete_article(struct store *s, const char *id, int *found, char **errmsg);
 

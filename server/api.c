@@ -65,6 +65,16 @@ int api_search_filters(struct request *r, struct search_request *sr, const char 
 	*srcs = http_param_list(r, "source", &sr->nsources);
 	sr->entities = *ents;
 	sr->sources = *srcs;
+	{
+		const char *col = http_param(r, "collapse");
+
+		if (col && col[0] && strcmp(col, "dups") != 0) {
+			http_reply_error(r, 400, "bad_parameter", -1, "collapse takes 'dups' (count each "
+					 "wire story once), not '%.40s'", col);
+			return -1;
+		}
+		sr->collapse_dups = col && strcmp(col, "dups") == 0;
+	}
 	if (sort) {
 		sr->sort_given = 1;
 		if (strcmp(sort, "relevance") == 0)
@@ -134,7 +144,7 @@ void api_search(struct request *r)
 {
 	static const char *const allowed[] = {
 		"q", "from", "to", "entity", "source", "sort", "limit", "cursor", "offset",
-		"snippets", "snippet_words", "facets", NULL
+		"snippets", "snippet_words", "facets", "collapse", NULL
 	};
 	struct search_request sr;
 	struct search_error err = { SEARCH_OK, NULL, -1 };
@@ -418,8 +428,9 @@ void api_stats(struct request *r)
 	json_object_set_new(o, "wal_bytes", json_integer(file_size(wal)));
 	free(wal);
 	json_object_set_new(o, "index_version", json_integer(store_index_version(st)));
-	json_object_set_new(o, "ingest", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_object_set_new(o, "ingest", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"accepted", (json_int_t)c.accepted, "updated", (json_int_t)c.updated,
+		"duplicates", (json_int_t)c.duplicates,
 		"rejected", (json_int_t)c.rejected, "deleted", (json_int_t)c.deleted,
 		"batches", (json_int_t)c.batches, "failed_batches", (json_int_t)c.failed_batches,
 		"spool_done", (json_int_t)c.spool_done, "spool_failed", (json_int_t)c.spool_failed,
@@ -499,6 +510,9 @@ void api_metrics(struct request *r)
 		   "newsd_ingest_articles_total{result=\"updated\"} %lld\n"
 		   "newsd_ingest_articles_total{result=\"rejected\"} %lld\n"
 		   "newsd_ingest_articles_total{result=\"deleted\"} %lld\n"
+		   "# HELP newsd_ingest_duplicates_total Ingested articles found to be wire copies.\n"
+		   "# TYPE newsd_ingest_duplicates_total counter\n"
+		   "newsd_ingest_duplicates_total %lld\n"
 		   "# HELP newsd_ingest_batches_total Write batches, by result.\n"
 		   "# TYPE newsd_ingest_batches_total counter\n"
 		   "newsd_ingest_batches_total{result=\"committed\"} %lld\n"
@@ -507,7 +521,8 @@ void api_metrics(struct request *r)
 		   "# TYPE newsd_ingest_queued gauge\n"
 		   "newsd_ingest_queued %lld\n",
 		   (long long)c.accepted, (long long)c.updated, (long long)c.rejected,
-		   (long long)c.deleted, (long long)c.batches, (long long)c.failed_batches,
+		   (long long)c.deleted, (long long)c.duplicates, (long long)c.batches,
+		   (long long)c.failed_batches,
 		   (long long)c.queued);
 	wal = xasprintf("%s-wal", s->cfg->db);
 	buf_printf(&b, "# HELP newsd_articles Articles in the index.\n# TYPE newsd_articles gauge\n"

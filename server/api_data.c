@@ -53,7 +53,7 @@ static int type_param(struct request *r)
 void api_entities(struct request *r)
 {
 	static const char *const allowed[] = { "q", "from", "to", "entity", "source", "type",
-					       "prefix", "limit", NULL };
+					       "prefix", "limit", "collapse", NULL };
 	struct search_request sr;
 	struct search_plan plan;
 	struct search_error err = { SEARCH_OK, NULL, -1 };
@@ -69,7 +69,8 @@ void api_entities(struct request *r)
 	    (f.type = type_param(r)) == -2 || api_search_filters(r, &sr, &ents, &srcs) < 0)
 		goto out;
 	f.prefix = http_param(r, "prefix");
-	all = !(sr.q && sr.q[0]) && !sr.has_from && !sr.has_to && !sr.nentities && !sr.nsources;
+	all = !(sr.q && sr.q[0]) && !sr.has_from && !sr.has_to && !sr.nentities && !sr.nsources &&
+	      !sr.collapse_dups;
 	search_deadline_set(r->w->store, sr.timeout_ms);
 	if (!all) {
 		if (search_plan_build(r->w->store, &sr, &plan, &err) < 0) {
@@ -160,7 +161,7 @@ out:
 void api_timeline(struct request *r)
 {
 	static const char *const allowed[] = { "q", "from", "to", "entity", "source", "interval",
-					       NULL };
+					       "collapse", NULL };
 	struct search_request sr;
 	struct search_plan plan;
 	struct search_error err = { SEARCH_OK, NULL, -1 };
@@ -382,7 +383,7 @@ static int count_cb(void *ctx, int64_t rid)
 void api_export(struct request *r)
 {
 	static const char *const allowed[] = { "q", "from", "to", "entity", "source", "format",
-					       "fields", NULL };
+					       "fields", "collapse", NULL };
 	struct config *c = r->w->srv->cfg;
 	struct store_options so = { c->stemming, c->cache_mb, 5000, c->title_weight };
 	struct search_request sr;

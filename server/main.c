@@ -254,6 +254,10 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 			goto out;
 	if (store_open(cfg->db, STORE_WRITE, &so, &ir.store, &err) < 0)
 		goto out;
+	if (store_set_dedup(ir.store, cfg->dedup) < 0) {
+		set_error(&err, "cannot set up wire-copy detection");
+		goto out;
+	}
 	ingest_batch_init(&ir.batch, ir.store, &ir.opt, 0);
 	ir.t0 = now_monotonic();
 	if (store_bulk(ir.store, 1, &err) < 0 || store_begin(ir.store, &err) < 0)
