@@ -375,8 +375,8 @@ def test_reuters_slow_reader_keeps_memory_bounded():
     anon = (watch.parts_peak[1] - watch.parts0[1]) / 1024.0
     # (VmRSS itself is held to 20 MB by the test above; here what matters is that nothing
     # is buffered for a client that does not read)
-    assert anon < 20, "anonymous memory grew by %.1f MB while the client paused (VmRSS "
-                      "+%.1f MB)" % (anon, grew)
+    assert anon < 20, ("anonymous memory grew by %.1f MB while the client paused (VmRSS "
+                       "+%.1f MB)" % (anon, grew))
 
 
 def abort_exports(port, n):
