@@ -284,21 +284,50 @@ def test_reuters_monthly_counts_equal_the_oracle():
 
 
 def test_reuters_broad_timeline_latency():
+    # issue 6: timeline of a broad query over the whole corpus, target p50 <= 20 ms through
+    # HTTP; the server's own took_ms is printed beside the wall time
     rsrv, corpus = harness.reuters()
     report = []
-    for params in ({}, {"interval": "day", "from": "1987-01-01", "to": "1987-12-31"},
-                   {"q": "said"}, {"q": "oil"}):
+    slow = []
+    for params in ({}, {"q": "said"}, {"q": "oil"}, {"q": "said", "interval": "month"},
+                   {"q": "said", "from": "1987-03-01", "to": "1987-04-30"}):
         lat = []
+        took = []
         for _ in range(11):
             t0 = time.perf_counter()
             j = timeline(params, rsrv)
             lat.append((time.perf_counter() - t0) * 1000)
+            took.append(j.get("took_ms") or 0)
         lat.sort()
+        took.sort()
         n = sum(b["count"] for b in j["buckets"])
-        report.append("%s: %d matches, %d %s buckets, p50 %.1f ms, max %.1f ms" % (
-            params, n, len(j["buckets"]), j["interval"], lat[len(lat) // 2], lat[-1]))
+        line = "%s: %d matches, %d %s buckets, p50 %.1f ms (server took_ms p50 %.1f), " \
+               "max %.1f ms" % (params, n, len(j["buckets"]), j["interval"],
+                                lat[len(lat) // 2], took[len(took) // 2], lat[-1])
+        report.append(line)
         if "q" not in params:
             assert n == len(corpus.arts), (n, len(corpus.arts))
-        assert lat[len(lat) // 2] < 2000, report[-1]
+        if lat[len(lat) // 2] > 20:
+            slow.append(line)
     print("     timeline latency over the whole Reuters corpus (target p50 <= 20 ms):\n       " +
           "\n       ".join(report))
+    assert not slow, "over the 20 ms p50 target: %s" % "; ".join(slow)
+
+
+def test_reuters_large_response_is_not_delayed():
+    # A response of some 20 KB must not wait for the client's delayed ACK (Nagle): the wall
+    # time stays near the server's own took_ms.
+    rsrv, corpus = harness.reuters()
+    for path, params in (("/timeline", {"interval": "day", "from": "1987-01-01",
+                                        "to": "1987-12-31"}),
+                         ("/search", {"q": "oil", "limit": 50})):
+        lat = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            r = rsrv.get(path, params)
+            lat.append(((time.perf_counter() - t0) * 1000, r.json["took_ms"], len(r.body)))
+        lat.sort()
+        wall, took, size = lat[len(lat) // 2]
+        assert wall - took < 25, "GET %s %s: %d bytes, wall %.1f ms but took_ms %.1f: the " \
+                                 "response waits %.0f ms (TCP_NODELAY?)" % (
+                                     path, params, size, wall, took, wall - took)
