@@ -406,6 +406,11 @@ void store_close(struct store *s)
 	free(s);
 }
 
+void store_low_memory(struct store *s)
+{
+	sqlite3_exec(s->db, "PRAGMA mmap_size=0; PRAGMA cache_size=-1024", NULL, NULL, NULL);
+}
+
 sqlite3 *store_db(struct store *s)
 {
 	return s->db;

@@ -425,6 +425,7 @@ void api_export(struct request *r)
 		http_reply_error(r, 503, "unavailable", -1, "cannot open the database for export");
 		goto fail;
 	}
+	store_low_memory(ex->store);
 	sqlite3_exec(store_db(ex->store), "BEGIN", NULL, NULL, NULL);
 	if (search_plan_build(ex->store, &sr, &ex->plan, &err) < 0 ||
 	    search_plan_iterate(ex->store, &ex->plan, 1, count_cb, &total, &err) < 0) {
@@ -438,7 +439,7 @@ void api_export(struct request *r)
 	evhttp_add_header(h, "X-Total", tmp);
 	snprintf(tmp, sizeof(tmp), "%lld", (long long)store_index_version(ex->store));
 	evhttp_add_header(h, "X-Index-Version", tmp);
-	evhttp_add_header(h, "X-Request-Id", "export");
+	http_add_request_id(r);
 	ex->req = r->req;
 	ex->evcon = evhttp_request_get_connection(r->req);
 	ex->after = INT64_MIN;

@@ -84,6 +84,7 @@ void http_reply_error(struct request *r, int status, const char *code, int posit
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void http_reply_text(struct request *r, int status, const char *ctype, const char *body,
 		     size_t len);
+void http_add_request_id(struct request *r);
 /* Parameters: -1 (and a 400 already sent) when a parameter not in allowed[] is present. */
 int http_check_params(struct request *r, const char *const *allowed);
 const char *http_param(struct request *r, const char *key);
