@@ -6,6 +6,9 @@
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
 #   make eval       entity extraction quality against Reuters editor tags
+#   make crashtest  SIGKILL durability test, 100 kills (CRASH_KILLS=N to change)
+#   make fuzz       libFuzzer targets in tests/fuzz, FUZZ_SECONDS each (clang)
+#   make soak       mixed search + ingest load for SOAK_SECONDS (default 600)
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 CC      ?= cc
@@ -38,7 +41,8 @@ DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zli
 BENCH_PKGS := wrk hyperfine
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval clean
+.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval clean crashtest \
+        fuzz fuzz-deps soak
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
@@ -118,6 +122,14 @@ bench: bench-deps all
 
 eval: all
 	python3 bench/entity_eval.py --build $(BUILD)
+
+CRASH_KILLS ?= 100
+crashtest: $(BUILD)/newsd
+	python3 tests/crash/crashtest.py --build $(BUILD) --kills $(CRASH_KILLS)
+
+SOAK_SECONDS ?= 600
+soak: $(BUILD)/newsd
+	python3 bench/soak.py --build $(BUILD) --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf build
