@@ -627,7 +627,9 @@ START_TEST(test_record_json_direct)
 	ck_assert_str_eq(a.body, "");
 	article_clear(&a);
 	ck_assert_int_eq(parse_record_json(NULL, &a, &err), -1);
-	ck_assert_int_eq(parse_record_json(json_array(), &a, &err), -1);
+	json_decref(o);
+	o = json_array();
+	ck_assert_int_eq(parse_record_json(o, &a, &err), -1);
 	free(err);
 	json_decref(o);
 }
