@@ -338,7 +338,8 @@ static void spool_scan(struct ingest *w)
 		free(p);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 1)	/* qsort(NULL, 0, …) is undefined: the empty spool is the common case */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		spool_file(w, names[i]);
 		free(names[i]);
