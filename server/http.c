@@ -585,6 +585,7 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 {
 	struct store_options so = { s->cfg->stemming, s->cfg->cache_mb, 5000, s->cfg->title_weight };
 	struct evconnlistener *l;
+	int64_t slack;
 
 	w->srv = s;
 	w->index = i;
@@ -603,7 +604,11 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	 * that on_request sees (and answers in JSON: 414, 431) everything but gross abuse. */
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)s->cfg->max_uri_bytes +
 				    2 * (ev_ssize_t)s->cfg->max_header_bytes + 64);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)s->cfg->max_body_bytes);
+	/* The same for bodies: up to a quarter (at least 1 MiB) over max_body_bytes is read and
+	 * answered by api_articles_post with a JSON 413; beyond that libevent refuses the body
+	 * unread (its HTML 413), which bounds the memory one request can take. */
+	slack = s->cfg->max_body_bytes / 4 > (1 << 20) ? s->cfg->max_body_bytes / 4 : (1 << 20);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(s->cfg->max_body_bytes + slack));
 	evhttp_set_timeout(w->http, s->cfg->timeout_s);
 	evhttp_set_gencb(w->http, on_request, w);
 	l = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, -1,
