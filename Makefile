@@ -39,6 +39,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
               libjansson-dev libinih-dev check python3 curl
 BENCH_PKGS := wrk hyperfine
+FUZZ_PKGS  := clang libclang-rt-14-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval clean crashtest \
@@ -126,6 +127,30 @@ eval: all
 CRASH_KILLS ?= 100
 crashtest: $(BUILD)/newsd
 	python3 tests/crash/crashtest.py --build $(BUILD) --kills $(CRASH_KILLS)
+
+# libFuzzer: the index sources are compiled with clang for fuzzing (VARIANT=fuzz), each target
+# in tests/fuzz links them with the fuzzer runtime. New inputs go to build/fuzz/corpus/<target>,
+# crashes to build/fuzz/crashes/; the seeds are tests/fuzz/corpus/<target>.
+FUZZ_TARGETS := query date parse snippet
+FUZZ_SECONDS ?= 60
+fuzz-deps:
+	@dpkg -s $(FUZZ_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(FUZZ_PKGS); }
+
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory VARIANT=fuzz CC=clang $(FUZZ_TARGETS:%=build/fuzz/fuzzers/%)
+	@mkdir -p build/fuzz/crashes
+	@fail=0; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  build/fuzz/fuzzers/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$$t- \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>build/fuzz/$$t.log || fail=1; \
+	  grep -E "^stat::number_of_executed_units|^stat::peak_rss|^Done|ERROR|SUMMARY" build/fuzz/$$t.log; \
+	done; exit $$fail
+
+$(BUILD)/fuzzers/%: tests/fuzz/fuzz_%.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 SOAK_SECONDS ?= 600
 soak: $(BUILD)/newsd

@@ -7,9 +7,9 @@ What newsd answers, and where libevent (2.1, which has no error callback) answer
   - URI over max_uri_bytes: 414 JSON; request headers over max_header_bytes: 431 JSON. Past
     libevent's own limit (max_uri_bytes + 2 * max_header_bytes) libevent closes the connection
     with its HTML 400 page.
-  - Body over max_body_bytes (Content-Length or chunked): libevent's HTML 413 page (status 413;
-    the body is never read into memory). A gzip body whose decompressed size is over
-    max_body_bytes: 413 JSON `payload_too_large`.
+  - Body over max_body_bytes (Content-Length or chunked): 413 JSON `payload_too_large` up to a
+    quarter (at least 1 MiB) over the limit; beyond that libevent refuses the body unread with
+    its HTML 413 page. A gzip body whose decompressed size is over max_body_bytes: 413 JSON.
   - A method token libevent does not know (`FOO`): libevent's HTML 501. Every method it knows
     (PUT, PATCH, OPTIONS, TRACE, CONNECT, DELETE/POST where not allowed): 405 JSON with Allow.
   - Invalid JSON bodies: a body that is not JSON at all, or a broken array, is 400 JSON; in JSON
@@ -158,15 +158,17 @@ def test_headers_over_limit_are_431_json():
 
 def test_body_over_limit_is_413():
     big = b"x" * (MAX_BODY + 1)
-    st, _, _ = one(b"POST /articles HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
-                   % len(big) + big)
-    assert st == 413, st
-    # announced but never sent: refused before reading
+    json_error(one(b"POST /articles HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                   % len(big) + big), 413, "payload_too_large")
+    chunk = b"%x\r\n%s\r\n" % (20000, b"y" * 20000)
+    json_error(one(b"POST /articles HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   + chunk * 6 + b"0\r\n\r\n"), 413, "payload_too_large")
+    # far over the limit: refused before reading (libevent's own answer)
     st, _, _ = one(b"POST /articles HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n")
     assert st in (400, 413), st
-    chunk = b"%x\r\n%s\r\n" % (20000, b"y" * 20000)
-    st, _, _ = one(b"POST /articles HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                   + chunk * 6 + b"0\r\n\r\n")
+    huge = b"z" * (MAX_BODY + (2 << 20))
+    st, _, _ = one(b"POST /articles HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                   % len(huge) + huge)
     assert st == 413, st
     unchanged()
 
