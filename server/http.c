@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
@@ -573,6 +574,29 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* When a client last sent bytes (ms, monotonic), any connection of any worker: shutdown waits
+ * for a quiet moment so that a request still arriving gets its answer (200, or 503). */
+static _Atomic int64_t last_input_ms;
+
+static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)b;
+	(void)arg;
+	if (info->n_added > 0)
+		last_input_ms = (int64_t)(now_monotonic() * 1000);
+}
+
+/* evhttp's bufferevent for each new connection, as it would make it, plus on_input. */
+static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
+{
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+
+	(void)arg;
+	if (bev)
+		evbuffer_add_cb(bufferevent_get_input(bev), on_input, NULL);
+	return bev;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -611,6 +635,7 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	evhttp_set_max_body_size(w->http, (ev_ssize_t)(s->cfg->max_body_bytes + slack));
 	evhttp_set_timeout(w->http, s->cfg->timeout_s);
 	evhttp_set_gencb(w->http, on_request, w);
+	evhttp_set_bevcb(w->http, make_bufferevent, NULL);
 	l = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, -1,
 			       s->listen_fd);
 	if (l == NULL)
@@ -720,8 +745,10 @@ static void shutdown_server(struct server *s)
 	notify_send("STOPPING=1");
 	for (i = 0; i < s->nworkers; i++)
 		event_active(s->workers[i].stop, EV_READ, 0);
-	/* in-flight requests (writes waiting for their commit, exports) finish first */
-	while (s->inflight > 0 && now_monotonic() < until)
+	/* in-flight requests (writes waiting for their commit, exports) finish first, and so do
+	 * requests still arriving: wait for half a second without input from any client */
+	while ((s->inflight > 0 || now_monotonic() * 1000 - (double)last_input_ms < 500) &&
+	       now_monotonic() < until)
 		usleep(10000);
 	ingest_stop(s->ingest);
 	s->ingest = NULL;
