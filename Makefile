@@ -7,6 +7,9 @@
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
 #   make eval       entity extraction quality against Reuters editor tags
 #   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
+#   make crashtest  SIGKILL durability test, 100 kills (CRASH_KILLS=N to change)
+#   make fuzz       libFuzzer targets in tests/fuzz, FUZZ_SECONDS each (clang)
+#   make soak       mixed search + ingest load for SOAK_SECONDS (default 600)
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 CC      ?= cc
@@ -39,9 +42,11 @@ DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zli
 BENCH_PKGS := wrk hyperfine
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium
+FUZZ_PKGS  := clang libclang-rt-14-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean
+.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
+        crashtest fuzz fuzz-deps soak
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
@@ -139,6 +144,38 @@ dedup-eval: $(BUILD)/bench/dedup_eval
 $(BUILD)/bench/dedup_eval: bench/dedup_eval.c $(BUILD)/libnewsd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+CRASH_KILLS ?= 100
+crashtest: $(BUILD)/newsd
+	python3 tests/crash/crashtest.py --build $(BUILD) --kills $(CRASH_KILLS)
+
+# libFuzzer: the index sources are compiled with clang for fuzzing (VARIANT=fuzz), each target
+# in tests/fuzz links them with the fuzzer runtime. New inputs go to build/fuzz/corpus/<target>,
+# crashes to build/fuzz/crashes/; the seeds are tests/fuzz/corpus/<target>.
+FUZZ_TARGETS := query date parse snippet
+FUZZ_SECONDS ?= 60
+fuzz-deps:
+	@dpkg -s $(FUZZ_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(FUZZ_PKGS); }
+
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory VARIANT=fuzz CC=clang $(FUZZ_TARGETS:%=build/fuzz/fuzzers/%)
+	@mkdir -p build/fuzz/crashes
+	@fail=0; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  build/fuzz/fuzzers/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$$t- \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>build/fuzz/$$t.log || fail=1; \
+	  grep -E "^stat::number_of_executed_units|^stat::peak_rss|^Done|ERROR|SUMMARY" build/fuzz/$$t.log; \
+	done; exit $$fail
+
+$(BUILD)/fuzzers/%: tests/fuzz/fuzz_%.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+SOAK_SECONDS ?= 600
+soak: $(BUILD)/newsd
+	python3 bench/soak.py --build $(BUILD) --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf build

@@ -121,7 +121,7 @@ int date_parse(const char *s, size_t len, int64_t *out, int *date_only, char **e
 	char q[48];
 	size_t i = 0;
 	int year, month, day, hour = 0, min = 0, sec = 0, off = 0, only = 1;
-	int64_t days;
+	int64_t days, t;
 
 	while (len > 0 && is_space(s[0])) {
 		s++;
@@ -231,7 +231,13 @@ int date_parse(const char *s, size_t len, int64_t *out, int *date_only, char **e
 
 	days = date_days_from_civil(year, (unsigned)month, (unsigned)day);
 	/* A local time minus its offset is UTC: 10:00+01:00 is 09:00Z. */
-	*out = days * SECS_PER_DAY + hour * 3600 + min * 60 + sec - off;
+	t = days * SECS_PER_DAY + hour * 3600 + min * 60 + sec - off;
+	/* 24:00, a leap second or an offset can carry an edge date out of the range that
+	 * date_format writes (it would clamp, and the date would not read back the same) */
+	if (t < date_days_from_civil(1, 1, 1) * SECS_PER_DAY ||
+	    t >= (date_days_from_civil(9999, 12, 31) + 1) * SECS_PER_DAY)
+		return set_error(errmsg, "'%s' is outside 0001-01-01 to 9999-12-31 in UTC", q);
+	*out = t;
 	if (date_only)
 		*date_only = only;
 	return 0;

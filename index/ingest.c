@@ -463,7 +463,7 @@ static void spool_scan(struct ingest *w)
 		free(p);
 	}
 	closedir(d);
-	if (n > 1)
+	if (n > 1)	/* qsort(NULL, 0, …) is undefined: the empty spool is the common case */
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		spool_file(w, names[i]);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
@@ -502,6 +503,17 @@ static void route(struct request *r)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 }
 
+/* Bytes of the header lines as sent ("Name: value\r\n"), not counting the request line. */
+static size_t header_bytes(struct evhttp_request *req)
+{
+	struct evkeyval *kv;
+	size_t n = 0;
+
+	for (kv = evhttp_request_get_input_headers(req)->tqh_first; kv; kv = kv->next.tqe_next)
+		n += strlen(kv->key) + strlen(kv->value) + 4;
+	return n;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct request r;
@@ -517,6 +529,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 	if ((int)strlen(uri) > r.w->srv->cfg->max_uri_bytes) {
 		http_reply_error(&r, 414, "bad_request", -1, "the URI is longer than %d bytes "
 				 "(max_uri_bytes)", r.w->srv->cfg->max_uri_bytes);
+		return;
+	}
+	if (header_bytes(req) > (size_t)r.w->srv->cfg->max_header_bytes) {
+		http_reply_error(&r, 431, "bad_request", -1, "the request headers are longer than "
+				 "%d bytes (max_header_bytes)", r.w->srv->cfg->max_header_bytes);
 		return;
 	}
 	q = strchr(uri, '?');
@@ -609,6 +626,29 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* When a client last sent bytes (ms, monotonic), any connection of any worker: shutdown waits
+ * for a quiet moment so that a request still arriving gets its answer (200, or 503). */
+static _Atomic int64_t last_input_ms;
+
+static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)b;
+	(void)arg;
+	if (info->n_added > 0)
+		last_input_ms = (int64_t)(now_monotonic() * 1000);
+}
+
+/* evhttp's bufferevent for each new connection, as it would make it, plus on_input. */
+static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
+{
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+
+	(void)arg;
+	if (bev)
+		evbuffer_add_cb(bufferevent_get_input(bev), on_input, NULL);
+	return bev;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -621,6 +661,7 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 {
 	struct store_options so = { s->cfg->stemming, s->cfg->cache_mb, 5000, s->cfg->title_weight };
 	struct evconnlistener *l;
+	int64_t slack;
 
 	w->srv = s;
 	w->index = i;
@@ -634,10 +675,19 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 				   EVHTTP_REQ_PATCH | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
-	evhttp_set_max_headers_size(w->http, (ev_ssize_t)s->cfg->max_header_bytes);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)s->cfg->max_body_bytes);
+	/* libevent answers a request head over its own limit with an HTML page and closes the
+	 * connection; give it room for the longest URI we accept plus twice our header limit, so
+	 * that on_request sees (and answers in JSON: 414, 431) everything but gross abuse. */
+	evhttp_set_max_headers_size(w->http, (ev_ssize_t)s->cfg->max_uri_bytes +
+				    2 * (ev_ssize_t)s->cfg->max_header_bytes + 64);
+	/* The same for bodies: up to a quarter (at least 1 MiB) over max_body_bytes is read and
+	 * answered by api_articles_post with a JSON 413; beyond that libevent refuses the body
+	 * unread (its HTML 413), which bounds the memory one request can take. */
+	slack = s->cfg->max_body_bytes / 4 > (1 << 20) ? s->cfg->max_body_bytes / 4 : (1 << 20);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(s->cfg->max_body_bytes + slack));
 	evhttp_set_timeout(w->http, s->cfg->timeout_s);
 	evhttp_set_gencb(w->http, on_request, w);
+	evhttp_set_bevcb(w->http, make_bufferevent, NULL);
 	l = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, -1,
 			       s->listen_fd);
 	if (l == NULL)
@@ -750,8 +800,10 @@ static void shutdown_server(struct server *s)
 	notify_send("STOPPING=1");
 	for (i = 0; i < s->nworkers; i++)
 		event_active(s->workers[i].stop, EV_READ, 0);
-	/* in-flight requests (writes waiting for their commit, exports) finish first */
-	while (s->inflight > 0 && now_monotonic() < until)
+	/* in-flight requests (writes waiting for their commit, exports) finish first, and so do
+	 * requests still arriving: wait for half a second without input from any client */
+	while ((s->inflight > 0 || now_monotonic() * 1000 - (double)last_input_ms < 500) &&
+	       now_monotonic() < until)
 		usleep(10000);
 	ingest_stop(s->ingest);
 	s->ingest = NULL;

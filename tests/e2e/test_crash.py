@@ -1,0 +1,133 @@
+"""Crash safety and graceful stop (issue 5): a short tests/crash/crashtest.py run (5 SIGKILLs),
+and SIGTERM in the middle of a large POST."""
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+import harness
+
+sys.path.insert(0, os.path.join(harness.REPO, "tests", "crash"))
+import crashtest  # noqa: E402
+
+KILLS = int(os.environ.get("NEWSD_E2E_CRASH_KILLS", "5"))
+
+
+def test_sigkill_loses_no_acknowledged_batch():
+    figures, problems = crashtest.run(harness.binary(), kills=KILLS, threads=3, batch=10,
+                                      workdir=harness.tmpdir("crash"), log=lambda s: None,
+                                      max_delay=0.4)
+    assert not problems, "%r\n%s" % (figures, "\n".join(problems[:10]))
+    assert figures["kills"] == KILLS and figures["acknowledged"] > 0, figures
+
+
+def big_batch(n, tag):
+    return "".join(json.dumps({
+        "id": "%s-%d" % (tag, i), "title": "Stop test %s %d" % (tag, i),
+        "body": ("Graceful stop marker %s. " % tag) + "words of filler text " * 40,
+        "date": "2024-03-%02dT10:00:00Z" % (1 + i % 28), "source": "stop-wire"}) + "\n"
+        for i in range(n))
+
+
+def test_sigterm_during_large_post():
+    """SIGTERM while a large POST is being sent: the POST gets its 200 (or a clean 503 JSON
+    when it arrived after the stop began), newsd exits 0 within shutdown_timeout_s, and after
+    a restart the batch is there (200) or absent (503), never in part."""
+    timeout_s = 5
+    n = 20000
+    s = harness.Server("sigterm", extra_args=["--shutdown-timeout-s", str(timeout_s),
+                                               "--extraction", "no", "--dedup", "no"]).start()
+    body = big_batch(n, "stp").encode("utf-8")
+    result = {}
+
+    def post():
+        try:
+            result["r"] = s.post("/articles", body)
+        except AssertionError as e:
+            result["err"] = str(e)
+
+    t = threading.Thread(target=post)
+    t.start()
+    time.sleep(0.15)            # the body is on its way (several MB) or being written
+    t_sig = time.time()
+    s.proc.send_signal(signal.SIGTERM)
+    t.join(60)
+    try:
+        rc = s.proc.wait(timeout_s + 5)
+    except Exception:
+        s._kill()
+        raise AssertionError("newsd did not exit within %d s of SIGTERM" % (timeout_s + 5))
+    took = time.time() - t_sig
+    s.stopped = True
+    assert rc == 0, "newsd exited %d after SIGTERM\n%s" % (rc, s.log_tail())
+    assert took <= timeout_s + 1, "exit took %.1f s (shutdown_timeout_s %d)" % (took, timeout_s)
+    assert "r" in result, "the POST got no HTTP answer: %s" % result.get("err")
+    r = result["r"]
+    assert r.status in (200, 503), r
+    if r.status == 503:
+        harness.check_error(r, 503, "unavailable")
+    else:
+        assert r.json["accepted"] == n, r
+    s2 = harness.Server("sigterm-restart", db=s.db).start()
+    try:
+        want = n if r.status == 200 else 0
+        got = s2.health()["articles"]
+        assert got == want, "after restart %d articles, want %d (POST answered %d)" % (
+            got, want, r.status)
+        if want:
+            a = s2.get(harness.article_path("stp-%d" % (n - 1)))
+            assert a.status == 200 and a.json["title"] == "Stop test stp %d" % (n - 1), a
+    finally:
+        s2.stop()
+
+
+def test_sigterm_while_body_still_arriving():
+    """SIGTERM while a client is still sending a POST body (steadily, in pieces): the request
+    gets an answer (200, or 503 'unavailable' since the stop began), newsd exits 0 in time,
+    and after a restart the batch is all there (200) or not at all (503)."""
+    import socket
+    timeout_s = 5
+    n = 2000
+    s = harness.Server("sigterm-upload", extra_args=["--shutdown-timeout-s", str(timeout_s),
+                                                      "--extraction", "no"]).start()
+    body = big_batch(n, "upl").encode("utf-8")
+    c = socket.create_connection(("127.0.0.1", s.port))
+    c.sendall(b"POST /articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body))
+    pieces = 20
+    step = len(body) // pieces + 1
+    t_sig = None
+    answer = b""
+    try:
+        for k in range(pieces):
+            c.sendall(body[k * step:(k + 1) * step])
+            time.sleep(0.05)
+            if k == pieces // 2:
+                t_sig = time.time()
+                s.proc.send_signal(signal.SIGTERM)
+        c.settimeout(timeout_s + 2)
+        while b"\r\n\r\n" not in answer:
+            d = c.recv(65536)
+            if not d:
+                break
+            answer += d
+    except OSError as e:
+        answer = answer or repr(e).encode()
+    finally:
+        c.close()
+    rc = s.proc.wait(timeout_s + 5)
+    s.stopped = True
+    assert rc == 0, "exit %d after SIGTERM" % rc
+    assert time.time() - t_sig <= timeout_s + 1.5
+    assert answer.startswith(b"HTTP/1.1 "), "no answer to a POST arriving during the stop: %r" % (
+        answer[:200])
+    status = int(answer.split(b" ", 2)[1])
+    assert status in (200, 503), answer[:300]
+    s2 = harness.Server("sigterm-upload-restart", db=s.db).start()
+    try:
+        got = s2.health()["articles"]
+        assert got == (n if status == 200 else 0), (status, got)
+    finally:
+        s2.stop()
