@@ -446,8 +446,11 @@ class Browser:
     def wait(self, cond, what, timeout=10):
         """Poll a JS expression in the page until it is truthy."""
         deadline = time.time() + timeout
+        # while the page is still loading its elements may not exist yet: a throwing
+        # condition counts as not yet true
+        safe = "(function(){try{return (%s);}catch(e){return false;}})()" % cond
         while time.time() < deadline:
-            v = self.js(cond)
+            v = self.js(safe)
             if v:
                 return v
             time.sleep(0.05)
