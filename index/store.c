@@ -9,6 +9,7 @@
 
 #include "dedup.h"
 #include "extract.h"
+#include "log.h"
 #include "snippet.h"
 #include "store.h"
 #include "util.h"
@@ -188,8 +189,9 @@ const char *store_error_reason(int rc)
 /* Record a readable message for rc; the raw SQLite text goes only to the server log. */
 static int db_error(struct store *s, int rc, const char *what, char **errmsg)
 {
-	return set_error(errmsg, "%s: %s (sqlite: %s)", what, store_error_reason(rc),
-			 s && s->db ? sqlite3_errmsg(s->db) : "no connection");
+	log_warn("database: %s: sqlite error %d: %s", what, rc,
+		 s && s->db ? sqlite3_errmsg(s->db) : "no connection");
+	return set_error(errmsg, "%s: %s", what, store_error_reason(rc));
 }
 
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg)

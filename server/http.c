@@ -827,6 +827,8 @@ int server_run(struct config *cfg)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	signal(SIGPIPE, SIG_IGN);
+	/* a file-size limit (ulimit -f) must fail the write (503), not kill the daemon */
+	signal(SIGXFSZ, SIG_IGN);
 	evthread_use_pthreads();
 	s->cfg = cfg;
 	s->listen_fd = -1;

@@ -158,13 +158,14 @@ def _query_string(params):
 class Server:
     """One `newsd serve` process on 127.0.0.1:<free port>."""
 
-    def __init__(self, name, db=None, config=None, spool=None, extra_args=()):
+    def __init__(self, name, db=None, config=None, spool=None, extra_args=(), preexec=None):
         self.name = name
         self.dir = tmpdir(name)
         self.db = db or os.path.join(self.dir, "newsd.db")
         self.config = config
         self.spool = spool
         self.extra_args = list(extra_args)
+        self.preexec = preexec      # run in the child before exec (e.g. resource limits)
         self.proc = None
         self.port = None
         self.stdout_lines = []
@@ -185,7 +186,7 @@ class Server:
         self.cmd = cmd
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log,
-                         stdin=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, preexec_fn=self.preexec)
         _servers.append(self)
         ready = threading.Event()
 
