@@ -176,7 +176,7 @@ START_TEST(test_lift)
 	ck_assert(store_begin(ws, &err) == 0);
 	/* N = 10; A in 4, B in 2 (both with A), C in 8 (3 with A) */
 	for (i = 0; i < 10; i++) {
-		char id_[8], ents[128];
+		char id_[16], ents[128];
 
 		snprintf(id_, sizeof(id_), "d%d", i);
 		snprintf(ents, sizeof(ents), "%s%s%s", i < 4 ? "person:Alpha;" : "",
@@ -252,7 +252,7 @@ START_TEST(test_cursor_paging)
 
 	ck_assert(store_begin(ws, &err) == 0);
 	for (i = 0; i < 25; i++) {
-		char id[8], body[64];
+		char id[16], body[64];
 
 		snprintf(id, sizeof(id), "c%02d", i);
 		snprintf(body, sizeof(body), "oil %s", i % 3 ? "oil oil" : "gas");
