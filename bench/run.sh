@@ -21,16 +21,20 @@ cc $CFLAGS -o "$tmp/httpbench" bench/httpbench.c
 cc $CFLAGS -o "$tmp/ceiling" bench/ceiling.c $LIBS
 
 echo "== ingest: Reuters-21578 (21,577 records), median of 3 runs each"
-ingest() { # $1 = extraction on|off
+ingest() { # newsd index flags
   for i in 1 2 3; do
     rm -f "$tmp/r.db"*
-    "$BUILD/newsd" index --db "$tmp/r.db" --extraction "$1" "$CORPUS" 2>/dev/null |
+    "$BUILD/newsd" index --db "$tmp/r.db" "$@" "$CORPUS" 2>/dev/null |
       sed -n 's/.*(\([0-9]*\) articles\/s).*/\1/p'
   done | sort -n | sed -n 2p
 }
-off=$(ingest off); on=$(ingest on)
-echo "ingest extraction off: $off articles/s"
-echo "ingest extraction on:  $on articles/s  (on/off ratio $(awk "BEGIN{printf \"%.2f\", $on/$off}"))"
+base=$(ingest --extraction no --dedup no)
+ext=$(ingest --extraction yes --dedup no)
+both=$(ingest --extraction yes --dedup yes)
+ratio() { awk "BEGIN{printf \"%.2f\", $1/$2}"; }
+echo "ingest, no extraction, no dedup: $base articles/s  (target >= 10000)"
+echo "ingest, extraction on:           $ext articles/s  (ratio to off $(ratio "$ext" "$base"), target >= 0.6)"
+echo "ingest, extraction + dedup:      $both articles/s  (ratio to dedup off $(ratio "$both" "$ext"), target >= 0.8)"
 ls -l "$tmp/r.db" | awk '{printf "database %.1f MB\n", $5/1e6}'
 
 echo "== queries: $(grep -vc '^#' bench/queries.tsv) queries x $ROUNDS rounds, single client"
@@ -45,6 +49,21 @@ echo "$c"
 hp50=$(echo "$h" | sed 's/.*p50 \([0-9.]*\).*/\1/'); cp50=$(echo "$c" | sed 's/.*p50 \([0-9.]*\).*/\1/')
 hp99=$(echo "$h" | sed 's/.*p99 \([0-9.]*\).*/\1/'); cp99=$(echo "$c" | sed 's/.*p99 \([0-9.]*\).*/\1/')
 echo "ratio HTTP/ceiling: p50 $(awk "BEGIN{printf \"%.2f\", $hp50/$cp50}")  p99 $(awk "BEGIN{printf \"%.2f\", $hp99/$cp99}")  (target p50 <= 1.5)"
+median_ms() { # URL: median of 21 curl timings, in ms
+  for _ in $(seq 21); do curl -s -o /dev/null -w "%{time_total}\n" "$1"; done |
+    sort -n | sed -n 11p | awk '{printf "%.2f", $1 * 1000}'
+}
+echo "== research endpoints over the whole corpus (median of 21, curl, ms; target <= 20)"
+for u in "entities?limit=20" "entities?q=oil&limit=20" "entities/Japan/related" \
+         "entities/United%20States/related" "timeline" "timeline?q=said" \
+         "search?q=oil&facets=entities,sources,dates"; do
+  echo "  /$u: $(median_ms "http://127.0.0.1:$port/$u") ms"
+done
+echo "== export: every article with bodies, JSON Lines"
+t0=$(date +%s.%N)
+bytes=$(curl -s "http://127.0.0.1:$port/export?fields=id,date,source,title,url,body" | wc -c)
+t1=$(date +%s.%N)
+awk "BEGIN{d=$t1-$t0; printf \"export %.2f s: %.0f articles/s, %.1f MB/s (%.1f MB)\n\", d, 21576/d, $bytes/1e6/d, $bytes/1e6}"
 if command -v wrk >/dev/null; then
   echo "== throughput: wrk -t2 -c16 -d5s, q=oil limit=10"
   wrk -t2 -c16 -d5s --latency "http://127.0.0.1:$port/search?q=oil&limit=10" | grep -E "Requests/sec|50%|99%"

@@ -236,11 +236,19 @@ static void export_free(struct export *ex)
 	free(ex);
 }
 
-/* The client went away mid-stream: free everything now. */
+/*
+ * The client went away mid-stream: free everything now. libevent has detached the unfinished
+ * request from the failed connection (it is ours to free then); when the connection is freed
+ * for another reason (server shutdown) the request is still attached and libevent frees it.
+ */
 static void export_closed(struct evhttp_connection *evcon, void *arg)
 {
+	struct export *ex = arg;
+
 	(void)evcon;
-	export_free(arg);
+	if (evhttp_request_get_connection(ex->req) == NULL)
+		evhttp_request_free(ex->req);
+	export_free(ex);
 }
 
 static void csv_field(struct evbuffer *b, const char *s)

@@ -190,6 +190,11 @@ def test_request_ids_are_distinct():
 
 # -- the whole Reuters corpus ----------------------------------------------------------------
 
+def sanitized():
+    """The server under test is an AddressSanitizer build (memory sizes are not meaningful)."""
+    return "asan" in os.path.basename(os.path.normpath(harness.BUILD))
+
+
 def rss_kb(pid, field="VmRSS"):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -335,9 +340,11 @@ def test_reuters_whole_corpus_export():
                            watch.start / 1024.0, watch.detail()))
         print("     export of the whole Reuters corpus, " + results[-1])
         anon = (watch.parts_peak[1] - watch.parts0[1]) / 1024.0
-        assert anon < 20, "anonymous memory grew by %.1f MB during the export %s" % (anon,
-                                                                                   params)
-        if grew >= 20:
+        # under AddressSanitizer freed memory sits in its quarantine: sizes say nothing there
+        # (its leak check at exit is what holds the export to account)
+        assert anon < 20 or sanitized(), "anonymous memory grew by %.1f MB during the " \
+                                         "export %s" % (anon, params)
+        if grew >= 20 and not sanitized():
             over.append("server VmRSS grew by %.1f MB during the whole-corpus export %s "
                         "(from %.1f MB; %s)" % (grew, params, watch.start / 1024.0,
                                                 watch.detail()))
@@ -375,8 +382,8 @@ def test_reuters_slow_reader_keeps_memory_bounded():
     anon = (watch.parts_peak[1] - watch.parts0[1]) / 1024.0
     # (VmRSS itself is held to 20 MB by the test above; here what matters is that nothing
     # is buffered for a client that does not read)
-    assert anon < 20, ("anonymous memory grew by %.1f MB while the client paused (VmRSS "
-                       "+%.1f MB)" % (anon, grew))
+    assert anon < 20 or sanitized(), ("anonymous memory grew by %.1f MB while the client "
+                                      "paused (VmRSS +%.1f MB)" % (anon, grew))
 
 
 def abort_exports(port, n):
@@ -416,7 +423,8 @@ def test_reuters_client_disconnects_mid_stream():
     rows = jsonl_rows(export({"fields": "id"}, rsrv))
     assert {x["id"] for x in rows} == {a.id for a in corpus.arts}
     grew = (rss_kb(pid, "RssAnon") - rss0) / 1024.0
-    assert grew < 20, "anonymous memory grew by %.1f MB over 12 aborted exports" % grew
+    assert grew < 20 or sanitized(), "anonymous memory grew by %.1f MB over 12 aborted " \
+                                     "exports" % grew
     # writes still go through (an aborted export must not keep a read transaction open)
     r = rsrv.post("/articles", json.dumps({"id": "after-abort", "title": "after abort",
                                            "date": "1987-05-01", "source": "e2e"}))
