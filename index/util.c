@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "util.h"
@@ -253,6 +254,16 @@ void buf_html_escape(struct buf *b, const char *s, size_t n)
 	}
 	if (space)
 		buf_putc(b, ' ');
+}
+
+int addr_is_loopback(const char *addr)
+{
+	if (addr == NULL)
+		return 0;
+	if (strncasecmp(addr, "::ffff:", 7) == 0)
+		addr += 7;
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	       strcmp(addr, "0:0:0:0:0:0:0:1") == 0;
 }
 
 double now_monotonic(void)

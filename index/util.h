@@ -44,6 +44,10 @@ void buf_html_escape(struct buf *b, const char *s, size_t n);
 /* 1 when s[0..n) is valid UTF-8 without NUL bytes. */
 int utf8_valid(const char *s, size_t n);
 
+/* 1 when a numeric peer address (as libevent gives it) is a loopback address:
+ * 127.0.0.0/8, ::1, or IPv4-mapped ::ffff:127.x.y.z. */
+int addr_is_loopback(const char *addr);
+
 /* Monotonic clock in seconds. */
 double now_monotonic(void);
 

@@ -219,10 +219,7 @@ int http_peer_is_loopback(struct request *r)
 	if (c == NULL)
 		return 0;
 	evhttp_connection_get_peer(c, &addr, &port);
-	if (addr == NULL)
-		return 0;
-	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-	       strncmp(addr, "::ffff:127.", 11) == 0;
+	return addr_is_loopback(addr);
 }
 
 /* ---- replies ---- */
