@@ -475,9 +475,10 @@ static int hit_json(struct store *s, const struct search_plan *p, const struct s
 	int rc;
 
 	*out = NULL;
+	/* no bm25() here: it would scan every match of every phrase again for its IDF, per
+	 * hit; the pass (or score_page) already has the rank */
 	st = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url,"
-			" newsd_highlight(fts, 0), newsd_snippet(fts, 1, ?3, ?4),"
-			" bm25(fts, ?5, 1.0, 0.0)"
+			" newsd_highlight(fts, 0), newsd_snippet(fts, 1, ?3, ?4)"
 			" FROM fts JOIN article a ON a.rid = fts.rowid"
 			" LEFT JOIN source src ON src.id = a.source_id"
 			" WHERE fts MATCH ?1 AND fts.rowid = ?2", NULL);
@@ -487,7 +488,6 @@ static int hit_json(struct store *s, const struct search_plan *p, const struct s
 	sqlite3_bind_int64(st, 2, h->rid);
 	sqlite3_bind_int(st, 3, r->snippets);
 	sqlite3_bind_int(st, 4, r->snippet_words);
-	sqlite3_bind_double(st, 5, store_title_weight(s));
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -507,14 +507,51 @@ static int hit_json(struct store *s, const struct search_plan *p, const struct s
 	json_object_set_new(o, "url", sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() :
 			    json_string((const char *)sqlite3_column_text(st, 4)));
 	/* BM25 from FTS5 is negative, smaller is better; the API's score is larger-is-better */
-	json_object_set_new(o, "score", p->has_q ?
-			    json_real(round(-sqlite3_column_double(st, 7) * 1e4) / 1e4) : json_null());
+	json_object_set_new(o, "score", p->has_q ? json_real(round(-h->rank * 1e4) / 1e4) :
+			    json_null());
 	json_object_set_new(o, "snippets", r->snippets > 0 ?
 			    split_snippets((const char *)sqlite3_column_text(st, 6)) : json_array());
 	sqlite3_reset(st);
 	json_object_set_new(o, "entities", search_article_entities(s, h->rid));
 	*out = o;
 	return 0;
+}
+
+/*
+ * Ranks for a page sorted by date: its hits are consecutive matches in rid order, so one
+ * statement over the page's rid range computes bm25 for exactly them (IDF once).
+ */
+static int score_page(struct store *s, const struct search_plan *p, struct hit *h, size_t n,
+		      struct search_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	size_t i;
+	int rc;
+
+	if (n == 0 || !p->has_q)
+		return 0;
+	for (i = 0; i < n; i++) {
+		lo = h[i].rid < lo ? h[i].rid : lo;
+		hi = h[i].rid > hi ? h[i].rid : hi;
+	}
+	st = store_stmt(s, "SELECT rowid, bm25(fts, ?4, 1.0, 0.0) FROM fts"
+			" WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3", NULL);
+	if (st == NULL)
+		return fail(err, SEARCH_INTERNAL, -1, "internal error scoring the page");
+	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	sqlite3_bind_double(st, 4, store_title_weight(s));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(st, 0);
+
+		for (i = 0; i < n; i++)
+			if (h[i].rid == rid)
+				h[i].rank = sqlite3_column_double(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : step_fail(s, rc, err);
 }
 
 static const char *sort_name(enum search_sort s)
@@ -700,6 +737,12 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 	json_object_set_new(res, "total", json_integer(ps.total));
 	hits = json_array();
 	json_object_set_new(res, "hits", hits);
+	if (sort != SORT_RELEVANCE && k > (size_t)r->offset &&
+	    score_page(s, &plan, ps.top.h + r->offset, k - (size_t)r->offset, err) < 0) {
+		json_decref(res);
+		res = NULL;
+		goto out;
+	}
 	for (i = (size_t)r->offset; i < k; i++) {
 		json_t *h;
 
