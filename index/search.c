@@ -386,7 +386,8 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 {
 	sqlite3_stmt *st;
 	const char *sql;
-	int rc, scored = p->has_q && ps->sort == SORT_RELEVANCE;
+	/* a count alone (limit=0, no offset) needs no ranking */
+	int rc, scored = p->has_q && ps->sort == SORT_RELEVANCE && ps->top.k > 0;
 
 	if (p->empty)
 		return 0;
