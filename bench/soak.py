@@ -126,6 +126,10 @@ def main():
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cache-mb", type=int, default=4,
+                    help="newsd cache_mb: each SQLite connection's page cache fills up to it, "
+                         "which looks like growth in a short run; kept small so it fills "
+                         "during the warm-up")
     args = ap.parse_args()
 
     work = args.dir or tempfile.mkdtemp(prefix="newsd-soak-")
@@ -134,7 +138,8 @@ def main():
     newsd = os.path.join(os.path.abspath(args.build), "newsd")
     log = open(os.path.join(work, "serve.log"), "wb")
     proc = subprocess.Popen([newsd, "serve", "--db", db, "--listen", "127.0.0.1:0",
-                             "--extraction", "no"], stdout=subprocess.PIPE, stderr=log,
+                             "--extraction", "no", "--cache-mb", str(args.cache_mb)],
+                            stdout=subprocess.PIPE, stderr=log,
                             stdin=subprocess.DEVNULL)
     line = proc.stdout.readline().decode()
     m = re.search(r":(\d+)/", line)

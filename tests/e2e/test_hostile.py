@@ -65,8 +65,21 @@ def unchanged():
     assert state() == baseline, "data changed: %r, was %r" % (state(), baseline)
 
 
-def raw(data, timeout=5.0, shut=False):
-    """Send bytes on a new connection; return everything read until close or timeout."""
+def complete(out):
+    """out holds one whole Content-Length framed response."""
+    head, sep, rest = out.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for ln in head.split(b"\r\n")[1:]:
+        k, _, v = ln.partition(b":")
+        if k.strip().lower() == b"content-length":
+            return len(rest) >= int(v.strip())
+    return False
+
+
+def raw(data, timeout=5.0, shut=False, first=False):
+    """Send bytes on a new connection; return everything read until close or timeout (or,
+    with first, until one whole response is there)."""
     s = socket.create_connection(("127.0.0.1", srv.port))
     s.settimeout(timeout)
     out = b""
@@ -74,7 +87,7 @@ def raw(data, timeout=5.0, shut=False):
         s.sendall(data)
         if shut:
             s.shutdown(socket.SHUT_WR)
-        while True:
+        while not (first and complete(out)):
             d = s.recv(65536)
             if not d:
                 break
@@ -108,6 +121,7 @@ def responses(data):
 
 
 def one(data, **kw):
+    kw.setdefault("first", True)
     rs = responses(raw(data, **kw))
     assert rs, "no HTTP response to %r" % data[:120]
     return rs[0]
@@ -277,7 +291,8 @@ def test_unknown_methods():
     close = b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     for m in (b"PUT", b"PATCH", b"OPTIONS", b"TRACE", b"CONNECT"):
         for path in (b"/health", b"/search", b"/articles", b"/articles/h-1"):
-            e = one(m + b" " + path + close)
+            # libevent sends no body after CONNECT and keeps the connection open
+            e = one(m + b" " + path + close, timeout=0.5 if m == b"CONNECT" else 5.0)
             assert e[0] == 405 and e[1].get("allow"), (m, path, e)
             # libevent never sends a body with an answer to CONNECT
             if m != b"CONNECT":
