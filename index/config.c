@@ -41,7 +41,7 @@ const struct config_key config_keys[] = {
 	{ "max_header_bytes", CONFIG_INT, OFF(max_header_bytes), "16384", 1024, 1048576, NULL,
 	  "Largest total size of the request headers, in bytes." },
 	{ "max_connections", CONFIG_INT, OFF(max_connections), "1024", 1, 65536, NULL,
-	  "Most simultaneous HTTP connections; more are refused." },
+	  "Most simultaneous HTTP connections; more wait in the listen backlog." },
 	{ "timeout_s", CONFIG_INT, OFF(timeout_s), "30", 1, 3600, NULL,
 	  "Read/write timeout of one HTTP connection, in seconds." },
 	{ "query_timeout_ms", CONFIG_INT, OFF(query_timeout_ms), "2000", 1, 600000, NULL,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -646,6 +647,33 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
 	return bev;
 }
 
+/*
+ * Out of descriptors (max_connections reached, see server_run): stop accepting for 100 ms
+ * instead of spinning on a listening socket that stays readable; waiting clients stay in the
+ * kernel's backlog meanwhile.
+ */
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval tv = { 0, 100000 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		evconnlistener_disable(l);
+		event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT, on_accept_resume, l, &tv);
+		log_warn("connection limit reached (max_connections): accepting again in 100 ms");
+	} else {
+		log_warn("accept: %s", evutil_socket_error_to_string(err));
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -690,6 +718,7 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	if (l == NULL)
 		return set_error(errmsg, "cannot listen on the socket");
 	w->bound = evhttp_bind_listener(w->http, l);
+	evconnlistener_set_error_cb(l, on_accept_error);
 	w->wake = event_new(w->base, -1, 0, on_wake, w);
 	w->stop = event_new(w->base, -1, 0, on_stop, w);
 	if (w->bound == NULL || w->wake == NULL || w->stop == NULL)
@@ -823,6 +852,18 @@ int server_run(struct config *cfg)
 	int i, rc = 1, started = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
+	/* max_connections: the descriptors a process may hold are the connections plus a reserve
+	 * for the database (one per thread, WAL, shm), the log and the listening socket */
+	{
+		struct rlimit rl;
+		rlim_t want = (rlim_t)cfg->max_connections + 64;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want <= rl.rlim_max ? want :
+				      rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* a file-size limit (ulimit -f) must fail the write (503), not kill the daemon */
 	signal(SIGXFSZ, SIG_IGN);
