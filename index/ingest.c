@@ -304,7 +304,8 @@ static void run_group(struct ingest *w, struct ingest_job *jobs)
 		w->accepted += added;
 		w->updated += updated;
 		w->deleted += removed;
-		w->batches++;
+		if (added + updated + removed > 0)	/* as index_version: batches that changed */
+			w->batches++;
 	} else {
 		ok = 0;
 		store_rollback(w->store);
@@ -405,7 +406,8 @@ static void spool_file(struct ingest *w, const char *name)
 	w->updated += b.updated;
 	w->rejected += b.rejected;
 	w->duplicates += b.duplicates;
-	w->batches++;
+	if (b.accepted + b.updated > 0)
+		w->batches++;
 	if (readable && b.rejected == 0) {
 		spool_move(w->spool_dir, "done", name, NULL);
 		w->spool_done++;
