@@ -73,5 +73,6 @@ void article_clear(struct article *a)
 		free(a->ents[i].aliases);
 	}
 	free(a->ents);
+	free(a->sig);
 	memset(a, 0, sizeof(*a));
 }

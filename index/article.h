@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dedup_sig;
+
 enum entity_type {
 	ENTITY_PERSON = 0,
 	ENTITY_ORG = 1,
@@ -43,6 +45,7 @@ struct article {
 	struct entity_mention *ents;
 	size_t nents;
 	size_t cap_ents;
+	struct dedup_sig *sig;	/* wire-copy signature computed ahead (bulk pipeline), or NULL */
 };
 
 /* Append a mention (name copied). Returns the new mention so callers can add aliases. */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dedup.h"
 #include "extract.h"
 #include "ingest.h"
 #include "parse.h"
@@ -155,8 +156,13 @@ struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, int (*after)(void 
 
 int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
 {
+	/* the CPU-heavy per-article work happens here, off the writer thread */
 	if (p->b->opt && p->b->opt->extraction)
 		extract_article(a);
+	if (p->b->opt && p->b->opt->dedup) {
+		a->sig = xmalloc(sizeof(*a->sig));
+		dedup_signature(a->title, a->body, a->sig);
+	}
 	pthread_mutex_lock(&p->lock);
 	while (p->count == PIPE_SLOTS && !p->failed)
 		pthread_cond_wait(&p->not_full, &p->lock);

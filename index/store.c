@@ -854,7 +854,10 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 		struct dedup_sig sig;
 		int64_t demoted = 0;
 
-		dedup_signature(a->title, a->body, &sig);
+		if (a->sig)
+			sig = *a->sig;
+		else
+			dedup_signature(a->title, a->body, &sig);
 		if (dedup_link(s->dedup, rid, &sig, &s->last_dup, &demoted, errmsg) < 0 ||
 		    (demoted && retag(s, demoted, 1, errmsg) < 0))
 			goto out;
