@@ -93,6 +93,70 @@ static void counter_add(struct counter *c, int64_t key, int64_t v)
 	c->vals[i] += v;
 }
 
+static int64_t counter_get(const struct counter *c, int64_t key)
+{
+	size_t i;
+
+	if (c->cap == 0)
+		return 0;
+	i = (size_t)((uint64_t)key * 0x9E3779B97F4A7C15ULL) & (c->cap - 1);
+	while (c->keys[i] && c->keys[i] != key)
+		i = (i + 1) & (c->cap - 1);
+	return c->keys[i] ? c->vals[i] : 0;
+}
+
+/*
+ * Articles per entity over the whole index, computed once per index version and connection
+ * (each HTTP thread has its own connection, so the cache is per thread and needs no lock):
+ * /entities without filters and /related without a date range read it instead of a pass
+ * over article_entity.
+ */
+static _Thread_local struct {
+	sqlite3 *db;
+	int64_t version;
+	int64_t articles;
+	struct counter counts;
+} gcache;
+
+void entity_cache_release(void)
+{
+	if (gcache.db)
+		counter_free(&gcache.counts);
+	memset(&gcache, 0, sizeof(gcache));
+}
+
+static const struct counter *global_counts(struct store *s, int64_t *articles,
+					   struct search_error *err)
+{
+	int64_t v = store_index_version(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (gcache.db == store_db(s) && gcache.version == v) {
+		*articles = gcache.articles;
+		return &gcache.counts;
+	}
+	entity_cache_release();
+	counter_init(&gcache.counts, 1024);
+	gcache.db = store_db(s);
+	st = store_stmt(s, "SELECT entity_id, count(*) FROM article_entity GROUP BY entity_id", NULL);
+	if (st == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		counter_add(&gcache.counts, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	gcache.articles = store_article_count(s);
+	gcache.version = v;
+	*articles = gcache.articles;
+	return &gcache.counts;
+fail:
+	sql_fail(s, err);
+	entity_cache_release();
+	return NULL;
+}
+
 struct kv {
 	int64_t key;
 	int64_t val;
@@ -279,25 +343,19 @@ json_t *entity_top(struct store *s, const struct search_plan *plan, int all,
 	struct kv *v = NULL;
 	size_t nv = 0;
 	json_t *out = NULL;
-	sqlite3_stmt *st;
-	int rc;
 
 	counter_init(&c, 1024);
 	if (all) {
-		/* no filter: one walk of the (entity_id, rid) index */
-		st = store_stmt(s, "SELECT entity_id, count(*) FROM article_entity GROUP BY entity_id",
-				NULL);
-		if (st == NULL) {
-			sql_fail(s, err);
+		/* no filter: the per-version counts */
+		int64_t articles;
+		const struct counter *g = global_counts(s, &articles, err);
+		size_t i;
+
+		if (g == NULL)
 			goto out;
-		}
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			counter_add(&c, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			sql_fail(s, err);
-			goto out;
-		}
+		for (i = 0; i < g->cap; i++)
+			if (g->keys[i])
+				counter_add(&c, g->keys[i], g->vals[i]);
 	} else {
 		struct rid_vec rv = { 0 };
 
@@ -400,7 +458,8 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	size_t nv = 0, i, k, ncand = 0;
 	int64_t total = 0, n_self = 0;
 	json_t *out = NULL;
-	int rc, use_all;
+	const struct counter *global = NULL;
+	int rc, use_all, unbounded;
 
 	counter_init(&c, 256);
 	counter_init(&all, 16);
@@ -428,23 +487,30 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 		sql_fail(s, err);
 		goto out;
 	}
-	st = store_stmt(s, "SELECT count(*) FROM article WHERE rid BETWEEN ?1 AND ?2", NULL);
-	if (st == NULL) {
-		sql_fail(s, err);
-		goto out;
+	unbounded = rid_lo == INT64_MIN && rid_hi == INT64_MAX;
+	if (unbounded) {
+		global = global_counts(s, &total, err);
+		if (global == NULL)
+			goto out;
+	} else {
+		st = store_stmt(s, "SELECT count(*) FROM article WHERE rid BETWEEN ?1 AND ?2", NULL);
+		if (st == NULL) {
+			sql_fail(s, err);
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, rid_lo);
+		sqlite3_bind_int64(st, 2, rid_hi);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			total = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
 	}
-	sqlite3_bind_int64(st, 1, rid_lo);
-	sqlite3_bind_int64(st, 2, rid_hi);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		total = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
 	v = counter_sorted(&c, &nv);
 	for (i = 0; i < nv; i++)
 		if (v[i].val >= min_count)
 			ncand++;
 	/* the other entities' article counts: a few index lookups, or for many candidates one
 	 * pass over the range */
-	use_all = ncand > 64;
+	use_all = ncand > 64 && !unbounded;
 	if (use_all) {
 		st = store_stmt(s, "SELECT entity_id FROM article_entity WHERE rid BETWEEN ?1 AND ?2",
 				NULL);
@@ -467,13 +533,11 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 
 		if (v[i].val < min_count)
 			continue;
-		if (use_all) {
-			size_t j = (size_t)((uint64_t)v[i].key * 0x9E3779B97F4A7C15ULL) & (all.cap - 1);
-
-			while (all.keys[j] && all.keys[j] != v[i].key)
-				j = (j + 1) & (all.cap - 1);
-			n_other = all.keys[j] ? all.vals[j] : 0;
-		} else {
+		if (unbounded)
+			n_other = counter_get(global, v[i].key);
+		else if (use_all)
+			n_other = counter_get(&all, v[i].key);
+		else {
 			n_other = entity_articles(s, v[i].key, rid_lo, rid_hi);
 		}
 		v[k] = v[i];

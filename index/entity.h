@@ -45,4 +45,7 @@ json_t *entity_info(struct store *s, const char *name, int type, int64_t *id_out
 json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_hi, int type,
 		       int limit, int min_count, struct search_error *err);
 
+/* Free this thread's cache of per-entity article counts (call before a thread exits). */
+void entity_cache_release(void);
+
 #endif

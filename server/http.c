@@ -24,6 +24,7 @@
 #include <event2/thread.h>
 #include <zlib.h>
 
+#include "entity.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -679,6 +680,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	entity_cache_release();
 	return NULL;
 }
 
