@@ -214,6 +214,7 @@ static const char *const field_names[F_NFIELDS] = {
 
 struct export {
 	struct server *srv;
+	struct worker *w;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	struct store *store;		/* its own read connection: one snapshot for the stream */
@@ -229,7 +230,12 @@ static void export_free(struct export *ex)
 {
 	if (ex->store) {
 		sqlite3_exec(store_db(ex->store), "COMMIT", NULL, NULL, NULL);
-		store_close(ex->store);
+		/* kept for the next export of this thread: opening costs, and closing a connection
+		 * while others hold locks makes SQLite defer the close of its descriptor */
+		if (ex->w->nspare < (int)(sizeof(ex->w->spare) / sizeof(ex->w->spare[0])))
+			ex->w->spare[ex->w->nspare++] = ex->store;
+		else
+			store_close(ex->store);
 	}
 	search_plan_free(&ex->plan);
 	ex->srv->inflight--;
@@ -405,6 +411,7 @@ void api_export(struct request *r)
 	int i;
 
 	ex->srv = r->w->srv;
+	ex->w = r->w;
 	ex->srv->inflight++;
 	memset(&sr, 0, sizeof(sr));
 	if (http_check_params(r, allowed) < 0 || api_search_filters(r, &sr, &ents, &srcs) < 0)
@@ -429,11 +436,14 @@ void api_export(struct request *r)
 	}
 	/* its own connection and read transaction: the whole stream is one snapshot, and the
 	 * worker's connection stays free for other requests meanwhile */
-	if (store_open(c->db, STORE_READ, &so, &ex->store, &emsg) < 0) {
+	if (r->w->nspare > 0) {
+		ex->store = r->w->spare[--r->w->nspare];
+	} else if (store_open(c->db, STORE_READ, &so, &ex->store, &emsg) < 0) {
 		http_reply_error(r, 503, "unavailable", -1, "cannot open the database for export");
 		goto fail;
+	} else {
+		store_low_memory(ex->store);
 	}
-	store_low_memory(ex->store);
 	sqlite3_exec(store_db(ex->store), "BEGIN", NULL, NULL, NULL);
 	if (search_plan_build(ex->store, &sr, &ex->plan, &err) < 0 ||
 	    search_plan_iterate(ex->store, &ex->plan, 1, count_cb, &total, &err) < 0) {

@@ -739,6 +739,8 @@ static void worker_free(struct worker *w)
 	if (w->base)
 		event_base_free(w->base);
 	store_close(w->store);
+	while (w->nspare > 0)
+		store_close(w->spare[--w->nspare]);
 	pthread_mutex_destroy(&w->lock);
 }
 

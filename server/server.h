@@ -36,6 +36,8 @@ struct worker {
 	pthread_mutex_t lock;
 	struct ingest_job *done_head;	/* completed jobs, guarded by lock */
 	uint64_t request_seq;
+	struct store *spare[2];		/* idle export connections, reused (this thread only) */
+	int nspare;
 };
 
 /* Latency histogram buckets (seconds) for /metrics. */
