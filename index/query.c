@@ -127,45 +127,10 @@ static int is_word_end(unsigned char c)
 	return is_space(c) || c == '(' || c == ')' || c == '"';
 }
 
-/*
- * Decode the UTF-8 sequence at s[0..n) into *cp; returns its length, or 0 when it is not
- * valid (overlong, surrogate, beyond U+10FFFF, truncated) or is a NUL byte.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+/* UTF-8 as util.h decodes it, except that a NUL byte is invalid in a query. */
+static size_t query_utf8(const unsigned char *s, size_t n, unsigned *cp)
 {
-	size_t len, i;
-	unsigned c;
-
-	if (s[0] == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		c = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		c = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	*cp = c;
-	return len;
+	return n > 0 && s[0] == 0 ? 0 : utf8_decode(s, n, cp);
 }
 
 /*
@@ -205,7 +170,7 @@ static int has_letter(const char *s, size_t n)
 	unsigned cp;
 
 	while (i < n) {
-		k = utf8_decode(p + i, n - i, &cp);
+		k = query_utf8(p + i, n - i, &cp);
 		if (k == 0)
 			return 0;
 		if (is_letter_cp(cp))
@@ -223,7 +188,7 @@ static size_t utf8_first_invalid(const char *s, size_t n)
 	unsigned cp;
 
 	while (i < n) {
-		k = utf8_decode(p + i, n - i, &cp);
+		k = query_utf8(p + i, n - i, &cp);
 		if (k == 0)
 			return i;
 		i += k;

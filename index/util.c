@@ -167,23 +167,26 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
 {
 	size_t len, i;
-	unsigned cp;
+	unsigned c;
 
-	if (s[0] < 0x80)
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
 		return 1;
+	}
 	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
 		len = 2;
-		cp = s[0] & 0x1F;
+		c = s[0] & 0x1F;
 	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
 		len = 3;
-		cp = s[0] & 0x0F;
+		c = s[0] & 0x0F;
 	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
 		len = 4;
-		cp = s[0] & 0x07;
+		c = s[0] & 0x07;
 	} else {
 		return 0;
 	}
@@ -192,12 +195,21 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	for (i = 1; i < len; i++) {
 		if ((s[i] & 0xC0) != 0x80)
 			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
+		c = (c << 6) | (s[i] & 0x3F);
 	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
 		return 0;
+	*cp = c;
 	return len;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned cp;
+
+	return utf8_decode(s, n, &cp);
 }
 
 int utf8_valid(const char *s, size_t n)

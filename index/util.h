@@ -41,6 +41,10 @@ void buf_free(struct buf *b);
  * folded to one space; invalid UTF-8 bytes become U+FFFD. Used by snippets and titles. */
 void buf_html_escape(struct buf *b, const char *s, size_t n);
 
+/* Decode the UTF-8 sequence at s[0..n) into *cp; returns its length, or 0 when it is not
+ * valid (overlong, surrogate, beyond U+10FFFF, truncated). A NUL byte decodes (length 1). */
+size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
+
 /* 1 when s[0..n) is valid UTF-8 without NUL bytes. */
 int utf8_valid(const char *s, size_t n);
 

@@ -92,8 +92,8 @@ int api_search_filters(struct request *r, struct search_request *sr, const char 
 	return 0;
 }
 
-/* Map a search error to the API's error reply. */
-static void reply_search_error(struct request *r, struct search_error *e)
+/* Map a search error to the API's error reply (every endpoint that searches). */
+void http_reply_search_error(struct request *r, const struct search_error *e)
 {
 	switch (e->code) {
 	case SEARCH_BAD_QUERY:
@@ -166,7 +166,7 @@ void api_search(struct request *r)
 	sr.cursor = http_param(r, "cursor");
 	res = search_run(r->w->store, &sr, &err);
 	if (res == NULL)
-		reply_search_error(r, &err);
+		http_reply_search_error(r, &err);
 	else
 		http_reply_json(r, 200, res);
 out:

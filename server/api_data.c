@@ -16,23 +16,6 @@
 #include "timeline.h"
 #include "util.h"
 
-static void reply_error(struct request *r, struct search_error *e)
-{
-	switch (e->code) {
-	case SEARCH_BAD_QUERY:
-		http_reply_error(r, 400, "bad_query", e->position, "%s", e->message);
-		break;
-	case SEARCH_BAD_PARAMETER:
-		http_reply_error(r, 400, "bad_parameter", -1, "%s", e->message);
-		break;
-	case SEARCH_TIMEOUT:
-		http_reply_error(r, 503, "timeout", -1, "%s", e->message);
-		break;
-	default:
-		http_reply_error(r, 500, "internal", -1, "%s", e->message ? e->message : "internal error");
-	}
-}
-
 /* The type parameter: -1 for any; -2 (and a 400 sent) when invalid. */
 static int type_param(struct request *r)
 {
@@ -74,14 +57,14 @@ void api_entities(struct request *r)
 	search_deadline_set(r->w->store, sr.timeout_ms);
 	if (!all) {
 		if (search_plan_build(r->w->store, &sr, &plan, &err) < 0) {
-			reply_error(r, &err);
+			http_reply_search_error(r, &err);
 			goto out;
 		}
 		planned = 1;
 	}
 	list = entity_top(r->w->store, planned ? &plan : NULL, all, &f, &err);
 	if (list == NULL)
-		reply_error(r, &err);
+		http_reply_search_error(r, &err);
 	else
 		http_reply_json(r, 200, json_pack("{s:o}", "entities", list));
 out:
@@ -109,7 +92,7 @@ void api_entity(struct request *r, const char *name)
 	else if (err.code == SEARCH_OK)
 		http_reply_error(r, 404, "not_found", -1, "no entity named '%.200s'", name);
 	else
-		reply_error(r, &err);
+		http_reply_search_error(r, &err);
 	search_error_clear(&err);
 }
 
@@ -134,7 +117,7 @@ void api_entity_related(struct request *r, const char *name)
 		if (err.code == SEARCH_OK)
 			http_reply_error(r, 404, "not_found", -1, "no entity named '%.200s'", name);
 		else
-			reply_error(r, &err);
+			http_reply_search_error(r, &err);
 		goto out;
 	}
 	if (sr.has_from)
@@ -146,7 +129,7 @@ void api_entity_related(struct request *r, const char *name)
 	search_deadline_clear(r->w->store);
 	if (rel == NULL) {
 		json_decref(card);
-		reply_error(r, &err);
+		http_reply_search_error(r, &err);
 		goto out;
 	}
 	http_reply_json(r, 200, json_pack("{s:O, s:O, s:o}", "entity", json_object_get(card, "name"),
@@ -179,7 +162,7 @@ void api_timeline(struct request *r)
 		goto out;
 	}
 	if (search_plan_build(r->w->store, &sr, &plan, &err) < 0) {
-		reply_error(r, &err);
+		http_reply_search_error(r, &err);
 		goto out;
 	}
 	planned = 1;
@@ -188,7 +171,7 @@ void api_timeline(struct request *r)
 			   (enum timeline_interval)interval, 1, &err);
 	search_deadline_clear(r->w->store);
 	if (res == NULL) {
-		reply_error(r, &err);
+		http_reply_search_error(r, &err);
 		goto out;
 	}
 	json_object_set_new(res, "index_version", json_integer(store_index_version(r->w->store)));
@@ -447,7 +430,7 @@ void api_export(struct request *r)
 	sqlite3_exec(store_db(ex->store), "BEGIN", NULL, NULL, NULL);
 	if (search_plan_build(ex->store, &sr, &ex->plan, &err) < 0 ||
 	    search_plan_iterate(ex->store, &ex->plan, 1, count_cb, &total, &err) < 0) {
-		reply_error(r, &err);
+		http_reply_search_error(r, &err);
 		goto fail;
 	}
 	h = evhttp_request_get_output_headers(r->req);

@@ -97,6 +97,8 @@ int http_param_int(struct request *r, const char *key, int lo, int hi, int dflt,
 int http_peer_is_loopback(struct request *r);
 
 /* api.c: endpoint handlers */
+struct search_error;
+void http_reply_search_error(struct request *r, const struct search_error *e);
 void api_search(struct request *r);
 void api_article_get(struct request *r, const char *id);
 void api_article_delete(struct request *r, const char *id);
