@@ -79,6 +79,13 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DNEWSD_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
 
+# The objects that print the version are rebuilt when it changes (a stamp file, rewritten
+# only when `git describe` says something new).
+VERSION_STAMP := $(BUILD)/gen/version
+$(shell mkdir -p $(BUILD)/gen && (echo '$(VERSION)' | cmp -s - $(VERSION_STAMP) 2>/dev/null || \
+        echo '$(VERSION)' > $(VERSION_STAMP)))
+$(BUILD)/server/main.o $(BUILD)/server/api.o: $(VERSION_STAMP)
+
 # Data files (gazetteers, the search page) are compiled into the binary: one small tool,
 # our own, turns them into a C array table (see index/embed.h).
 $(BUILD)/tools/embed: tools/embed.c

@@ -16,8 +16,6 @@
 #include "server.h"
 #include "util.h"
 
-int http_submit_job(struct request *r, struct ingest_job *job);
-
 /* Parse a date parameter; to-dates given as a day cover that whole day. */
 static int date_param(struct request *r, const char *key, int is_to, int *has, int64_t *out)
 {

@@ -591,7 +591,6 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Queue a job for the ingest thread; its reply is sent from on_wake. */
-int http_submit_job(struct request *r, struct ingest_job *job);
 int http_submit_job(struct request *r, struct ingest_job *job)
 {
 	struct request *copy = xmalloc(sizeof(*copy));

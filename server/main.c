@@ -38,7 +38,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, char ***pos, in
 {
 	const char *conf = getenv("NEWSD_CONF");
 	char *err = NULL;
-	int i, pass;
+	int i;
 
 	*pos = xcalloc((size_t)argc + 1, sizeof(**pos));
 	*npos = 0;
@@ -47,7 +47,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, char ***pos, in
 			conf = argv[++i];
 	if (conf && conf[0] && config_load(cfg, conf, &err) < 0)
 		goto fail;
-	for (pass = 0, i = 2; i < argc; i++) {
+	for (i = 2; i < argc; i++) {
 		char key[128], *eq;
 		const char *val;
 		size_t k;
@@ -78,7 +78,6 @@ static int parse_args(int argc, char **argv, struct config *cfg, char ***pos, in
 			snprintf(key, sizeof(key), "spool_dir");
 		if (config_set(cfg, key, val, &err) < 0)
 			goto fail;
-		pass++;
 	}
 	return 0;
 fail:

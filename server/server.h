@@ -87,6 +87,9 @@ void http_reply_error(struct request *r, int status, const char *code, int posit
 void http_reply_text(struct request *r, int status, const char *ctype, const char *body,
 		     size_t len);
 void http_add_request_id(struct request *r);
+/* Hand a write to the ingest thread; the reply comes from api_job_done on this thread.
+ * -1 when the server is stopping (the caller answers 503). */
+int http_submit_job(struct request *r, struct ingest_job *job);
 /* Parameters: -1 (and a 400 already sent) when a parameter not in allowed[] is present. */
 int http_check_params(struct request *r, const char *const *allowed);
 const char *http_param(struct request *r, const char *key);
