@@ -5,6 +5,7 @@
  *
  * usage: httpbench HOST PORT QUERIES.tsv ROUNDS [EXTRA_PARAMS]
  */
+#define _GNU_SOURCE	/* strcasestr */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -97,7 +98,7 @@ static int get(int fd, const char *path, char *buf, size_t cap)
 
 int main(int argc, char **argv)
 {
-	char line[2048], q[1024], enc[4096], paths[64][8192], *buf;
+	char line[2048], q[2048], enc[6144], paths[64][8192], *buf;
 	double *lat;
 	int nq = 0, rounds, i, j, fd, n = 0;
 	FILE *f;

@@ -48,8 +48,8 @@ struct store;
 int store_open(const char *path, enum store_mode mode, const struct store_options *opt,
 	       struct store **out, char **errmsg);
 void store_close(struct store *s);
-/* For short-lived connections that read much once (exports): no memory map, a small page
- * cache, so reading the whole corpus does not grow the server's resident memory. */
+/* For connections that read much once (exports): a small page cache, so reading the whole
+ * corpus does not grow the server's resident memory. */
 void store_low_memory(struct store *s);
 sqlite3 *store_db(struct store *s);
 double store_title_weight(const struct store *s);
