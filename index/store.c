@@ -365,6 +365,7 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 	 * is as fast here, and it keeps the resident size bounded and flat as the file grows. */
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+		 "PRAGMA journal_size_limit=67108864;"
 		 "PRAGMA cache_size=-%d; PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY;",
 		 (opt && opt->cache_mb > 0 ? opt->cache_mb : 64) * 1024);
 	rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL);
