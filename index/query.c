@@ -30,8 +30,9 @@
  *   - AND, OR, NOT are operators only when the whole word is in capitals; NEAR only when the
  *     next non-blank byte is '('. In any other case they are words.
  *   - '-' is exclusion only at the start of a term (start of q, after white space or '(') and
- *     directly before a letter, digit, '"' or '('; otherwise it belongs to the word, so
- *     "ice-cream" is one word (FTS5 makes it the phrase "ice cream").
+ *     directly before something other than white space, '-' or ')'; otherwise it belongs to
+ *     the word, so "ice-cream" is one word (FTS5 makes it the phrase "ice cream"), "--" and a
+ *     lone "-" are words without letters (dropped), and "-.net" excludes "net".
  *   - '*', '~N' must touch the word or closing quote they apply to; trailing '**' is one '*'.
  *   - title:/body: must touch what follows; any other "x:y" (10:30, http://…) is a word.
  *   - A word or phrase with no letter or digit (&, --, ...) is dropped. Non-ASCII code points
@@ -40,6 +41,14 @@
  *
  * Meaning: juxtaposition is AND; NOT between terms is AND NOT; double negation cancels; an
  * and-list whose items are all negative is "everything" (QUERY_ALL_TOKEN in tags) minus them.
+ *
+ * MATCH output: each phrase is {title body} : "text" ({title} or {body} with a field), with
+ * '"' doubled and " *" for a prefix; NEAR is {title body} : NEAR("a" "b", N). Each AND or OR
+ * list is one parenthesised group. An and-list with exclusions is one
+ * (positives NOT (excl1 OR excl2 …)), with {tags} : "0a" as the positives when there are
+ * none, so the number of NOTs never deepens the tree. Within a group the most deeply nested
+ * operand goes first, which is cheaper on FTS5's parser stack (see below); the parsed form
+ * keeps the user's order.
  */
 
 #define DEFAULT_MAX_BYTES 4096
@@ -432,7 +441,7 @@ static int lex(struct parser *p)
 	if (c == '-' && i + 1 < p->len &&
 	    (i == 0 || is_space((unsigned char)q[i - 1]) || q[i - 1] == '(')) {
 		next = (unsigned char)q[i + 1];
-		if (is_ascii_alnum(next) || next >= 0x80 || next == '"' || next == '(') {
+		if (!is_space(next) && next != '-' && next != ')') {
 			t->type = TOK_MINUS;
 			p->pos = i + 1;
 			return 0;
@@ -803,7 +812,7 @@ static struct node *parse_or(struct parser *p)
 	return node_collapse(list);
 }
 
-/* Split an AND's operands: the index of positive operand k of npos, or of negative k. */
+/* How many of an AND's operands are exclusions (negative = 1) or not (negative = 0). */
 static size_t and_count(const struct node *n, int negative)
 {
 	size_t i, c = 0;

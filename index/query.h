@@ -33,6 +33,10 @@ struct query_limits {
  * sentence such as "unbalanced quote", "missing closing parenthesis", "OR needs a term on
  * both sides", "query has no searchable words", "too many terms (limit 256)") and *errpos set
  * to the byte offset in q where the problem is. Invalid UTF-8 is an error too.
+ * lim NULL, or any of its fields 0, means the default. *errmsg is freed and replaced, so it
+ * must be NULL or malloc'd on entry (as with set_error). Any output pointer may be NULL.
+ * *parsed is itself valid query language and compiles to the same *match. The exact grammar
+ * and lexical rules are in the comment at the top of query.c.
  */
 int query_compile(const char *q, size_t len, const struct query_limits *lim, char **match,
 		  char **parsed, char **errmsg, int *errpos);

@@ -197,6 +197,9 @@ static const struct {
 	{ "a(b)", "({title body} : \"a\" AND {title body} : \"b\")", "a AND b" },
 	{ "(a)-b", "({title body} : \"a\" AND {title body} : \"-b\")", "a AND \"-b\"" },
 	{ "\"OR\"", "{title body} : \"OR\"", "\"OR\"" },
+	{ "dotnet -.net", "({title body} : \"dotnet\" NOT {title body} : \".net\")",
+	  "dotnet AND NOT .net" },
+	{ "a -& b", "({title body} : \"a\" AND {title body} : \"b\")", "a AND b" },
 };
 
 START_TEST(test_valid)
