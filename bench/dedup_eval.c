@@ -128,7 +128,8 @@ static uint64_t *word_set(const char *title, const char *body, size_t *n)
 	return w;
 }
 
-static double word_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+/* Elements two ascending arrays have in common. */
+static size_t sorted_common(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
 {
 	size_t i = 0, j = 0, both = 0;
 
@@ -143,7 +144,18 @@ static double word_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size
 			j++;
 		}
 	}
+	return both;
+}
+
+/* Jaccard similarity of two sets of na and nb elements sharing both. */
+static double jaccard_of(size_t both, size_t na, size_t nb)
+{
 	return na + nb - both ? (double)both / (double)(na + nb - both) : 0;
+}
+
+static double word_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+	return jaccard_of(sorted_common(a, na, b, nb), na, nb);
 }
 
 /* Whitespace tokens of s with sentence and paragraph numbers (Reuters paragraphs start with
@@ -557,22 +569,12 @@ static void study(int kind, const char *ta, const char *ba, const char *tb, cons
 	if (!study_on)
 		return;
 	for (w = 1; w <= 3; w++) {
-		size_t na, nb, i = 0, j = 0, both = 0;
+		size_t na, nb, both;
 		uint64_t *a = shingle_set(ta, ba, w, &na), *b = shingle_set(tb, bb, w, &nb);
 		size_t mn = na < nb ? na : nb;
 
-		while (i < na && j < nb) {
-			if (a[i] == b[j]) {
-				both++;
-				i++;
-				j++;
-			} else if (a[i] < b[j]) {
-				i++;
-			} else {
-				j++;
-			}
-		}
-		hist_add(study_h[kind][w - 1], na + nb - both ? (double)both / (double)(na + nb - both) : 0);
+		both = sorted_common(a, na, b, nb);
+		hist_add(study_h[kind][w - 1], jaccard_of(both, na, nb));
 		hist_add(study_h[kind][w + 2], mn ? (double)both / (double)mn : 0);
 		free(a);
 		free(b);

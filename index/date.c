@@ -294,12 +294,9 @@ void date_format(int64_t t, char out[21])
 	int64_t y, secs;
 	unsigned m, d;
 
+	/* the day as date_format_day writes it, then the time of day */
+	date_format_day(t, out);
 	split(t, &y, &m, &d, &secs);
-	put_digits(out, y, 4);
-	out[4] = '-';
-	put_digits(out + 5, m, 2);
-	out[7] = '-';
-	put_digits(out + 8, d, 2);
 	out[10] = 'T';
 	put_digits(out + 11, secs / 3600, 2);
 	out[13] = ':';
