@@ -7,11 +7,13 @@
 #include "dedup.h"
 #include "util.h"
 
-#define MAX_CANDIDATES 32		/* verified per lookup, most shared anchors first */
+#define MAX_CANDIDATES (2 * DEDUP_ANCHORS * DEDUP_NEAREST)	/* rows of one lookup */
+
 
 enum dedup_stmt {
 	ST_FIND,
 	ST_CAND,
+	ST_ROOT,
 	ST_ADD_SIG,
 	ST_ADD_ANCHORS,
 	ST_GET_SIG,
@@ -27,11 +29,6 @@ struct dedup {
 	sqlite3 *db;
 	char *sql[ST_NSTMTS];
 	sqlite3_stmt *st[ST_NSTMTS];
-};
-
-struct candidate {
-	int64_t rid;
-	int hits;
 };
 
 int dedup_schema(sqlite3 *db, char **errmsg)
@@ -68,12 +65,17 @@ struct dedup *dedup_open(sqlite3 *db)
 	int i;
 
 	d->db = db;
-	buf_puts(&b, "SELECT rid FROM dedup_band WHERE key IN (");
-	param_list(&b, 1, DEDUP_ANCHORS);
-	buf_puts(&b, ")");
+	/* per anchor, the nearest rids before and after the new one (?5), in date order */
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		buf_printf(&b, "%sSELECT rid FROM (SELECT rid FROM dedup_band WHERE key = ?%d"
+			   " AND rid < ?%d ORDER BY rid DESC LIMIT %d) UNION ALL"
+			   " SELECT rid FROM (SELECT rid FROM dedup_band WHERE key = ?%d"
+			   " AND rid > ?%d ORDER BY rid LIMIT %d)", i ? " UNION ALL " : "",
+			   i + 1, DEDUP_ANCHORS + 1, DEDUP_NEAREST,
+			   i + 1, DEDUP_ANCHORS + 1, DEDUP_NEAREST);
 	d->sql[ST_FIND] = buf_detach(&b);
-	d->sql[ST_CAND] = xstrdup("SELECT s.sig, a.dup_of FROM dedup_sig s JOIN article a"
-				  " ON a.rid = s.rid WHERE s.rid = ?1");
+	d->sql[ST_CAND] = xstrdup("SELECT sig FROM dedup_sig WHERE rid = ?1");
+	d->sql[ST_ROOT] = xstrdup("SELECT dup_of FROM article WHERE rid = ?1");
 	d->sql[ST_ADD_SIG] = xstrdup("INSERT OR REPLACE INTO dedup_sig(rid, sig) VALUES (?1, ?2)");
 	buf_puts(&b, "INSERT OR IGNORE INTO dedup_band(key, rid) VALUES ");
 	for (i = 0; i < DEDUP_ANCHORS; i++)
@@ -416,116 +418,93 @@ static int sig_unpack(const void *blob, int n, struct dedup_sig *sig)
 	return 0;
 }
 
-static int cmp_candidate(const void *a, const void *b)
-{
-	const struct candidate *x = a, *y = b;
-
-	if (x->hits != y->hits)
-		return y->hits - x->hits;
-	return x->rid < y->rid ? -1 : x->rid > y->rid;
-}
-
 static int cmp_rid(const void *a, const void *b)
 {
-	const struct candidate *x = a, *y = b;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-	return x->rid < y->rid ? -1 : x->rid > y->rid;
+	return x < y ? -1 : x > y;
 }
 
 /*
- * Candidates: every rid sharing an anchor, with the number of anchors it shares (more,
- * likelier a copy), most first. *out malloc'd.
+ * Candidates: the distinct rids (other than self_rid) among the nearest sharers of each
+ * anchor, ascending; c holds MAX_CANDIDATES.
  */
 static int candidates(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid,
-		      struct candidate **out, size_t *n, char **errmsg)
+		      int64_t *c, size_t *n, char **errmsg)
 {
 	sqlite3_stmt *st = stmt(d, ST_FIND, errmsg);
-	struct candidate *c = NULL;
-	size_t len = 0, cap = 0, i, j;
+	size_t len = 0, i, j;
 	int rc;
 
-	*out = NULL;
 	*n = 0;
 	if (st == NULL)
 		return -1;
 	bind_anchors(st, sig);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t rid = sqlite3_column_int64(st, 0);
-
-		if (rid == self_rid)
-			continue;
-		if (len == cap) {
-			cap = cap ? 2 * cap : 16;
-			c = xrealloc(c, cap * sizeof(*c));
-		}
-		c[len].rid = rid;
-		c[len].hits = 1;
-		len++;
-	}
+	sqlite3_bind_int64(st, DEDUP_ANCHORS + 1, self_rid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (len < MAX_CANDIDATES)	/* always: the statement's LIMITs bound it */
+			c[len++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(c);
+	if (rc != SQLITE_DONE)
 		return db_fail(d, NULL, "looking up copies", errmsg);
-	}
-	if (len > 1) {
-		qsort(c, len, sizeof(*c), cmp_rid);
-		for (i = 1, j = 0; i < len; i++) {
-			if (c[i].rid == c[j].rid)
-				c[j].hits++;
-			else
-				c[++j] = c[i];
-		}
-		len = j + 1;
-		qsort(c, len, sizeof(*c), cmp_candidate);
-	}
-	*out = c;
-	*n = len;
+	qsort(c, len, sizeof(*c), cmp_rid);
+	for (i = 0, j = 0; i < len; i++)
+		if (c[i] != self_rid && (j == 0 || c[i] != c[j - 1]))
+			c[j++] = c[i];
+	*n = j;
 	return 0;
 }
 
 int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, int64_t *dup_rid,
 	       char **errmsg)
 {
-	struct candidate *c = NULL;
+	int64_t c[MAX_CANDIDATES];
 	struct dedup_sig other;
 	sqlite3_stmt *st;
 	size_t n = 0, i;
-	int rc = -1, step;
+	int step;
 
 	*dup_rid = 0;
 	if (dedup_sig_short(sig))
 		return 0;
-	if (candidates(d, sig, self_rid, &c, &n, errmsg) < 0)
-		goto out;
-	for (i = 0; i < n && i < MAX_CANDIDATES; i++) {
+	if (candidates(d, sig, self_rid, c, &n, errmsg) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
 		int64_t root;
+		int copy;
 
 		st = stmt(d, ST_CAND, errmsg);
 		if (st == NULL)
-			goto out;
-		sqlite3_bind_int64(st, 1, c[i].rid);
+			return -1;
+		sqlite3_bind_int64(st, 1, c[i]);
 		step = sqlite3_step(st);
 		if (step == SQLITE_DONE)
-			continue;	/* an anchor row whose article is gone: nothing to compare */
-		if (step != SQLITE_ROW) {
-			db_fail(d, st, "reading a signature", errmsg);
-			goto out;
-		}
-		if (sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &other) < 0 ||
-		    !dedup_is_copy(sig, &other)) {
-			sqlite3_reset(st);
+			continue;	/* an anchor row without a signature: nothing to compare */
+		if (step != SQLITE_ROW)
+			return db_fail(d, st, "reading a signature", errmsg);
+		copy = sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0),
+				  &other) == 0 && dedup_is_copy(sig, &other);
+		sqlite3_reset(st);
+		if (!copy)
 			continue;
-		}
-		root = sqlite3_column_type(st, 1) == SQLITE_NULL ? c[i].rid :
-			sqlite3_column_int64(st, 1);
+		/* the group's root, read only for copies: most candidates are not, and the
+		 * article row (bodies inline) is the costlier seek */
+		st = stmt(d, ST_ROOT, errmsg);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, c[i]);
+		step = sqlite3_step(st);
+		if (step == SQLITE_DONE)
+			continue;	/* a signature whose article is gone */
+		if (step != SQLITE_ROW)
+			return db_fail(d, st, "reading a copy", errmsg);
+		root = sqlite3_column_type(st, 0) == SQLITE_NULL ? c[i] :
+			sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 		if (root != self_rid && (*dup_rid == 0 || root < *dup_rid))
 			*dup_rid = root;
 	}
-	rc = 0;
-out:
-	free(c);
-	return rc;
+	return 0;
 }
 
 int dedup_add(struct dedup *d, int64_t rid, const struct dedup_sig *sig, char **errmsg)

@@ -40,6 +40,7 @@
 
 #define DEDUP_K 128			/* MinHash positions */
 #define DEDUP_ANCHORS 4			/* index rows (and lookups) per article */
+#define DEDUP_NEAREST 4			/* candidates read per anchor on each side in date order */
 #define DEDUP_SHINGLE 3			/* words per shingle */
 #define DEDUP_MIN_SHINGLES 25		/* fewer: a short text, no signature */
 #define DEDUP_MIN_CONTAINMENT 0.60	/* of the smaller text in the larger */
@@ -83,6 +84,12 @@ int dedup_is_copy(const struct dedup_sig *a, const struct dedup_sig *b);
  * self_rid) sharing an anchor that pass dedup_is_copy, the smallest root rid
  * (article.dup_of, or the candidate itself when that is NULL). *dup_rid = 0 when none or when
  * sig is short. The root may be newer than self_rid: dedup_link handles that case.
+ * Per anchor, only the DEDUP_NEAREST articles just before and just after self_rid in date
+ * order are candidates: a wire copy is re-sent within days, while an anchor shared by
+ * hundreds of articles over the years (a template's phrase) is not a copy signal. The cost of
+ * a lookup is therefore bounded, 2 x DEDUP_ANCHORS seeks and at most
+ * 2 x DEDUP_ANCHORS x DEDUP_NEAREST signatures read, whatever the size of the archive; only
+ * verified copies have their article row read (for its root).
  */
 int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, int64_t *dup_rid,
 	       char **errmsg);

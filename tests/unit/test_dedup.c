@@ -177,6 +177,97 @@ START_TEST(earliest_copy_is_root)
 }
 END_TEST
 
+/* Invented words from a fixed seed: text no other article shares. */
+static void filler(char *out, size_t cap, unsigned seed, int words)
+{
+	static const char *const syl[] = { "ka", "ro", "mi", "tes", "vu", "lan", "po", "dri",
+					   "su", "nel", "ga", "bor", "xi", "fen", "tu", "qua" };
+	uint32_t x = seed * 2654435761u + 1;
+	size_t len = 0;
+	int w, k;
+
+	for (w = 0; w < words && len + 16 < cap; w++) {
+		for (k = 0; k < 3; k++) {
+			x = x * 1664525u + 1013904223u;
+			len += (size_t)snprintf(out + len, cap - len, "%s", syl[x >> 28]);
+		}
+		out[len++] = ' ';
+	}
+	out[len] = '\0';
+}
+
+static int share_anchor(const struct dedup_sig *a, const struct dedup_sig *b)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < a->nanchors; i++)
+		for (j = 0; j < b->nanchors; j++)
+			if (a->anchor[i] == b->anchor[j])
+				return 1;
+	return 0;
+}
+
+#define NCROWD 8	/* more than the nearest articles read per anchor and side */
+static char crowd[NCROWD][2048];
+
+/*
+ * Stories that share a paragraph, and so anchors, with story without being its copies:
+ * invented text plus story's last paragraph, kept when they share an anchor with it.
+ */
+static void make_crowd(void)
+{
+	static const char tail[] = "The bank also cut its forecast for economic growth next year "
+		"to 1.8 pct from 2.1 pct, citing weaker demand from neighbouring countries and a "
+		"slowdown in construction.";
+	struct dedup_sig a, c;
+	unsigned seed;
+	int n = 0;
+
+	dedup_signature("FREEDONIA RAISES RATES", story, &a);
+	for (seed = 1; n < NCROWD && seed < 1000; seed++) {
+		filler(crowd[n], sizeof(crowd[n]) - sizeof(tail), seed, 60);
+		strcat(crowd[n], tail);
+		dedup_signature("GROWTH FORECAST", crowd[n], &c);
+		if (share_anchor(&a, &c) && !dedup_is_copy(&a, &c))
+			n++;
+	}
+	ck_assert_int_eq(n, NCROWD);
+}
+
+/*
+ * A crowd between the original and its copy fills the anchors' nearest places: the lookup
+ * reads only the nearest articles in date order on either side of the new one, and must still
+ * find the copy through the anchors the crowd does not share, in both arrival orders.
+ */
+START_TEST(crowded_anchors_copy_newer)
+{
+	int i;
+
+	make_crowd();
+	ck_assert_int_eq(put(RID(20), "FREEDONIA RAISES RATES", story, NULL), 0);
+	for (i = 0; i < NCROWD; i++)
+		ck_assert_int_eq(put(RID(21 + i), "GROWTH FORECAST", crowd[i], NULL), 0);
+	ck_assert_int_eq(put(RID(40), "FREEDONIA TIGHTENS", edited, NULL), RID(20));
+}
+END_TEST
+
+START_TEST(crowded_anchors_original_late)
+{
+	int64_t demoted = 0;
+	int i;
+
+	make_crowd();
+	ck_assert_int_eq(put(RID(40), "FREEDONIA TIGHTENS", edited, NULL), 0);
+	for (i = 0; i < NCROWD; i++)
+		ck_assert_int_eq(put(RID(21 + i), "GROWTH FORECAST", crowd[i], NULL), 0);
+	ck_assert_int_eq(put(RID(20), "FREEDONIA RAISES RATES", story, &demoted), 0);
+	ck_assert_int_eq(demoted, RID(40));
+	ck_assert_int_eq(dup_of(RID(40)), RID(20));
+	for (i = 0; i < NCROWD; i++)
+		ck_assert_int_eq(dup_of(RID(21 + i)), 0);
+}
+END_TEST
+
 START_TEST(remove_forgets)
 {
 	sqlite3_stmt *st;
@@ -226,6 +317,8 @@ static Suite *dedup_suite(void)
 	tcase_add_test(tc, different_not_found);
 	tcase_add_test(tc, short_texts_never_flagged);
 	tcase_add_test(tc, earliest_copy_is_root);
+	tcase_add_test(tc, crowded_anchors_copy_newer);
+	tcase_add_test(tc, crowded_anchors_original_late);
 	tcase_add_test(tc, remove_forgets);
 	tcase_add_test(tc, signature_stable);
 	suite_add_tcase(s, tc);
