@@ -12,6 +12,8 @@
 
 enum dedup_stmt {
 	ST_FIND,
+	ST_FIND_BEFORE,
+	ST_MAX_RID,
 	ST_CAND,
 	ST_ROOT,
 	ST_ADD_SIG,
@@ -29,6 +31,9 @@ struct dedup {
 	sqlite3 *db;
 	char *sql[ST_NSTMTS];
 	sqlite3_stmt *st[ST_NSTMTS];
+	/* the largest rid with a signature, as of this transaction, or -1: not read yet. Too
+	 * large after a rollback or removal, which costs only a needless lookup after. */
+	int64_t max_rid;
 };
 
 int dedup_schema(sqlite3 *db, char **errmsg)
@@ -65,14 +70,21 @@ struct dedup *dedup_open(sqlite3 *db)
 	int i;
 
 	d->db = db;
-	/* per anchor, the nearest rids before and after the new one (?5), in date order */
+	d->max_rid = -1;
+	/*
+	 * Per anchor, the nearest rids before and after the new one (?5) in date order; without
+	 * the "after" half when nothing newer is indexed (loads in date order): each half costs a
+	 * seek per anchor, the bulk of a lookup.
+	 */
 	for (i = 0; i < DEDUP_ANCHORS; i++)
 		buf_printf(&b, "%sSELECT rid FROM (SELECT rid FROM dedup_band WHERE key = ?%d"
-			   " AND rid < ?%d ORDER BY rid DESC LIMIT %d) UNION ALL"
-			   " SELECT rid FROM (SELECT rid FROM dedup_band WHERE key = ?%d"
-			   " AND rid > ?%d ORDER BY rid LIMIT %d)", i ? " UNION ALL " : "",
-			   i + 1, DEDUP_ANCHORS + 1, DEDUP_NEAREST,
+			   " AND rid < ?%d ORDER BY rid DESC LIMIT %d)", i ? " UNION ALL " : "",
 			   i + 1, DEDUP_ANCHORS + 1, DEDUP_NEAREST);
+	d->sql[ST_FIND_BEFORE] = xstrdup(b.data);
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		buf_printf(&b, " UNION ALL SELECT rid FROM (SELECT rid FROM dedup_band WHERE"
+			   " key = ?%d AND rid > ?%d ORDER BY rid LIMIT %d)", i + 1,
+			   DEDUP_ANCHORS + 1, DEDUP_NEAREST);
 	d->sql[ST_FIND] = buf_detach(&b);
 	d->sql[ST_CAND] = xstrdup("SELECT sig FROM dedup_sig WHERE rid = ?1");
 	d->sql[ST_ROOT] = xstrdup("SELECT dup_of FROM article WHERE rid = ?1");
@@ -81,6 +93,7 @@ struct dedup *dedup_open(sqlite3 *db)
 	for (i = 0; i < DEDUP_ANCHORS; i++)
 		buf_printf(&b, "%s(?%d, ?%d)", i ? ", " : "", i + 1, DEDUP_ANCHORS + 1);
 	d->sql[ST_ADD_ANCHORS] = buf_detach(&b);
+	d->sql[ST_MAX_RID] = xstrdup("SELECT max(rid) FROM dedup_sig");
 	d->sql[ST_GET_SIG] = xstrdup("SELECT sig FROM dedup_sig WHERE rid = ?1");
 	buf_printf(&b, "DELETE FROM dedup_band WHERE rid = ?%d AND key IN (", DEDUP_ANCHORS + 1);
 	param_list(&b, 1, DEDUP_ANCHORS);
@@ -92,6 +105,12 @@ struct dedup *dedup_open(sqlite3 *db)
 	d->sql[ST_REPOINT] = xstrdup("UPDATE article SET dup_of = ?2 WHERE dup_of = ?1"
 				     " AND rid <> ?2");
 	return d;
+}
+
+void dedup_begin(struct dedup *d)
+{
+	if (d)
+		d->max_rid = -1;
 }
 
 void dedup_close(struct dedup *d)
@@ -432,11 +451,20 @@ static int cmp_rid(const void *a, const void *b)
 static int candidates(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid,
 		      int64_t *c, size_t *n, char **errmsg)
 {
-	sqlite3_stmt *st = stmt(d, ST_FIND, errmsg);
 	size_t len = 0, i, j;
+	sqlite3_stmt *st;
 	int rc;
 
 	*n = 0;
+	if (d->max_rid < 0) {
+		if ((st = stmt(d, ST_MAX_RID, errmsg)) == NULL)
+			return -1;
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return db_fail(d, st, "looking up copies", errmsg);
+		d->max_rid = sqlite3_column_int64(st, 0);	/* 0 when empty */
+		sqlite3_reset(st);
+	}
+	st = stmt(d, self_rid > d->max_rid ? ST_FIND_BEFORE : ST_FIND, errmsg);
 	if (st == NULL)
 		return -1;
 	bind_anchors(st, sig);
@@ -522,6 +550,8 @@ int dedup_add(struct dedup *d, int64_t rid, const struct dedup_sig *sig, char **
 	sqlite3_bind_blob(st, 2, blob, (int)sizeof(blob), SQLITE_STATIC);
 	if (run(d, st, "storing a signature", errmsg) < 0)
 		return -1;
+	if (d->max_rid >= 0 && rid > d->max_rid)
+		d->max_rid = rid;
 	st = stmt(d, ST_ADD_ANCHORS, errmsg);
 	if (st == NULL)
 		return -1;

@@ -66,6 +66,9 @@ int dedup_schema(sqlite3 *db, char **errmsg);
  * connection. */
 struct dedup *dedup_open(sqlite3 *db);
 void dedup_close(struct dedup *d);
+/* Call at the start of every write transaction: another connection may have written since
+ * the last, and the handle caches what it read of the tables within one. NULL-safe. */
+void dedup_begin(struct dedup *d);
 
 /* The signature of an article (title and body may be NULL). Deterministic: the same text
  * gives the same signature on every run and machine. */

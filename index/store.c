@@ -430,6 +430,7 @@ int store_begin(struct store *s, char **errmsg)
 	if (exec(s, "BEGIN IMMEDIATE", "starting a write", errmsg) < 0)
 		return -1;
 	s->in_txn = 1;
+	dedup_begin(s->dedup);
 	return 0;
 }
 

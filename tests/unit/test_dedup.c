@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dedup.h"
 #include "util.h"
@@ -268,6 +269,67 @@ START_TEST(crowded_anchors_original_late)
 }
 END_TEST
 
+/*
+ * Another connection (a second writer process) indexes a newer copy between two transactions
+ * of this one: the lookup of an older original must see it, so what a handle caches of the
+ * tables (the newest indexed rid) lasts one transaction only.
+ */
+/* On connection c in its own transaction: link an article, insert its row, commit. Returns
+ * the old root the article displaced (dedup_link's demoted), or -1 when it is a copy. */
+static int64_t put_on(sqlite3 *c, struct dedup *d, int64_t rid, const char *body)
+{
+	int64_t demoted = 0;
+	struct dedup_sig sig;
+	int64_t dup = -1;
+	char sql[128], *err = NULL;
+
+	dedup_signature("HEADLINE", body, &sig);
+	ck_assert_int_eq(sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	dedup_begin(d);
+	ck_assert_int_eq(dedup_link(d, rid, &sig, &dup, &demoted, &err), 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO article VALUES (%lld, NULL); COMMIT",
+		 (long long)rid);
+	ck_assert_int_eq(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
+	return dup ? -1 : demoted;
+}
+
+START_TEST(other_writer_seen)
+{
+	char path[] = "/tmp/newsd-test-dedup-XXXXXX", side[64];
+	sqlite3 *db1, *db2;
+	struct dedup *d1, *d2;
+	char *err = NULL;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(sqlite3_open(path, &db1), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(path, &db2), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db1, "PRAGMA journal_mode=WAL; CREATE TABLE article("
+				      "rid INTEGER PRIMARY KEY, dup_of INTEGER)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(dedup_schema(db1, &err), 0);
+	d1 = dedup_open(db1);
+	d2 = dedup_open(db2);
+	/* connection 1 indexes an unrelated story and so learns the newest rid ... */
+	ck_assert_int_eq(put_on(db1, d1, RID(10), other), 0);
+	/* ... then a second writer indexes a copy, newer than everything ... */
+	ck_assert_int_eq(put_on(db2, d2, RID(30), edited), 0);
+	/* ... and connection 1's next transaction brings the original, older than the copy:
+	 * it must find the copy (and become the group's root) */
+	ck_assert_int_eq(put_on(db1, d1, RID(20), story), RID(30));
+	dedup_close(d1);
+	dedup_close(d2);
+	sqlite3_close(db1);
+	sqlite3_close(db2);
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+END_TEST
+
 START_TEST(remove_forgets)
 {
 	sqlite3_stmt *st;
@@ -319,6 +381,7 @@ static Suite *dedup_suite(void)
 	tcase_add_test(tc, earliest_copy_is_root);
 	tcase_add_test(tc, crowded_anchors_copy_newer);
 	tcase_add_test(tc, crowded_anchors_original_late);
+	tcase_add_test(tc, other_writer_seen);
 	tcase_add_test(tc, remove_forgets);
 	tcase_add_test(tc, signature_stable);
 	suite_add_tcase(s, tc);
