@@ -304,17 +304,6 @@ static void insert_article(sqlite3 *db, sqlite3_stmt *ins, int64_t rid, int64_t 
 	sqlite3_reset(ins);
 }
 
-static int shares_anchor(const struct dedup_sig *a, const struct dedup_sig *b)
-{
-	uint32_t i, j;
-
-	for (i = 0; i < a->nanchors; i++)
-		for (j = 0; j < b->nanchors; j++)
-			if (a->anchor[i] == b->anchor[j])
-				return 1;
-	return 0;
-}
-
 static int64_t root_of(sqlite3 *db, int64_t rid)
 {
 	sqlite3_stmt *st;
@@ -765,7 +754,7 @@ int main(int argc, char **argv)
 			tp++;
 		else if (dup != 0)
 			wrong++;
-		else if (dedup_is_copy(&sig, &r->sig) && shares_anchor(&sig, &r->sig))
+		else if (dedup_is_copy(&sig, &r->sig) && dedup_share_anchor(&sig, &r->sig))
 			crowded++;
 		else if (dedup_is_copy(&sig, &r->sig))
 			missed_cand++;

@@ -372,6 +372,17 @@ int dedup_is_copy(const struct dedup_sig *a, const struct dedup_sig *b)
 	return j >= DEDUP_MIN_JACCARD && dedup_containment(a, b) >= DEDUP_MIN_CONTAINMENT;
 }
 
+int dedup_share_anchor(const struct dedup_sig *a, const struct dedup_sig *b)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < a->nanchors; i++)
+		for (j = 0; j < b->nanchors; j++)
+			if (a->anchor[i] == b->anchor[j])
+				return 1;
+	return 0;
+}
+
 /* Bind the anchors as parameters 1..DEDUP_ANCHORS (NULL for missing ones: they match and
  * insert nothing). */
 static void bind_anchors(sqlite3_stmt *st, const struct dedup_sig *sig)

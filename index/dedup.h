@@ -81,6 +81,8 @@ double dedup_similarity(const struct dedup_sig *a, const struct dedup_sig *b);
 double dedup_containment(const struct dedup_sig *a, const struct dedup_sig *b);
 /* 1 when b is a copy of a by the thresholds above (the test dedup_find applies). */
 int dedup_is_copy(const struct dedup_sig *a, const struct dedup_sig *b);
+/* 1 when a and b share an anchor: only then can a lookup of one find the other. */
+int dedup_share_anchor(const struct dedup_sig *a, const struct dedup_sig *b);
 
 /*
  * The root of the group of copies sig belongs to: among the indexed articles (other than

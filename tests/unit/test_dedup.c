@@ -197,17 +197,6 @@ static void filler(char *out, size_t cap, unsigned seed, int words)
 	out[len] = '\0';
 }
 
-static int share_anchor(const struct dedup_sig *a, const struct dedup_sig *b)
-{
-	uint32_t i, j;
-
-	for (i = 0; i < a->nanchors; i++)
-		for (j = 0; j < b->nanchors; j++)
-			if (a->anchor[i] == b->anchor[j])
-				return 1;
-	return 0;
-}
-
 #define NCROWD 8	/* more than the nearest articles read per anchor and side */
 static char crowd[NCROWD][2048];
 
@@ -229,7 +218,7 @@ static void make_crowd(void)
 		filler(crowd[n], sizeof(crowd[n]) - sizeof(tail), seed, 60);
 		strcat(crowd[n], tail);
 		dedup_signature("GROWTH FORECAST", crowd[n], &c);
-		if (share_anchor(&a, &c) && !dedup_is_copy(&a, &c))
+		if (dedup_share_anchor(&a, &c) && !dedup_is_copy(&a, &c))
 			n++;
 	}
 	ck_assert_int_eq(n, NCROWD);
