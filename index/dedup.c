@@ -7,8 +7,7 @@
 #include "dedup.h"
 #include "util.h"
 
-#define MAX_CANDIDATES (2 * DEDUP_ANCHORS * DEDUP_NEAREST)	/* rows of one lookup */
-
+#define MAX_CANDIDATES (2 * DEDUP_ANCHORS * DEDUP_NEAREST)	/* the most rows of a lookup */
 
 enum dedup_stmt {
 	ST_FIND,
