@@ -13,7 +13,6 @@ enum dedup_stmt {
 	ST_FIND,
 	ST_FIND_BEFORE,
 	ST_MAX_RID,
-	ST_CAND,
 	ST_ROOT,
 	ST_ADD_SIG,
 	ST_ADD_ANCHORS,
@@ -85,7 +84,6 @@ struct dedup *dedup_open(sqlite3 *db)
 			   " key = ?%d AND rid > ?%d ORDER BY rid LIMIT %d)", i + 1,
 			   DEDUP_ANCHORS + 1, DEDUP_NEAREST);
 	d->sql[ST_FIND] = buf_detach(&b);
-	d->sql[ST_CAND] = xstrdup("SELECT sig FROM dedup_sig WHERE rid = ?1");
 	d->sql[ST_ROOT] = xstrdup("SELECT dup_of FROM article WHERE rid = ?1");
 	d->sql[ST_ADD_SIG] = xstrdup("INSERT OR REPLACE INTO dedup_sig(rid, sig) VALUES (?1, ?2)");
 	buf_puts(&b, "INSERT OR IGNORE INTO dedup_band(key, rid) VALUES ");
@@ -447,6 +445,25 @@ static int sig_unpack(const void *blob, int n, struct dedup_sig *sig)
 	return 0;
 }
 
+/* rid's stored signature into *sig: 1, or 0 when there is none (or of another build's
+ * shape), or -1 and *errmsg. */
+static int read_sig(struct dedup *d, int64_t rid, struct dedup_sig *sig, char **errmsg)
+{
+	sqlite3_stmt *st = stmt(d, ST_GET_SIG, errmsg);
+	int step, found;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return db_fail(d, st, "reading a signature", errmsg);
+	found = step == SQLITE_ROW &&
+		sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), sig) == 0;
+	sqlite3_reset(st);
+	return found;
+}
+
 static int cmp_rid(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -509,21 +526,12 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, i
 		return -1;
 	for (i = 0; i < n; i++) {
 		int64_t root;
-		int copy;
+		int found = read_sig(d, c[i], &other, errmsg);
 
-		st = stmt(d, ST_CAND, errmsg);
-		if (st == NULL)
+		if (found < 0)
 			return -1;
-		sqlite3_bind_int64(st, 1, c[i]);
-		step = sqlite3_step(st);
-		if (step == SQLITE_DONE)
-			continue;	/* an anchor row without a signature: nothing to compare */
-		if (step != SQLITE_ROW)
-			return db_fail(d, st, "reading a signature", errmsg);
-		copy = sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0),
-				  &other) == 0 && dedup_is_copy(sig, &other);
-		sqlite3_reset(st);
-		if (!copy)
+		/* none: an anchor row without a signature, nothing to compare */
+		if (!found || !dedup_is_copy(sig, &other))
 			continue;
 		/* the group's root, read only for copies: most candidates are not, and the
 		 * article row (bodies inline) is the costlier seek */
@@ -604,16 +612,9 @@ int dedup_remove(struct dedup *d, int64_t rid, int64_t *promoted, char **errmsg)
 
 	if (promoted)
 		*promoted = 0;
-	st = stmt(d, ST_GET_SIG, errmsg);
-	if (st == NULL)
+	found = read_sig(d, rid, &sig, errmsg);
+	if (found < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, rid);
-	step = sqlite3_step(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return db_fail(d, st, "reading a signature", errmsg);
-	found = step == SQLITE_ROW &&
-		sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &sig) == 0;
-	sqlite3_reset(st);
 	if (found) {
 		st = stmt(d, ST_DEL_ANCHORS, errmsg);
 		if (st == NULL)
