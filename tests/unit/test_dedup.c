@@ -74,8 +74,10 @@ static int64_t dup_of(int64_t rid)
 	return v;
 }
 
-/* Ingest one article as the store would: link, then insert its row with dup_of. */
-static int64_t put(int64_t rid, const char *title, const char *body, int64_t *demoted)
+/* Ingest one article as the store would, on connection c with handle h: link, then insert its
+ * row with dup_of. Returns dup_of (0: none); *demoted (may be NULL) as dedup_link's. */
+static int64_t put_in(sqlite3 *c, struct dedup *h, int64_t rid, const char *title,
+		      const char *body, int64_t *demoted)
 {
 	struct dedup_sig sig;
 	int64_t d = -1, dem = 0;
@@ -83,7 +85,7 @@ static int64_t put(int64_t rid, const char *title, const char *body, int64_t *de
 	char *err = NULL;
 
 	dedup_signature(title, body, &sig);
-	ck_assert_int_eq(dedup_link(dd, rid, &sig, &d, &dem, &err), 0);
+	ck_assert_int_eq(dedup_link(h, rid, &sig, &d, &dem, &err), 0);
 	if (demoted)
 		*demoted = dem;
 	if (d)
@@ -91,8 +93,13 @@ static int64_t put(int64_t rid, const char *title, const char *body, int64_t *de
 			 (long long)d);
 	else
 		snprintf(sql, sizeof(sql), "INSERT INTO article VALUES (%lld, NULL)", (long long)rid);
-	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
 	return d;
+}
+
+static int64_t put(int64_t rid, const char *title, const char *body, int64_t *demoted)
+{
+	return put_in(db, dd, rid, title, body, demoted);
 }
 
 static void del(int64_t rid, int64_t *promoted)
@@ -258,33 +265,28 @@ START_TEST(crowded_anchors_original_late)
 }
 END_TEST
 
+/* put_in in a write transaction of its own, as the store runs them. */
+static int64_t put_txn(sqlite3 *c, struct dedup *h, int64_t rid, const char *body,
+		       int64_t *demoted)
+{
+	int64_t d;
+
+	ck_assert_int_eq(sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	dedup_begin(h);
+	d = put_in(c, h, rid, "HEADLINE", body, demoted);
+	ck_assert_int_eq(sqlite3_exec(c, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	return d;
+}
+
 /*
  * Another connection (a second writer process) indexes a newer copy between two transactions
  * of this one: the lookup of an older original must see it, so what a handle caches of the
  * tables (the newest indexed rid) lasts one transaction only.
  */
-/* On connection c in its own transaction: link an article, insert its row, commit. Returns
- * the old root the article displaced (dedup_link's demoted), or -1 when it is a copy. */
-static int64_t put_on(sqlite3 *c, struct dedup *d, int64_t rid, const char *body)
-{
-	int64_t demoted = 0;
-	struct dedup_sig sig;
-	int64_t dup = -1;
-	char sql[128], *err = NULL;
-
-	dedup_signature("HEADLINE", body, &sig);
-	ck_assert_int_eq(sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-	dedup_begin(d);
-	ck_assert_int_eq(dedup_link(d, rid, &sig, &dup, &demoted, &err), 0);
-	snprintf(sql, sizeof(sql), "INSERT INTO article VALUES (%lld, NULL); COMMIT",
-		 (long long)rid);
-	ck_assert_int_eq(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
-	return dup ? -1 : demoted;
-}
-
 START_TEST(other_writer_seen)
 {
 	char path[] = "/tmp/newsd-test-dedup-XXXXXX", side[64];
+	int64_t demoted = -1;
 	sqlite3 *db1, *db2;
 	struct dedup *d1, *d2;
 	char *err = NULL;
@@ -301,12 +303,15 @@ START_TEST(other_writer_seen)
 	d1 = dedup_open(db1);
 	d2 = dedup_open(db2);
 	/* connection 1 indexes an unrelated story and so learns the newest rid ... */
-	ck_assert_int_eq(put_on(db1, d1, RID(10), other), 0);
+	ck_assert_int_eq(put_txn(db1, d1, RID(10), other, &demoted), 0);
+	ck_assert_int_eq(demoted, 0);
 	/* ... then a second writer indexes a copy, newer than everything ... */
-	ck_assert_int_eq(put_on(db2, d2, RID(30), edited), 0);
+	ck_assert_int_eq(put_txn(db2, d2, RID(30), edited, &demoted), 0);
+	ck_assert_int_eq(demoted, 0);
 	/* ... and connection 1's next transaction brings the original, older than the copy:
 	 * it must find the copy (and become the group's root) */
-	ck_assert_int_eq(put_on(db1, d1, RID(20), story), RID(30));
+	ck_assert_int_eq(put_txn(db1, d1, RID(20), story, &demoted), 0);
+	ck_assert_int_eq(demoted, RID(30));
 	dedup_close(d1);
 	dedup_close(d2);
 	sqlite3_close(db1);
