@@ -623,6 +623,27 @@ static int cmd_ingest(struct opts *o)
 
 /* ---- entities, related ---- */
 
+/*
+ * GET the path in t with the entity filters (type, limit, from, to) added; *list is the array
+ * `key` of the answer in *root. NEWSQ_OK when it has entries, NEWSQ_NONE when it is empty, or
+ * get_json's error.
+ */
+static int get_entity_list(struct opts *o, struct buf *t, const char *key, json_t **root,
+			   json_t **list)
+{
+	int rc;
+
+	add_param(t, "type", o->type);
+	add_param(t, "limit", o->limit);
+	add_param(t, "from", o->from);
+	add_param(t, "to", o->to);
+	rc = get_json(o, t->data, root);
+	if (rc != NEWSQ_OK)
+		return rc;
+	*list = json_object_get(*root, key);
+	return json_array_size(*list) > 0 ? NEWSQ_OK : NEWSQ_NONE;
+}
+
 /* entities [PREFIX]: GET /entities; one line per entity: count, type, name, aliases. */
 static int cmd_entities(struct opts *o)
 {
@@ -633,15 +654,9 @@ static int cmd_entities(struct opts *o)
 
 	buf_puts(&t, "/entities");
 	add_param(&t, "prefix", o->nargs ? o->args[0] : NULL);
-	add_param(&t, "type", o->type);
-	add_param(&t, "limit", o->limit);
-	add_param(&t, "from", o->from);
-	add_param(&t, "to", o->to);
-	rc = get_json(o, t.data, &root);
-	if (rc != NEWSQ_OK)
+	rc = get_entity_list(o, &t, "entities", &root, &list);
+	if (rc != NEWSQ_OK && rc != NEWSQ_NONE)
 		goto out;
-	list = json_object_get(root, "entities");
-	rc = json_array_size(list) > 0 ? NEWSQ_OK : NEWSQ_NONE;
 	if (o->json)
 		goto out;
 	json_array_foreach(list, i, e) {
@@ -677,15 +692,9 @@ static int cmd_related(struct opts *o)
 	buf_puts(&t, "/entities/");
 	render_url_encode(&t, name);
 	buf_puts(&t, "/related");
-	add_param(&t, "type", o->type);
-	add_param(&t, "limit", o->limit);
-	add_param(&t, "from", o->from);
-	add_param(&t, "to", o->to);
-	rc = get_json(o, t.data, &root);
-	if (rc != NEWSQ_OK)
+	rc = get_entity_list(o, &t, "related", &root, &list);
+	if (rc != NEWSQ_OK && rc != NEWSQ_NONE)
 		goto out;
-	list = json_object_get(root, "related");
-	rc = json_array_size(list) > 0 ? NEWSQ_OK : NEWSQ_NONE;
 	if (o->json)
 		goto out;
 	if (json_array_size(list) > 0)
