@@ -37,7 +37,9 @@ struct dedup {
 int dedup_schema(sqlite3 *db, char **errmsg)
 {
 	int rc = sqlite3_exec(db,
-		"CREATE TABLE IF NOT EXISTS dedup_sig(rid INTEGER PRIMARY KEY, sig BLOB NOT NULL);"
+		/* appended in write order, rid a unique index: see article in store.c */
+		"CREATE TABLE IF NOT EXISTS dedup_sig(sid INTEGER PRIMARY KEY,"
+		" rid INTEGER NOT NULL UNIQUE, sig BLOB NOT NULL);"
 		"CREATE TABLE IF NOT EXISTS dedup_band(key INTEGER NOT NULL, rid INTEGER NOT NULL,"
 		" PRIMARY KEY(key, rid)) WITHOUT ROWID;"
 		"CREATE INDEX IF NOT EXISTS article_dup_of ON article(dup_of)"

@@ -85,114 +85,232 @@ int ingest_batch_record(void *ctx, struct article *a, long line)
 
 /* ---- the bulk pipeline ---- */
 
-#define PIPE_SLOTS 512
+/*
+ * Records travel in whole batches (batch_max_records each): the parsing thread fills one
+ * while the writer stores the previous one, so the two threads meet once per batch, not once
+ * per record (a futex wake-up per record cost more than a tenth of a load on a VM). The writer
+ * stores a batch in date order: the rid is date-ordered, and FTS5 flushes its pending terms
+ * to a new segment whenever a rowid smaller than the last one arrives, so a backfill in random
+ * date order wrote one tiny segment per article and spent its time merging them.
+ */
+struct pipe_batch {
+	struct article *a;
+	size_t n;
+};
 
 struct ingest_pipe {
 	struct ingest_batch *b;
 	int (*after)(void *ctx);
 	void *ctx;
+	size_t size;			/* records per batch */
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t not_empty, not_full;
-	struct article slot[PIPE_SLOTS];
-	size_t head, count;
+	pthread_cond_t cond;
+	struct pipe_batch filling;	/* parsing thread only */
+	struct pipe_batch ready;	/* handed over, not yet taken (n = 0: none) */
+	int has_ready;
 	int closing;			/* no more records will come */
 	int failed;			/* the writer stopped on an error */
 };
 
+struct order {
+	int64_t date;
+	size_t pos;			/* input position: equal dates keep their input order */
+	uint64_t idh;
+};
+
+static int cmp_order(const void *x, const void *y)
+{
+	const struct order *a = x, *b = y;
+
+	if (a->date != b->date)
+		return a->date < b->date ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static int cmp_idh(const void *x, const void *y)
+{
+	const struct order *a = x, *b = y;
+
+	if (a->idh != b->idh)
+		return a->idh < b->idh ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/*
+ * Store one batch in date order. An id given twice in the batch is stored once, from its
+ * last record, as if each had been stored in input order (the earlier ones count as updates;
+ * the last counts as new or updated as the database says). On a database error the rest of
+ * the batch is freed unwritten and -1 is returned.
+ */
+static int pipe_store(struct ingest_pipe *p, struct pipe_batch *pb)
+{
+	struct order *o = xmalloc((pb->n + 1) * sizeof(*o));
+	size_t i, n = pb->n;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		o[i].date = pb->a[i].date;
+		o[i].pos = i;
+		o[i].idh = hash64(pb->a[i].id, strlen(pb->a[i].id), 0);
+	}
+	/* repeated ids: by hash, then input order; a record superseded by a later one with the
+	 * same id is dropped (its date is set apart so the sort below leaves it out) */
+	qsort(o, n, sizeof(*o), cmp_idh);
+	for (i = 0; i + 1 < n; i++)
+		if (o[i].idh == o[i + 1].idh &&
+		    strcmp(pb->a[o[i].pos].id, pb->a[o[i + 1].pos].id) == 0) {
+			p->b->updated++;
+			article_clear(&pb->a[o[i].pos]);
+		}
+	for (i = 0; i < n; i++)
+		o[i].date = pb->a[o[i].pos].id ? pb->a[o[i].pos].date : INT64_MAX;
+	qsort(o, n, sizeof(*o), cmp_order);
+	for (i = 0; i < n; i++) {
+		struct article *a = &pb->a[o[i].pos];
+
+		if (a->id == NULL)
+			continue;	/* superseded */
+		if (rc == 0 && !p->failed && batch_store(p->b, a) < 0)
+			rc = -1;
+		article_clear(a);
+	}
+	free(o);
+	pb->n = 0;
+	return rc;
+}
+
 static void *pipe_writer(void *arg)
 {
 	struct ingest_pipe *p = arg;
+	struct pipe_batch pb = { xcalloc(p->size, sizeof(struct article)), 0 };
 
 	for (;;) {
-		struct article a;
+		struct article *spare;
 
 		pthread_mutex_lock(&p->lock);
-		while (p->count == 0 && !p->closing)
-			pthread_cond_wait(&p->not_empty, &p->lock);
-		if (p->count == 0) {
+		while (!p->has_ready && !p->closing)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!p->has_ready) {
 			pthread_mutex_unlock(&p->lock);
 			break;
 		}
-		a = p->slot[p->head];
-		p->head = (p->head + 1) % PIPE_SLOTS;
-		p->count--;
-		pthread_cond_signal(&p->not_full);
+		/* take the ready batch and give back our (empty) array for the next one */
+		spare = pb.a;
+		pb = p->ready;
+		p->ready.a = spare;
+		p->ready.n = 0;
+		p->has_ready = 0;
+		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 		if (p->failed) {
-			article_clear(&a);	/* draining after a failure: nothing more is written */
+			size_t i;
+
+			for (i = 0; i < pb.n; i++)	/* draining after a failure */
+				article_clear(&pb.a[i]);
+			pb.n = 0;
 			continue;
 		}
-		if (batch_store(p->b, &a) < 0 || (p->after && p->after(p->ctx) < 0)) {
+		if (pipe_store(p, &pb) < 0 || (p->after && p->after(p->ctx) < 0)) {
 			pthread_mutex_lock(&p->lock);
 			p->failed = 1;
 			p->b->failed = 1;
-			pthread_cond_signal(&p->not_full);
+			pthread_cond_broadcast(&p->cond);
 			pthread_mutex_unlock(&p->lock);
 		}
 	}
+	free(pb.a);
 	return NULL;
 }
 
-struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, int (*after)(void *ctx), void *ctx)
+struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, size_t batch_records,
+				      int (*after)(void *ctx), void *ctx)
 {
 	struct ingest_pipe *p = xcalloc(1, sizeof(*p));
 
 	p->b = b;
 	p->after = after;
 	p->ctx = ctx;
+	p->size = batch_records > 0 ? batch_records : 1;
+	p->filling.a = xcalloc(p->size, sizeof(struct article));
+	p->ready.a = xcalloc(p->size, sizeof(struct article));
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->not_empty, NULL);
-	pthread_cond_init(&p->not_full, NULL);
+	pthread_cond_init(&p->cond, NULL);
 	if (pthread_create(&p->thread, NULL, pipe_writer, p) != 0) {
 		pthread_mutex_destroy(&p->lock);
-		pthread_cond_destroy(&p->not_empty);
-		pthread_cond_destroy(&p->not_full);
+		pthread_cond_destroy(&p->cond);
+		free(p->filling.a);
+		free(p->ready.a);
 		free(p);
 		return NULL;
 	}
 	return p;
 }
 
+/* Hand the filling batch to the writer (waiting while it still holds the previous one). */
+static int pipe_hand_over(struct ingest_pipe *p)
+{
+	struct article *spare;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->has_ready && !p->failed)
+		pthread_cond_wait(&p->cond, &p->lock);
+	if (p->failed) {
+		pthread_mutex_unlock(&p->lock);
+		return -1;
+	}
+	spare = p->ready.a;
+	p->ready = p->filling;
+	p->has_ready = 1;
+	p->filling.a = spare;
+	p->filling.n = 0;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
 {
 	/* the CPU-heavy per-article work happens here, off the writer thread */
+	if (p->failed) {
+		article_clear(a);
+		return -1;
+	}
 	if (p->b->opt && p->b->opt->extraction)
 		extract_article(a);
 	if (p->b->opt && p->b->opt->dedup) {
 		a->sig = xmalloc(sizeof(*a->sig));
 		dedup_signature(a->title, a->body, a->sig);
 	}
-	pthread_mutex_lock(&p->lock);
-	while (p->count == PIPE_SLOTS && !p->failed)
-		pthread_cond_wait(&p->not_full, &p->lock);
-	if (p->failed) {
-		pthread_mutex_unlock(&p->lock);
-		article_clear(a);
-		return -1;
-	}
-	/* move the record: the queue owns its members now */
-	p->slot[(p->head + p->count) % PIPE_SLOTS] = *a;
+	/* move the record: the batch owns its members now */
+	p->filling.a[p->filling.n++] = *a;
 	memset(a, 0, sizeof(*a));
-	p->count++;
-	pthread_cond_signal(&p->not_empty);
-	pthread_mutex_unlock(&p->lock);
+	if (p->filling.n == p->size)
+		return pipe_hand_over(p);
 	return 0;
 }
 
 int ingest_pipe_finish(struct ingest_pipe *p)
 {
+	size_t i;
 	int failed;
 
+	if (p->filling.n > 0)
+		pipe_hand_over(p);
 	pthread_mutex_lock(&p->lock);
 	p->closing = 1;
-	pthread_cond_signal(&p->not_empty);
+	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
 	failed = p->failed;
+	for (i = 0; i < p->filling.n; i++)
+		article_clear(&p->filling.a[i]);
+	for (i = 0; p->has_ready && i < p->ready.n; i++)
+		article_clear(&p->ready.a[i]);
 	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->not_empty);
-	pthread_cond_destroy(&p->not_full);
+	pthread_cond_destroy(&p->cond);
+	free(p->filling.a);
+	free(p->ready.a);
 	free(p);
 	return failed ? -1 : 0;
 }

@@ -63,13 +63,16 @@ int ingest_batch_reject(void *ctx, long line, const char *id, const char *error)
 
 /* ---- the bulk pipeline (`newsd index`) ----
  * Two stages on two cores: the caller's thread parses and extracts entities (the CPU-heavy
- * part), a writer thread stores into SQLite. A bounded queue between them keeps memory flat. */
+ * part), a writer thread stores into SQLite. Records move in batches of batch_records: the
+ * parser fills one while the writer stores the previous one (memory: about three batches),
+ * and the writer stores each batch in date order (rid order), see ingest.c. */
 
 struct ingest_pipe;
 
 /* Start the writer thread for batch b. after(ctx) runs on the writer thread after each stored
- * record (commit cadence, progress); it returns -1 to fail the load. */
-struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, int (*after)(void *ctx), void *ctx);
+ * batch (commit, progress); it returns -1 to fail the load. */
+struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, size_t batch_records,
+				      int (*after)(void *ctx), void *ctx);
 /* Extract (when enabled) and queue one record; takes ownership of *a's members. Returns -1
  * when the writer has failed (the load stops). Call from one thread only. */
 int ingest_pipe_push(struct ingest_pipe *p, struct article *a);

@@ -102,8 +102,8 @@ struct index_run {
 	struct ingest_batch batch;
 	struct ingest_options opt;
 	const char *file;
-	int64_t in_txn;
 	int64_t accepted, updated, rejected, shown;
+	int64_t report_every, next_report;	/* progress lines for benchmarks (0: none) */
 	double t0, last_draw;
 	int tty;
 	int nfiles, filei;
@@ -156,7 +156,6 @@ static int index_commit(struct index_run *ir, int reopen)
 	ir->accepted += ir->batch.accepted;
 	ir->updated += ir->batch.updated;
 	ir->batch.accepted = ir->batch.updated = 0;
-	ir->in_txn = 0;
 	if (reopen && store_begin(ir->store, &err) < 0) {
 		fprintf(stderr, "\nnewsd: %s\n", err);
 		free(err);
@@ -165,15 +164,46 @@ static int index_commit(struct index_run *ir, int reopen)
 	return 0;
 }
 
-/* On the writer thread, after each stored record: commit every batch_max_records. */
+/* The records stored so far; with report_every, one line per report_every records. */
+static void report_progress(struct index_run *ir)
+{
+	int64_t n = ir->accepted + ir->updated;
+
+	draw_progress(ir, 0);
+	if (ir->report_every <= 0)
+		return;
+	while (n >= ir->next_report) {
+		fprintf(stderr, "%sprogress: %lld records %.3f s\n", ir->tty ? "\r" : "",
+			(long long)n, now_monotonic() - ir->t0);
+		ir->next_report += ir->report_every;
+	}
+}
+
+/* On the writer thread, after each stored batch (batch_max_records): commit it. */
 static int index_after(void *ctx)
 {
 	struct index_run *ir = ctx;
 
-	if (++ir->in_txn >= ir->opt.batch_max_records && index_commit(ir, 1) < 0)
+	if (index_commit(ir, 1) < 0)
 		return -1;
-	draw_progress(ir, 0);
+	report_progress(ir);
 	return 0;
+}
+
+/* Bytes this process caused to be written to storage (Linux /proc/self/io), or -1. */
+static long long io_write_bytes(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+	long long v = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "write_bytes: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
 }
 
 /* On the parsing thread: extract and hand the record to the writer. */
@@ -246,6 +276,8 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 			   (size_t)cfg->max_body_bytes : ((size_t)1 << 34);
 	ir.opt.batch_max_records = cfg->batch_max_records;
 	ir.tty = isatty(2);
+	ir.report_every = cfg->report_every;
+	ir.next_report = cfg->report_every;
 	if (cfg->extraction && extract_init(&err) < 0)
 		goto out;
 	for (i = 0; i < npaths; i++)
@@ -263,7 +295,7 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 		goto out;
 	/* the extraction runs on this thread while the writer thread stores */
 	ir.batch.opt = &ir.opt;
-	ir.pipe = ingest_pipe_start(&ir.batch, index_after, &ir);
+	ir.pipe = ingest_pipe_start(&ir.batch, (size_t)cfg->batch_max_records, index_after, &ir);
 	if (ir.pipe == NULL) {
 		set_error(&err, "cannot start the writer thread");
 		goto out;
@@ -284,6 +316,8 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 	       el > 0 ? (ir.accepted + ir.updated) / el : 0.0, cfg->db);
 	if (ir.shown > 20)
 		printf("(%lld more rejected records not shown)\n", (long long)(ir.shown - 20));
+	if (ir.report_every > 0)
+		fprintf(stderr, "io: write_bytes=%lld\n", io_write_bytes());
 	rc = ir.failed ? 1 : 0;
 out:
 	if (err)
