@@ -484,26 +484,32 @@ static int deliver_text(struct pctx *c, const char *s, size_t n, long line, int 
  * input. Lines are parsed where they lie (json_loadb takes a length), so a large body is never
  * copied, and lines may be any length. A "\r" before "\n" is white space to jansson.
  */
-static int parse_jsonl(struct pctx *c, const char *p, size_t n)
+static int parse_jsonl_from(struct pctx *c, const char *p, size_t n, long *lineno, int progress)
 {
 	const char *end = p + n, *line = p, *nl, *s;
-	long lineno = 0;
 	size_t len;
 
 	while (line < end) {
 		nl = memchr(line, '\n', (size_t)(end - line));
 		s = line;
 		len = (size_t)((nl ? nl : end) - line);
-		lineno++;
+		(*lineno)++;
 		trim(&s, &len);
 		/* From the line's start, so jansson's column is the line's column. */
-		if (c->sink->progress && (lineno & 255) == 0)
+		if (progress && c->sink->progress && (*lineno & 255) == 0)
 			c->sink->progress(c->sink->ctx, (size_t)(line - p), n);
-		if (len > 0 && deliver_text(c, line, (size_t)(s + len - line), lineno, 1) < 0)
+		if (len > 0 && deliver_text(c, line, (size_t)(s + len - line), *lineno, 1) < 0)
 			return -1;
 		line = nl ? nl + 1 : end;
 	}
 	return 0;
+}
+
+static int parse_jsonl(struct pctx *c, const char *p, size_t n)
+{
+	long lineno = 0;
+
+	return parse_jsonl_from(c, p, n, &lineno, 1);
 }
 
 /* 1 when the line s[0..n) alone is a JSON object. */
@@ -1039,9 +1045,147 @@ int parse_buffer(const char *buf, size_t len, const char *name, enum parse_forma
 }
 
 /*
+ * Files at least this large (on disk) that turn out to be JSON Lines are read in chunks, so
+ * memory stays flat whatever their size (a 1M-article archive is 1.2 GB of text); smaller
+ * files, and every other format, are read whole. parse_set_stream_min_bytes lowers it for tests.
+ */
+static size_t stream_min_bytes = (size_t)64 << 20;
+
+#define STREAM_CHUNK ((size_t)4 << 20)
+
+void parse_set_stream_min_bytes(size_t n)
+{
+	stream_min_bytes = n;
+}
+
+/*
+ * Append up to *cap - *len more inflated bytes of gz to buf; *eof at the end. The running
+ * total is checked against limit. 0, or -1 with *errmsg.
+ */
+static int gz_fill(gzFile gz, char *buf, size_t *len, size_t cap,
+		   size_t *total, size_t limit, int *eof, char **errmsg)
+{
+	while (!*eof && *len < cap) {
+		size_t want = cap - *len > (size_t)INT_MAX ? (size_t)INT_MAX : cap - *len;
+		int r = gzread(gz, buf + *len, (unsigned)want), zerr;
+
+		if (r < 0) {
+			const char *m = gzerror(gz, &zerr);
+
+			return set_error(errmsg, "cannot read: %s",
+					 zerr == Z_ERRNO ? strerror(errno) : m);
+		}
+		if (r == 0) {
+			*eof = 1;
+			break;
+		}
+		*len += (size_t)r;
+		*total += (size_t)r;
+		if (*total > limit)
+			return set_error(errmsg, "input exceeds %zu bytes", limit);
+	}
+	return 0;
+}
+
+/* 1 when buf[0..n) opens with a blank-line-free first line that is a whole JSON object. */
+static int opens_jsonl(const char *buf, size_t n, int eof)
+{
+	const char *end = buf + n, *l1, *nl;
+	size_t n1 = 0;
+	long line1 = 0;
+
+	l1 = next_nonblank_line(buf, end, &n1, &line1);
+	if (l1 == NULL || *l1 != '{')
+		return 0;
+	nl = memchr(l1, '\n', (size_t)(end - l1));
+	if (nl == NULL && !eof)
+		return 0;	/* the first line is longer than a chunk: read the file whole */
+	return line_is_object(l1, n1);
+}
+
+/*
+ * parse_file for a large file: gzip or not (zlib reads both), JSON Lines in chunks of complete
+ * lines, anything else read whole into memory and parsed as before.
+ */
+static int parse_file_stream(int fd, const struct stat *st, const char *path, size_t limit,
+			     const struct parse_sink *sink, char **errmsg, int *stopped)
+{
+	struct pctx c = { sink, errmsg, 0 };
+	size_t cap = STREAM_CHUNK, len = 0, total = 0, upto, skip = 0;
+	char *buf = NULL, *nl;
+	long lineno = 0;
+	int dfd, eof = 0, rc = -1, direct;
+	gzFile gz;
+
+	dfd = dup(fd);
+	gz = dfd >= 0 ? gzdopen(dfd, "rb") : NULL;
+	if (gz == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		set_error(errmsg, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	gzbuffer(gz, 1 << 18);
+	buf = xmalloc(cap + 1);
+	if (gz_fill(gz, buf, &len, cap, &total, limit, &eof, errmsg) < 0)
+		goto out;
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		skip = 3;
+	if (name_is_txt(path) || !opens_jsonl(buf + skip, len - skip, eof)) {
+		/* not JSON Lines: the whole file, as parse_buffer reads it */
+		while (!eof) {
+			if (cap > limit) {
+				set_error(errmsg, "input exceeds %zu bytes", limit);
+				goto out;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+			if (gz_fill(gz, buf, &len, cap, &total, limit, &eof, errmsg) < 0)
+				goto out;
+		}
+		buf[len] = '\0';
+		rc = parse_buffer_impl(buf, len, path, PARSE_AUTO, limit, sink, errmsg, stopped);
+		goto out;
+	}
+	for (;;) {
+		nl = len > skip ? memrchr(buf + skip, '\n', len - skip) : NULL;
+		upto = eof ? len : nl ? (size_t)(nl - buf) + 1 : 0;
+		if (upto == 0 && !eof) {
+			/* one line longer than the buffer: grow it */
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		} else {
+			if (parse_jsonl_from(&c, buf + skip, upto - skip, &lineno, 0) < 0)
+				goto out;
+			if (sink->progress)
+				sink->progress(sink->ctx, (size_t)gzoffset(gz), (size_t)st->st_size);
+			memmove(buf, buf + upto, len - upto);
+			len -= upto;
+			skip = 0;
+			if (eof)
+				break;
+		}
+		if (gz_fill(gz, buf, &len, cap, &total, limit, &eof, errmsg) < 0)
+			goto out;
+	}
+	direct = gzdirect(gz);
+	if (direct && (uintmax_t)total < (uintmax_t)st->st_size) {
+		set_error(errmsg, "the file was truncated while being read");
+		goto out;
+	}
+	rc = 0;
+out:
+	*stopped = c.stopped;
+	gzclose(gz);
+	free(buf);
+	return rc;
+}
+
+/*
  * Read a whole file (read(), not mmap: a file truncated under us must be an error, not a
  * SIGBUS in the daemon) and parse it with its path as the name. Errors that are not the sink's
- * name the file. max_bytes (0 = no limit) caps the file's size and the inflated size.
+ * name the file. max_bytes (0 = no limit) caps the file's size and the inflated size. Large
+ * JSON Lines files (gzip'd or not) are read in chunks instead (parse_file_stream).
  */
 int parse_file(const char *path, size_t max_bytes, const struct parse_sink *sink, char **errmsg)
 {
@@ -1068,6 +1212,10 @@ int parse_file(const char *path, size_t max_bytes, const struct parse_sink *sink
 		set_error(errmsg, "'%s' is larger than %zu bytes", path, limit);
 		goto out;
 	}
+	if ((uintmax_t)st.st_size >= (uintmax_t)stream_min_bytes) {
+		rc = parse_file_stream(fd, &st, path, limit, sink, &err, &stopped);
+		goto parsed;
+	}
 	size = (size_t)st.st_size;
 	data = xmalloc(size + 1);
 	while (got < size) {
@@ -1085,6 +1233,7 @@ int parse_file(const char *path, size_t max_bytes, const struct parse_sink *sink
 		got += (size_t)r;
 	}
 	rc = parse_buffer_impl(data, size, path, PARSE_AUTO, max_bytes, sink, &err, &stopped);
+parsed:
 	if (rc < 0 && err != NULL) {
 		if (stopped)
 			set_error(errmsg, "%s", err);

@@ -64,6 +64,9 @@ int parse_buffer(const char *buf, size_t len, const char *name, enum parse_forma
 
 /* Read and parse one file (see parse_buffer; max_bytes caps the decompressed size). */
 int parse_file(const char *path, size_t max_bytes, const struct parse_sink *sink, char **errmsg);
+/* Files of at least n bytes that are JSON Lines (gzip'd or not) are read in chunks of whole
+ * lines instead of whole (default 64 MiB): memory stays flat. For tests. */
+void parse_set_stream_min_bytes(size_t n);
 
 /* Inflate gzip data into a malloc'd buffer of at most cap bytes. Returns 0 or -1 with *errmsg. */
 int parse_gunzip(const char *in, size_t inlen, size_t cap, char **out, size_t *outlen,

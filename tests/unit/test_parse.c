@@ -1151,6 +1151,101 @@ START_TEST(test_parse_file)
 }
 END_TEST
 
+/*
+ * Large JSON Lines files are read in chunks of whole lines (the threshold lowered to 1 byte
+ * here): records, rejects and line numbers must be those of the whole-file path, across chunk
+ * boundaries, a line longer than a chunk, a BOM and gzip; other formats still parse whole.
+ */
+START_TEST(test_parse_file_streamed)
+{
+	struct coll c = { 0 };
+	struct parse_sink sink = { .record = coll_record, .reject = coll_reject, .ctx = &c };
+	struct buf text = { 0 };
+	char *err = NULL, *p, *z, *big;
+	size_t zn, i, nlines = 60000, whole_n = 0, whole_rej = 0;
+	int pass;
+
+	make_tmpdir();
+	big = xmalloc(5 * MiB + 1);
+	memset(big, 'x', 5 * MiB);
+	big[5 * MiB] = '\0';
+	buf_puts(&text, "\xEF\xBB\xBF");
+	for (i = 1; i <= nlines; i++) {
+		if (i == 30001)
+			buf_puts(&text, "{bad\n");
+		else if (i == 40000)
+			buf_printf(&text, "{\"id\":\"s%zu\",\"title\":\"long\",\"body\":\"%s\","
+				   "\"date\":\"2024-01-01\"}\n", i, big);
+		else
+			buf_printf(&text, "{\"id\":\"s%zu\",\"title\":\"title %zu\",\"body\":\"a body "
+				   "of a few words for line %zu\",\"date\":\"2024-01-01\"}\n", i, i, i);
+	}
+	parse_set_stream_min_bytes(1);
+	z = gz(text.data, text.len, &zn);
+	for (pass = 0; pass < 2; pass++) {
+		p = pass == 0 ? write_file("big.jsonl", text.data, text.len) :
+				write_file("big.jsonl.gz", z, zn);
+		ck_assert_msg(parse_file(p, 64 * MiB, &sink, &err) == 0, "%s", err);
+		ck_assert_uint_eq(c.n, nlines - 1);
+		ck_assert_uint_eq(c.nrej, 1);
+		ck_assert_int_eq(c.rejs[0].line, 30001);
+		ck_assert_str_eq(c.arts[0].id, "s1");
+		ck_assert_int_eq(c.lines[0], 1);
+		ck_assert_str_eq(c.arts[29999].id, "s30000");
+		ck_assert_int_eq(c.lines[30000], 30002);
+		ck_assert_str_eq(c.arts[30000].id, "s30002");
+		ck_assert_int_eq(c.lines[39998], 40000);
+		ck_assert_uint_eq(strlen(c.arts[39998].body), 5 * MiB);
+		ck_assert_str_eq(c.arts[nlines - 2].id, "s60000");
+		ck_assert_int_eq(c.lines[nlines - 2], (long)nlines);
+		coll_free(&c);
+		/* the inflated size still counts against max_bytes */
+		ck_assert_int_eq(parse_file(p, 6 * MiB, &sink, &err), -1);
+		ck_assert_msg(strstr(err, "exceeds") || strstr(err, "larger than"), "%s", err);
+		ck_assert_ptr_nonnull(strstr(err, p));
+		coll_free(&c);
+		free(p);
+	}
+	free(z);
+	/* not JSON Lines: read whole, as before */
+	{
+		static const char arr[] = "[{\"id\":\"a\",\"title\":\"A\",\"date\":\"2026-01-07\"},"
+			"{\"id\":\"b\",\"title\":\"B\",\"date\":\"2026-01-07\"}]";
+
+		p = write_file("array.json", arr, sizeof(arr) - 1);
+	}
+	ck_assert_msg(parse_file(p, MiB, &sink, &err) == 0, "%s", err);
+	ck_assert_uint_eq(c.n, 2);
+	coll_free(&c);
+	free(p);
+	p = write_file("c.txt", "date 2026-01-07 Body.", 21);
+	ck_assert_msg(parse_file(p, MiB, &sink, &err) == 0, "%s", err);
+	ck_assert_str_eq(c.arts[0].id, "c");
+	coll_free(&c);
+	free(p);
+	/* the real corpus: the same counts in chunks as whole */
+	if (have(REUTERS)) {
+		c.count_only = 1;
+		parse_set_stream_min_bytes((size_t)-1);
+		ck_assert_int_eq(parse_file(REUTERS, 256 * MiB, &sink, &err), 0);
+		whole_n = c.n;
+		whole_rej = c.nrej;
+		coll_free(&c);
+		c.count_only = 1;
+		parse_set_stream_min_bytes(1);
+		ck_assert_int_eq(parse_file(REUTERS, 256 * MiB, &sink, &err), 0);
+		ck_assert_uint_eq(c.n, whole_n);
+		ck_assert_uint_eq(c.nrej, whole_rej);
+		coll_free(&c);
+	}
+	parse_set_stream_min_bytes((size_t)64 << 20);
+	free(err);
+	free(big);
+	buf_free(&text);
+	remove_tree();
+}
+END_TEST
+
 struct seen {
 	struct buf names;
 	int stop_at;
@@ -1375,12 +1470,14 @@ static Suite *parse_suite(void)
 	tcase_add_test(gzip, test_gzip_bomb);
 	tcase_add_test(gzip, test_max_bytes_plain);
 	tcase_add_test(files, test_parse_file);
+	tcase_add_test(files, test_parse_file_streamed);
 	tcase_add_test(files, test_walk);
 	tcase_add_test(real, test_seed_file);
 	tcase_add_test(real, test_sample_100);
 	tcase_add_test(real, test_reuters);
 	tcase_set_timeout(gzip, 60);
 	tcase_set_timeout(real, 120);
+	tcase_set_timeout(files, 60);
 	suite_add_tcase(s, json);
 	suite_add_tcase(s, txt);
 	suite_add_tcase(s, gzip);
