@@ -107,8 +107,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sqlite3_exec(db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456", 0, 0, 0);
-#define EFILTER " AND (?4 = '' OR a.rid IN (SELECT rid FROM article_entity WHERE entity_id IN" \
-		" (SELECT entity_id FROM entity_alias WHERE norm = ?4)))"
+#define EFILTER " AND (?4 = '' OR EXISTS (SELECT 1 FROM json_each(a.ents) j WHERE" \
+		" (j.value ->> 0) IN (SELECT entity_id FROM entity_alias WHERE norm = ?4)))"
 	sqlite3_prepare_v2(db, "SELECT a.id, a.date, a.title, snippet(fts, 1, '<mark>', '</mark>',"
 			   " '…', 24), bm25(fts, 4.0, 1.0, 0.0) AS s FROM fts JOIN article a"
 			   " ON a.rid = fts.rowid WHERE fts MATCH ?1 AND fts.rowid BETWEEN ?2 AND ?3"

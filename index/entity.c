@@ -108,8 +108,8 @@ static int64_t counter_get(const struct counter *c, int64_t key)
 /*
  * Articles per entity over the whole index, computed once per index version and connection
  * (each HTTP thread has its own connection, so the cache is per thread and needs no lock):
- * /entities without filters and /related without a date range read it instead of a pass
- * over article_entity.
+ * /entities without filters and /related without a date range read it (entity.n, kept by
+ * the writer).
  */
 static _Thread_local struct {
 	sqlite3 *db;
@@ -139,7 +139,7 @@ static const struct counter *global_counts(struct store *s, int64_t *articles,
 	entity_cache_release();
 	counter_init(&gcache.counts, 1024);
 	gcache.db = store_db(s);
-	st = store_stmt(s, "SELECT entity_id, count(*) FROM article_entity GROUP BY entity_id", NULL);
+	st = store_stmt(s, "SELECT id, n FROM entity WHERE n > 0", NULL);
 	if (st == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -279,11 +279,28 @@ static json_t *render(struct store *s, struct kv *v, size_t n, const struct enti
 	return out;
 }
 
+/* Add one to c for each entity of an article's ents text, except skip (0: none); returns
+ * 1 when skip is among them. */
+static int count_ents(struct counter *c, const char *ents, int64_t skip)
+{
+	const char *p = ents;
+	int64_t id;
+	int seen = 0;
+
+	while ((p = store_ents_next(p, &id, NULL, NULL)) != NULL) {
+		if (id == skip)
+			seen = 1;
+		else
+			counter_add(c, id, 1);
+	}
+	return seen;
+}
+
 /* Count the entities of each rid into c. */
 static int count_rids(struct store *s, const int64_t *rids, size_t n, struct counter *c,
 		      struct search_error *err)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT entity_id FROM article_entity WHERE rid = ?1", NULL);
+	sqlite3_stmt *st = store_stmt(s, "SELECT ents FROM article WHERE rid = ?1", NULL);
 	size_t i;
 	int rc;
 
@@ -291,13 +308,20 @@ static int count_rids(struct store *s, const int64_t *rids, size_t n, struct cou
 		return sql_fail(s, err);
 	for (i = 0; i < n; i++) {
 		sqlite3_bind_int64(st, 1, rids[i]);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			counter_add(c, sqlite3_column_int64(st, 0), 1);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			count_ents(c, (const char *)sqlite3_column_text(st, 0), 0);
 		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return sql_fail(s, err);
 	}
 	return 0;
+}
+
+/* The MATCH of an entity's articles: its tag, which user words never reach. */
+static void entity_match(int64_t id, char *m, size_t n)
+{
+	snprintf(m, n, "{tags} : \"0e%lld\"", (long long)id);
 }
 
 json_t *entity_count_rids(struct store *s, const int64_t *rids, size_t n, int limit,
@@ -374,15 +398,29 @@ out:
 	return out;
 }
 
+/* Articles of an entity in a rid range: entity.n for all time, else its tag's doclist. */
 static int64_t entity_articles(struct store *s, int64_t id, int64_t lo, int64_t hi)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM article_entity WHERE entity_id = ?1"
-				      " AND rid BETWEEN ?2 AND ?3", NULL);
+	sqlite3_stmt *st;
 	int64_t n = 0;
+	char m[64];
 
+	if (lo == INT64_MIN && hi == INT64_MAX) {
+		st = store_stmt(s, "SELECT n FROM entity WHERE id = ?1", NULL);
+		if (st == NULL)
+			return 0;
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return n;
+	}
+	st = store_stmt(s, "SELECT count(*) FROM fts WHERE fts MATCH ?1"
+			" AND rowid BETWEEN ?2 AND ?3", NULL);
 	if (st == NULL)
 		return 0;
-	sqlite3_bind_int64(st, 1, id);
+	entity_match(id, m, sizeof(m));
+	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, lo);
 	sqlite3_bind_int64(st, 3, hi);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -398,7 +436,7 @@ json_t *entity_info(struct store *s, const char *name, int type, int64_t *id_out
 	int64_t *ids = search_resolve_entity(s, name, &n, err), best = 0, best_n = -1;
 	sqlite3_stmt *st;
 	json_t *o = NULL;
-	char *ename = NULL, d1[21], d2[21];
+	char *ename = NULL, d1[21], d2[21], m[64];
 	int etype;
 
 	*id_out = 0;
@@ -423,13 +461,17 @@ json_t *entity_info(struct store *s, const char *name, int type, int64_t *id_out
 	free(ids);
 	if (best == 0 || entity_row(s, best, &etype, &ename, NULL) < 0)
 		return NULL;
-	st = store_stmt(s, "SELECT min(rid), max(rid) FROM article_entity WHERE entity_id = ?1", NULL);
+	/* first and last article: the two ends of the entity's doclist */
+	st = store_stmt(s, "SELECT (SELECT rowid FROM fts WHERE fts MATCH ?1 ORDER BY rowid ASC"
+			" LIMIT 1), (SELECT rowid FROM fts WHERE fts MATCH ?1 ORDER BY rowid DESC"
+			" LIMIT 1)", NULL);
 	if (st == NULL) {
 		free(ename);
 		sql_fail(s, err);
 		return NULL;
 	}
-	sqlite3_bind_int64(st, 1, best);
+	entity_match(best, m, sizeof(m));
+	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
 	o = json_pack("{s:s, s:s, s:I}", "name", ename, "type",
 		      entity_type_name((enum entity_type)etype), "count", (json_int_t)best_n);
 	json_object_set_new(o, "aliases", aliases_of(s, best, ename));
@@ -460,28 +502,24 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	json_t *out = NULL;
 	const struct counter *global = NULL;
 	int rc, use_all, unbounded;
+	char m[64];
 
 	counter_init(&c, 256);
 	counter_init(&all, 16);
-	/* one statement for every co-occurrence: the entity's articles joined to their entities */
-	st = store_stmt(s, "SELECT ae2.entity_id FROM article_entity ae1 JOIN article_entity ae2"
-			" ON ae2.rid = ae1.rid WHERE ae1.entity_id = ?1 AND ae1.rid BETWEEN ?2 AND ?3",
-			NULL);
+	/* one statement for every co-occurrence: the entity's articles (its tag's doclist)
+	 * with their entity lists */
+	st = store_stmt(s, "SELECT a.ents FROM fts JOIN article a ON a.rid = fts.rowid"
+			" WHERE fts MATCH ?1 AND fts.rowid BETWEEN ?2 AND ?3", NULL);
 	if (st == NULL) {
 		sql_fail(s, err);
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, id);
+	entity_match(id, m, sizeof(m));
+	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, rid_lo);
 	sqlite3_bind_int64(st, 3, rid_hi);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t other = sqlite3_column_int64(st, 0);
-
-		if (other == id)
-			n_self++;
-		else
-			counter_add(&c, other, 1);
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n_self += count_ents(&c, (const char *)sqlite3_column_text(st, 0), id);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		sql_fail(s, err);
@@ -512,8 +550,8 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	 * pass over the range */
 	use_all = ncand > 64 && !unbounded;
 	if (use_all) {
-		st = store_stmt(s, "SELECT entity_id FROM article_entity WHERE rid BETWEEN ?1 AND ?2",
-				NULL);
+		st = store_stmt(s, "SELECT ents FROM article WHERE rid BETWEEN ?1 AND ?2"
+				" AND ents IS NOT NULL", NULL);
 		if (st == NULL) {
 			sql_fail(s, err);
 			goto out;
@@ -521,7 +559,7 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 		sqlite3_bind_int64(st, 1, rid_lo);
 		sqlite3_bind_int64(st, 2, rid_hi);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			counter_add(&all, sqlite3_column_int64(st, 0), 1);
+			count_ents(&all, (const char *)sqlite3_column_text(st, 0), 0);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			sql_fail(s, err);

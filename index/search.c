@@ -431,9 +431,9 @@ json_t *search_article_entities(struct store *s, int64_t rid)
 		lists[i] = json_array();
 		json_object_set_new(o, entity_type_plural((enum entity_type)i), lists[i]);
 	}
-	st = store_stmt(s, "SELECT e.type, e.name FROM article_entity ae JOIN entity e"
-			" ON e.id = ae.entity_id WHERE ae.rid = ?1"
-			" ORDER BY ae.mentions DESC, e.name", NULL);
+	st = store_stmt(s, "SELECT e.type, e.name FROM article a, json_each(a.ents) j"
+			" JOIN entity e ON e.id = (j.value ->> 0) WHERE a.rid = ?1"
+			" ORDER BY (j.value ->> 1) DESC, e.name", NULL);
 	if (st == NULL)
 		return o;
 	sqlite3_bind_int64(st, 1, rid);

@@ -64,18 +64,15 @@ static const char *const schema_sql =
 	" ingested_at INTEGER NOT NULL,"
 	" simhash INTEGER,"
 	" tags TEXT NOT NULL,"
+	" ents TEXT,"
 	" url TEXT, lang TEXT, authors TEXT, extra TEXT,"
 	" title TEXT NOT NULL DEFAULT '',"
 	" body TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE entity(id INTEGER PRIMARY KEY, type INTEGER NOT NULL, name TEXT NOT NULL,"
-	" norm TEXT NOT NULL, UNIQUE(type, norm));"
+	" norm TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0, UNIQUE(type, norm));"
 	"CREATE TABLE entity_alias(norm TEXT NOT NULL, entity_id INTEGER NOT NULL,"
 	" alias TEXT NOT NULL, PRIMARY KEY(norm, entity_id)) WITHOUT ROWID;"
 	"CREATE INDEX entity_alias_entity ON entity_alias(entity_id);"
-	"CREATE TABLE article_entity(rid INTEGER NOT NULL, entity_id INTEGER NOT NULL,"
-	" given INTEGER NOT NULL, mentions INTEGER NOT NULL, PRIMARY KEY(rid, entity_id))"
-	" WITHOUT ROWID;"
-	"CREATE INDEX article_entity_entity ON article_entity(entity_id, rid);"
 	"CREATE TABLE version(v INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL,"
 	" added INTEGER NOT NULL, updated INTEGER NOT NULL, removed INTEGER NOT NULL);"
 	"CREATE TABLE day_count(day INTEGER PRIMARY KEY, n INTEGER NOT NULL);";
@@ -141,6 +138,41 @@ static void strmap_put(struct strmap *m, const char *key, int64_t val)
 		m->n++;
 	}
 	m->vals[i] = val;
+}
+
+const char *store_ents_next(const char *p, int64_t *id, int *mentions, int *given)
+{
+	long long v[3] = { 0, 0, 0 };
+	int k = 0;
+	char *end;
+
+	if (p == NULL)
+		return NULL;
+	/* "[[12,3,1],[45,1,0]]": skip to the next inner '[' */
+	while (*p && *p != '[')
+		p++;
+	if (*p == '[' && p[1] == '[')
+		p++;
+	if (*p != '[')
+		return NULL;
+	p++;
+	while (k < 3) {
+		v[k++] = strtoll(p, &end, 10);
+		if (end == p)
+			return NULL;
+		p = end;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	if (*p != ']')
+		return NULL;
+	*id = (int64_t)v[0];
+	if (mentions)
+		*mentions = (int)v[1];
+	if (given)
+		*given = (int)v[2];
+	return p + 1;
 }
 
 int64_t store_rid_min(int64_t t)
@@ -301,6 +333,38 @@ out:
 	return rc;
 }
 
+/*
+ * Schema 1 → 2: an article's entities move from article_entity (two b-trees keyed by rid and
+ * by entity, each insert of a backfill a random page of both) into article.ents, and each
+ * entity's article count into entity.n; entity → articles is the FTS5 doclist of "0e<id>".
+ * One transaction; the file stays schema 1 if anything fails.
+ */
+static int migrate_v1(struct store *s, const char *path, char **errmsg)
+{
+	static const char *const sql =
+		"BEGIN IMMEDIATE;"
+		"ALTER TABLE article ADD COLUMN ents TEXT;"
+		"UPDATE article SET ents = (SELECT json_group_array(json_array(entity_id, mentions,"
+		" given)) FROM (SELECT entity_id, mentions, given FROM article_entity ae"
+		" WHERE ae.rid = article.rid ORDER BY entity_id))"
+		" WHERE rid IN (SELECT rid FROM article_entity);"
+		"ALTER TABLE entity ADD COLUMN n INTEGER NOT NULL DEFAULT 0;"
+		"UPDATE entity SET n = (SELECT count(*) FROM article_entity WHERE entity_id = entity.id);"
+		"DROP TABLE article_entity;"
+		"UPDATE meta SET value = 2 WHERE key = 'schema_version';"
+		"COMMIT;";
+	int rc;
+
+	log_info("%s: upgrading the schema from version 1 to 2 (entities per article)", path);
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(s, rc, "upgrading the schema", errmsg);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 /* Check the file is ours and of a schema we read; create it when empty and writable. */
 static int check_schema(struct store *s, const struct store_options *opt, const char *path,
 			char **errmsg)
@@ -329,6 +393,12 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 				 STORE_SCHEMA_VERSION);
 	if (ver < 1)
 		return set_error(errmsg, "%s: missing or invalid schema version", path);
+	if (ver == 1 && s->mode != STORE_WRITE)
+		return set_error(errmsg, "%s has the schema of an older newsd (1); open it once "
+				 "with newsd serve or newsd index to upgrade it to %d", path,
+				 STORE_SCHEMA_VERSION);
+	if (ver == 1)
+		return migrate_v1(s, path, errmsg);
 	return 0;
 }
 
@@ -702,7 +772,28 @@ static int day_count_add(struct store *s, int64_t date, int delta, char **errmsg
 	return step_done(s, st, "counting articles per day", errmsg);
 }
 
-/* Remove an article's rows from fts, article_entity and article, given its rid. */
+/* entity.n of every entity in an article's ents ("[[id, mentions, given], …]") += delta. */
+static int count_ents(struct store *s, const char *ents, int delta, char **errmsg)
+{
+	sqlite3_stmt *st;
+	const char *p = ents;
+	int64_t id;
+
+	if (ents == NULL)
+		return 0;
+	st = store_stmt(s, "UPDATE entity SET n = n + ?2 WHERE id = ?1", errmsg);
+	if (st == NULL)
+		return -1;
+	while ((p = store_ents_next(p, &id, NULL, NULL)) != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, delta);
+		if (step_done(s, st, "counting an entity's articles", errmsg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Remove an article's rows from fts and article, given its rid; its entities count one less. */
 static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 {
 	sqlite3_stmt *st;
@@ -721,18 +812,28 @@ static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 	sqlite3_bind_int64(st, 1, rid);
 	if (step_done(s, st, "removing an article from the index", errmsg) < 0)
 		return -1;
-	st = store_stmt(s, "DELETE FROM article_entity WHERE rid = ?1", errmsg);
+	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1 RETURNING ents", errmsg);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);
-	if (step_done(s, st, "removing an article's entities", errmsg) < 0)
-		return -1;
-	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1", errmsg);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rid);
-	if (step_done(s, st, "removing an article", errmsg) < 0)
-		return -1;
+	{
+		char *ents = NULL;
+		int rc = sqlite3_step(st);
+
+		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+			ents = xstrdup((const char *)sqlite3_column_text(st, 0));
+		while (rc == SQLITE_ROW)
+			rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			free(ents);
+			return db_error(s, rc, "removing an article", errmsg);
+		}
+		rc = count_ents(s, ents, -1, errmsg);
+		free(ents);
+		if (rc < 0)
+			return -1;
+	}
 	return day_count_add(s, store_rid_date(rid), -1, errmsg);
 }
 
@@ -795,7 +896,7 @@ static int cmp_ent(const void *a, const void *b)
 
 /*
  * Resolve every mention to an entity id, then merge mentions that resolved to the same
- * entity (sorted by id: the tags string and the article_entity rows are written in order).
+ * entity (sorted by id: the tags string and the ents list are written in order).
  */
 static int resolve_all(struct store *s, const struct article *a, struct article_ent **out,
 		       size_t *nout, char **errmsg)
@@ -833,7 +934,7 @@ static int resolve_all(struct store *s, const struct article *a, struct article_
 
 int store_put_article(struct store *s, const struct article *a, int *updated, char **errmsg)
 {
-	struct buf tags = { 0 };
+	struct buf tags = { 0 }, elist = { 0 };
 	int64_t rid = 0, old_rid, src = 0, version;
 	struct article_ent *ents = NULL;
 	size_t i, n = 0;
@@ -879,13 +980,19 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	}
 	if (resolve_all(s, a, &ents, &n, errmsg) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		buf_printf(&tags, " 0e%lld", (long long)ents[i].id);
+		buf_printf(&elist, "%s[%lld,%d,%d]", i ? "," : "[", (long long)ents[i].id,
+			   ents[i].mentions, ents[i].given);
+	}
+	if (n)
+		buf_puts(&elist, "]");
 	if (s->last_dup)
 		buf_puts(&tags, " 0d");
 	st = store_stmt(s, "INSERT INTO article(rid, id, date, source_id, title, body, tags, url,"
-			" lang, authors, extra, ingested_at, version, dup_of)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", errmsg);
+			" lang, authors, extra, ingested_at, version, dup_of, ents)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+			errmsg);
 	if (st == NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, rid);
@@ -908,6 +1015,8 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	sqlite3_bind_int64(st, 13, version);
 	if (s->last_dup)
 		sqlite3_bind_int64(st, 14, s->last_dup);
+	if (n)
+		sqlite3_bind_text(st, 15, elist.data, (int)elist.len, SQLITE_STATIC);
 	if (step_done(s, st, "storing an article", errmsg) < 0)
 		goto out;
 	st = store_stmt(s, "INSERT INTO fts(rowid, title, body, tags) VALUES (?1, ?2, ?3, ?4)",
@@ -922,22 +1031,13 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 		goto out;
 	if (day_count_add(s, a->date, 1, errmsg) < 0)
 		goto out;
-	st = store_stmt(s, "INSERT INTO article_entity(rid, entity_id, given, mentions)"
-			" VALUES (?1, ?2, ?3, ?4)", errmsg);
-	if (st == NULL)
+	if (n && count_ents(s, elist.data, 1, errmsg) < 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_int64(st, 2, ents[i].id);
-		sqlite3_bind_int(st, 3, ents[i].given);
-		sqlite3_bind_int(st, 4, ents[i].mentions);
-		if (step_done(s, st, "storing an article's entities", errmsg) < 0)
-			goto out;
-	}
 	rc = 0;
 out:
 	free(ents);
 	buf_free(&tags);
+	buf_free(&elist);
 	return rc;
 }
 
@@ -1023,10 +1123,13 @@ int store_check(struct store *s, char **report)
 			   sqlite3_errmsg(s->db));
 		problems++;
 	}
-	problems += check_rows(s, "SELECT 'article_entity row for missing article rid ' || rid"
-			       " FROM article_entity WHERE rid NOT IN (SELECT rid FROM article)", &r);
-	problems += check_rows(s, "SELECT 'article_entity row for missing entity ' || entity_id"
-			       " FROM article_entity WHERE entity_id NOT IN (SELECT id FROM entity)", &r);
+	problems += check_rows(s, "SELECT 'article ' || a.id || ' names missing entity ' ||"
+			       " (e.value ->> 0) FROM article a, json_each(a.ents) e"
+			       " WHERE (e.value ->> 0) NOT IN (SELECT id FROM entity)", &r);
+	problems += check_rows(s, "SELECT 'entity ' || e.id || ' counts ' || e.n || ' articles, not '"
+			       " || coalesce(c.n, 0) FROM entity e LEFT JOIN (SELECT j.value ->> 0 AS id,"
+			       " count(*) AS n FROM article a, json_each(a.ents) j GROUP BY 1) c"
+			       " ON c.id = e.id WHERE e.n != coalesce(c.n, 0)", &r);
 	problems += check_rows(s, "SELECT 'alias for missing entity ' || entity_id FROM entity_alias"
 			       " WHERE entity_id NOT IN (SELECT id FROM entity)", &r);
 	problems += check_rows(s, "SELECT 'article ' || id || ' has a rid outside its date'"
@@ -1036,9 +1139,8 @@ int store_check(struct store *s, char **report)
 			       " || ' beyond the last committed one'"
 			       " FROM article WHERE version > (SELECT coalesce(max(v), 0) FROM version)", &r);
 	problems += check_rows(s, "SELECT 'article ' || a.id || ' tags do not list its entities'"
-			       " FROM article a WHERE (SELECT count(*) FROM article_entity ae"
-			       " WHERE ae.rid = a.rid) != (length(a.tags) - length(replace(a.tags, ' 0e', '')))"
-			       " / 3", &r);
+			       " FROM article a WHERE coalesce(json_array_length(a.ents), 0)"
+			       " != (length(a.tags) - length(replace(a.tags, ' 0e', ''))) / 3", &r);
 	problems += check_rows(s, "SELECT 'day_count of day ' || coalesce(d.day, a.day) || ' is wrong'"
 			       " FROM (SELECT day, n FROM day_count WHERE n != 0) d FULL JOIN"
 			       " (SELECT (rid >> 20) / 86400 - ((rid >> 20) % 86400 < 0) AS day,"

@@ -6,17 +6,19 @@
  * Schema (version STORE_SCHEMA_VERSION, also in docs/DESIGN.md):
  *   meta(key, value)                 schema_version, stemming, created_at
  *   source(id, name)                 one row per distinct source name
- *   article(rid, id, date, source_id, title, body, tags, url, lang, authors, extra,
- *           ingested_at, version, simhash, dup_of)
+ *   article(aid, rid, id, date, source_id, dup_of, version, ingested_at, simhash, tags, ents,
+ *           url, lang, authors, extra, title, body)
+ *       rows appended in write order (aid); rid is a unique index.
+ *       ents = "[[entity id, mentions, given], …]" in id order (JSON), or NULL.
  *       rid = date_seconds * 2^20 + seq, so rowid order is date order: a date range is a
  *       rowid range FTS5 uses directly, and newest/oldest is a rowid scan, never a sort.
  *   fts = fts5(title, body, tags; content=article, content_rowid=rid)
  *       tags holds internal tokens: "0a" on every article, "0s<source id>", "0e<entity id>",
  *       "0d" on wire copies, so source/entity filters and collapse=dups are FTS5 doclist
  *       operations.
- *   entity(id, type, name, norm)     one row per (type, normalised name)
+ *   entity(id, type, name, norm, n)  one row per (type, normalised name); n = its articles
  *   entity_alias(norm, entity_id, alias)   every normalised surface form → entity
- *   article_entity(rid, entity_id, given, mentions)   + index (entity_id, rid)
+ *   An entity's articles are the FTS5 doclist of its tag "0e<id>".
  *   version(v, committed_at, added, updated, removed)  one row per committed write batch
  *
  * One write connection (the ingest worker, or `newsd index`) and any number of read
@@ -27,7 +29,7 @@
 
 #include "article.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x6e657773	/* "news" */
 #define STORE_RID_SHIFT 20		/* articles per second of date: 2^20 */
 
@@ -88,6 +90,10 @@ int64_t store_article_count(struct store *s);
 /* Prepared statement cache: the statement for sql, prepared once per connection and reset
  * for reuse. NULL (and *errmsg) on failure. Do not finalize it. */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
+
+/* Walk an article's ents text: the next [id, mentions, given] after p (start with the text
+ * itself); returns where to continue, or NULL at the end. mentions/given may be NULL. */
+const char *store_ents_next(const char *p, int64_t *id, int *mentions, int *given);
 
 /* rid bounds of a UTC second: [t << SHIFT, ((t+1) << SHIFT) - 1]. */
 int64_t store_rid_min(int64_t t);

@@ -34,17 +34,23 @@ static void setup(void)
 	ck_assert_msg(store_open(dbpath, STORE_READ, &so, &rs, &err) == 0, "%s", err);
 }
 
-static void teardown(void)
+/* Remove the test database and its WAL files. */
+static void teardown_files(void)
 {
 	char p[96];
 
-	store_close(rs);
-	store_close(ws);
 	unlink(dbpath);
 	snprintf(p, sizeof(p), "%s-wal", dbpath);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s-shm", dbpath);
 	unlink(p);
+}
+
+static void teardown(void)
+{
+	store_close(rs);
+	store_close(ws);
+	teardown_files();
 }
 
 /* Put one article with given entities "type:name|alias,alias;..." */
@@ -205,6 +211,106 @@ START_TEST(test_pipe_sorts_batches)
 	}
 	sqlite3_reset(st);
 	ck_assert_int_eq(n, 10);
+}
+END_TEST
+
+/*
+ * A schema-1 file (article_entity, as newsd wrote it before) is upgraded when opened for
+ * writing: each article's entities move to article.ents and the counts to entity.n, and the
+ * file passes newsd check. Opened read-only first, it is refused with a readable message.
+ */
+START_TEST(test_upgrade_v1)
+{
+	static const char *const v1 =
+		"PRAGMA application_id = 1852143475;"
+		"CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+		"INSERT INTO meta VALUES ('schema_version', 1), ('stemming', 'porter');"
+		"CREATE TABLE source(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+		"INSERT INTO source VALUES (1, 'wire');"
+		"CREATE TABLE article(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+		" date INTEGER NOT NULL, source_id INTEGER REFERENCES source(id),"
+		" title TEXT NOT NULL DEFAULT '', body TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL,"
+		" url TEXT, lang TEXT, authors TEXT, extra TEXT, ingested_at INTEGER NOT NULL,"
+		" version INTEGER NOT NULL, simhash INTEGER, dup_of INTEGER);"
+		"CREATE TABLE entity(id INTEGER PRIMARY KEY, type INTEGER NOT NULL, name TEXT NOT NULL,"
+		" norm TEXT NOT NULL, UNIQUE(type, norm));"
+		"CREATE TABLE entity_alias(norm TEXT NOT NULL, entity_id INTEGER NOT NULL,"
+		" alias TEXT NOT NULL, PRIMARY KEY(norm, entity_id)) WITHOUT ROWID;"
+		"CREATE INDEX entity_alias_entity ON entity_alias(entity_id);"
+		"CREATE TABLE article_entity(rid INTEGER NOT NULL, entity_id INTEGER NOT NULL,"
+		" given INTEGER NOT NULL, mentions INTEGER NOT NULL, PRIMARY KEY(rid, entity_id))"
+		" WITHOUT ROWID;"
+		"CREATE INDEX article_entity_entity ON article_entity(entity_id, rid);"
+		"CREATE TABLE version(v INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL,"
+		" added INTEGER NOT NULL, updated INTEGER NOT NULL, removed INTEGER NOT NULL);"
+		"CREATE TABLE day_count(day INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+		"CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
+		" content_rowid='rid', tokenize='porter unicode61 remove_diacritics 2');"
+		"INSERT INTO entity VALUES (1, 2, 'Japan', 'japan'), (2, 1, 'OPEC', 'opec'),"
+		" (3, 0, 'Ali Naimi', 'ali naimi');"
+		"INSERT INTO entity_alias VALUES ('japan', 1, 'Japan'), ('opec', 2, 'OPEC'),"
+		" ('ali naimi', 3, 'Ali Naimi'), ('naimi', 3, 'Naimi');"
+		"INSERT INTO version VALUES (1, 0, 3, 0, 0);"
+		"INSERT INTO article(rid, id, date, source_id, title, body, tags, ingested_at, version)"
+		" VALUES (1783142400 * 1048576, 'x1', 1783142400, 1, 'Oil in Japan', 'OPEC met',"
+		" '0a 0s1 0e1 0e2', 0, 1), (1783228800 * 1048576, 'x2', 1783228800, 1, 'OPEC talks',"
+		" 'Naimi said', '0a 0s1 0e2 0e3', 0, 1), (1783315200 * 1048576, 'x3', 1783315200, 1,"
+		" 'Rice', 'no names', '0a 0s1', 0, 1);"
+		"INSERT INTO article_entity VALUES (1783142400 * 1048576, 1, 0, 2),"
+		" (1783142400 * 1048576, 2, 1, 1), (1783228800 * 1048576, 2, 0, 3),"
+		" (1783228800 * 1048576, 3, 0, 1);"
+		"INSERT INTO day_count SELECT (rid >> 20) / 86400, count(*) FROM article GROUP BY 1;"
+		"INSERT INTO fts(fts) VALUES ('rebuild');";
+	struct store_options so = { "porter", 16, 1000, 4.0 };
+	struct store *w = NULL, *r = NULL;
+	char path[64], *err = NULL, *report = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/newsd-test-v1-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, v1, NULL, NULL, &err) == SQLITE_OK, "%s", err);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(path, STORE_READ, &so, &r, &err), -1);
+	ck_assert_msg(strstr(err, "older newsd") && strstr(err, "newsd serve"), "%s", err);
+	free(err);
+	err = NULL;
+	ck_assert_msg(store_open(path, STORE_WRITE, &so, &w, &err) == 0, "%s", err);
+	ck_assert_msg(store_open(path, STORE_READ, &so, &r, &err) == 0, "%s", err);
+	st = store_stmt(r, "SELECT (SELECT value FROM meta WHERE key = 'schema_version'),"
+			" (SELECT ents FROM article WHERE id = 'x1'), (SELECT ents FROM article"
+			" WHERE id = 'x3'), (SELECT group_concat(n, ',') FROM (SELECT n FROM entity"
+			" ORDER BY id)), (SELECT count(*) FROM sqlite_schema"
+			" WHERE name = 'article_entity')", &err);
+	ck_assert_msg(st != NULL, "%s", err);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), "[[1,2,0],[2,1,1]]");
+	ck_assert_int_eq(sqlite3_column_type(st, 2), SQLITE_NULL);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 3), "1,2,1");
+	ck_assert_int_eq(sqlite3_column_int(st, 4), 0);
+	sqlite3_reset(st);
+	ck_assert_msg(store_check(w, &report) == 0, "%s", report);
+	free(report);
+	/* entity queries and writes work on the upgraded file */
+	store_close(rs);
+	rs = r;
+	ck_assert_int_eq(total_of(NULL, "Naimi"), 1);
+	ck_assert_int_eq(total_of("opec", "opec"), 2);
+	store_close(ws);
+	ws = w;
+	teardown_files();
+	strcpy(dbpath, path);	/* the teardown removes the upgraded file */
+	ck_assert(store_begin(ws, &err) == 0);
+	put("x2", "2026-07-05", "OPEC talks", "no one", "org:OPEC");
+	commit();
+	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
+	free(report);
+	ck_assert_int_eq(total_of(NULL, "Naimi"), 0);
 }
 END_TEST
 
@@ -438,6 +544,7 @@ int main(void)
 	tcase_add_test(tc, test_rid_order);
 	tcase_add_test(tc, test_upsert_delete);
 	tcase_add_test(tc, test_pipe_sorts_batches);
+	tcase_add_test(tc, test_upgrade_v1);
 	tcase_add_test(tc, test_alias_resolution);
 	tcase_add_test(tc, test_lift);
 	tcase_add_test(tc, test_timeline_weeks);
