@@ -5,6 +5,7 @@
 #   make asan       the same suite under AddressSanitizer + UBSan (build/asan)
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
+#   make bench-scale  newsd at 1M articles against Sphinx 2.2 (bench/scale.sh; SCALE_* variables)
 #   make eval       entity extraction quality against Reuters editor tags
 #   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
 #   make crashtest  SIGKILL durability test, 100 kills (CRASH_KILLS=N to change)
@@ -39,14 +40,14 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
               libjansson-dev libinih-dev check python3 curl
-BENCH_PKGS := wrk hyperfine
+BENCH_PKGS := wrk hyperfine sphinxsearch python3-pymysql
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium
 FUZZ_PKGS  := clang libclang-rt-14-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
-        crashtest fuzz fuzz-deps soak
+        crashtest fuzz fuzz-deps soak bench-scale
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
@@ -134,6 +135,11 @@ valgrind: all
 
 bench: bench-deps all
 	bash bench/run.sh $(BUILD)
+
+# archive scale: a 1M-article corpus made by ../shared/corpus/scale.py (kept in SCALE_DIR,
+# default /var/tmp/newsd-scale), newsd against Sphinx 2.2 on it; about 30 minutes
+bench-scale: bench-deps all
+	bash bench/scale.sh $(BUILD)
 
 EVAL_CORPUS ?= ../shared/corpus/reuters21578.jsonl.gz
 $(BUILD)/bench/entity_eval: bench/entity_eval.c $(BUILD)/libnewsd.a

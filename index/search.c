@@ -11,6 +11,7 @@
 #include "date.h"
 #include "entity.h"
 #include "extract.h"
+#include "rank.h"
 #include "search.h"
 #include "timeline.h"
 #include "snippet.h"
@@ -244,6 +245,10 @@ int search_plan_iterate(struct store *s, const struct search_plan *p, int asc,
 
 /* ---- top-k ---- */
 
+/* Extra hits kept while ranks are unscaled (rank.h): scaling by the IDF can make two close
+ * ranks equal, and ties then go to the newer article. */
+#define RANK_SLACK 16
+
 struct hit {
 	int64_t rid;
 	double rank;			/* bm25(): smaller is better; 0 without q */
@@ -363,7 +368,23 @@ struct pass {
 	enum search_sort sort;
 	int64_t *rids;			/* every matching rid, for facets (NULL = not collected) */
 	size_t nrids, caprids;
+	struct rank_state rank;		/* newsd_rank's threshold and what it did */
 };
+
+/* A match that cannot enter the top k (newsd_rank pruned it): counted only. */
+static void pass_count(struct pass *ps, int64_t rid)
+{
+	ps->total++;
+	if (ps->rids) {
+		if (ps->nrids == ps->caprids) {
+			ps->caprids *= 2;
+			ps->rids = xrealloc(ps->rids, ps->caprids * sizeof(*ps->rids));
+		}
+		ps->rids[ps->nrids++] = rid;
+	}
+	/* it ranks worse than the k-th kept hit, which is after the cursor: so is it */
+	ps->after++;
+}
 
 static void pass_add(struct pass *ps, struct hit x)
 {
@@ -379,6 +400,8 @@ static void pass_add(struct pass *ps, struct hit x)
 		return;
 	ps->after++;
 	topk_push(&ps->top, x);
+	if (ps->top.n == ps->top.k)
+		ps->rank.threshold = ps->top.h[0].rank;
 }
 
 static int run_pass(struct store *s, const struct search_plan *p, struct pass *ps,
@@ -392,7 +415,7 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 	if (p->empty)
 		return 0;
 	if (scored)
-		sql = "SELECT rowid, bm25(fts, ?4, 1.0, 0.0) FROM fts"
+		sql = "SELECT rowid, newsd_rank(fts, ?4, ?5) FROM fts"
 		      " WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3";
 	else if (ps->sort == SORT_OLDEST)
 		sql = "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
@@ -406,18 +429,45 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, p->rid_lo);
 	sqlite3_bind_int64(st, 3, p->rid_hi);
-	if (scored)
+	if (scored) {
 		sqlite3_bind_double(st, 4, store_title_weight(s));
+		ps->rank.threshold = INFINITY;
+		/* one phrase over the whole table: its IDF only scales every rank alike, and the
+		 * pass's total is the phrase's document count; a cursor compares final ranks */
+		ps->rank.may_defer = !ps->has_cursor && p->rid_lo == INT64_MIN &&
+				     p->rid_hi == INT64_MAX;
+		sqlite3_bind_pointer(st, 5, &ps->rank, "newsd_rank", NULL);
+		if (ps->rank.may_defer)
+			ps->top.k += RANK_SLACK;
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hit x;
 
 		x.rid = sqlite3_column_int64(st, 0);
+		if (scored && sqlite3_column_type(st, 1) == SQLITE_NULL) {
+			pass_count(ps, x.rid);
+			continue;
+		}
 		x.rank = scored ? sqlite3_column_double(st, 1) : 0.0;
 		pass_add(ps, x);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return step_fail(s, rc, err);
+	if (scored && ps->rank.may_defer) {
+		size_t i;
+
+		ps->top.k -= RANK_SLACK;
+		/* ranks as bm25 gives them, then the top k again (ties among the scaled ranks
+		 * go to the newer article, as everywhere) */
+		if (ps->rank.deferred)
+			for (i = 0; i < ps->top.n; i++)
+				ps->top.h[i].rank = rank_scale(ps->top.h[i].rank, ps->total,
+							       ps->rank.rows);
+		qsort(ps->top.h, ps->top.n, sizeof(*ps->top.h), hit_cmp_relevance);
+		if (ps->top.n > ps->top.k)
+			ps->top.n = ps->top.k;
+	}
 	return 0;
 }
 
@@ -707,7 +757,7 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 	ps.sort = sort;
 	ps.top.sort = sort;
 	ps.top.k = (size_t)r->offset + (size_t)r->limit;
-	ps.top.h = xmalloc((ps.top.k + 1) * sizeof(*ps.top.h));
+	ps.top.h = xmalloc((ps.top.k + RANK_SLACK + 1) * sizeof(*ps.top.h));
 	if (r->cursor && r->cursor[0]) {
 		if (cursor_parse(r->cursor, sig, &ps.cursor, err) < 0)
 			goto out;

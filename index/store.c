@@ -10,6 +10,7 @@
 #include "dedup.h"
 #include "extract.h"
 #include "log.h"
+#include "rank.h"
 #include "snippet.h"
 #include "store.h"
 #include "util.h"
@@ -461,7 +462,7 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 	/* older files gain the wire-copy tables (IF NOT EXISTS) */
 	if (mode == STORE_WRITE && dedup_schema(s->db, errmsg) < 0)
 		goto fail;
-	if (snippet_register(s->db, errmsg) < 0)
+	if (snippet_register(s->db, errmsg) < 0 || rank_register(s->db, errmsg) < 0)
 		goto fail;
 	*out = s;
 	return 0;

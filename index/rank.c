@@ -1,0 +1,199 @@
+/*
+ * rank.c — newsd_rank: FTS5's bm25 for a top-k, with an upper bound that spares the rows that
+ * cannot win their length lookup; see rank.h.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "rank.h"
+#include "util.h"
+
+/* FTS5's bm25 constants (fts5_aux.c) */
+#define K1 1.2
+#define B 0.75
+
+/* What one query needs, kept with FTS5's per-query aux data. */
+struct qdata {
+	int nphrase;
+	int deferred;		/* one phrase, IDF applied by the caller (rank_scale) */
+	int64_t rows;
+	double avgdl;
+	double *idf;		/* per phrase; NAN until a row has an instance of it */
+	double *freq;		/* per row: weighted instances of each phrase */
+};
+
+static int count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *ud)
+{
+	(void)api;
+	(void)fts;
+	(*(int64_t *)ud)++;
+	return SQLITE_OK;
+}
+
+/* bm25's IDF for a phrase found in nhit of rows documents, floored at 1e-6 as bm25 does. */
+static double idf_of(int64_t nhit, int64_t rows)
+{
+	/* the same expression as fts5_aux.c: log((N - nHit + 0.5) / (nHit + 0.5)) */
+	double idf = log(((double)(rows - nhit) + 0.5) / ((double)nhit + 0.5));
+
+	if (idf <= 0.0)
+		idf = 1e-6;
+	return idf;
+}
+
+double rank_scale(double v, int64_t nhit, int64_t rows)
+{
+	double score = 0.0;
+
+	score += idf_of(nhit, rows) * -v;
+	return -1.0 * score;
+}
+
+static void qdata_free(void *p)
+{
+	struct qdata *q = p;
+
+	if (q) {
+		free(q->idf);
+		free(q->freq);
+		free(q);
+	}
+}
+
+static struct qdata *qdata_get(const Fts5ExtensionApi *api, Fts5Context *fts,
+			       const struct rank_state *st, int *rc)
+{
+	struct qdata *q = api->xGetAuxdata(fts, 0);
+	sqlite3_int64 rows = 0, tokens = 0;
+	int i;
+
+	if (q)
+		return q;
+	*rc = api->xRowCount(fts, &rows);
+	if (*rc == SQLITE_OK)
+		*rc = api->xColumnTotalSize(fts, -1, &tokens);
+	if (*rc != SQLITE_OK)
+		return NULL;
+	q = xcalloc(1, sizeof(*q));
+	q->nphrase = api->xPhraseCount(fts);
+	q->rows = rows;
+	q->avgdl = (double)tokens / (double)rows;
+	q->idf = xmalloc(((size_t)q->nphrase + 1) * sizeof(*q->idf));
+	q->freq = xcalloc((size_t)q->nphrase + 1, sizeof(*q->freq));
+	for (i = 0; i < q->nphrase; i++)
+		q->idf[i] = NAN;
+	q->deferred = st && st->may_defer && q->nphrase == 1;
+	*rc = api->xSetAuxdata(fts, q, qdata_free);
+	if (*rc != SQLITE_OK)
+		return NULL;	/* FTS5 freed it */
+	return q;
+}
+
+/* The IDF of phrase i, counted (a scan of its doclist, as bm25 does) on first use. */
+static int phrase_idf(const Fts5ExtensionApi *api, Fts5Context *fts, struct qdata *q, int i,
+		      double *idf)
+{
+	int64_t nhit = 0;
+	int rc;
+
+	if (q->deferred) {
+		*idf = 1.0;
+		return SQLITE_OK;
+	}
+	if (isnan(q->idf[i])) {
+		rc = api->xQueryPhrase(fts, i, &nhit, count_cb);
+		if (rc != SQLITE_OK)
+			return rc;
+		q->idf[i] = idf_of(nhit, q->rows);
+	}
+	*idf = q->idf[i];
+	return SQLITE_OK;
+}
+
+/*
+ * newsd_rank(fts, title_weight, state): bm25(fts, title_weight, 1.0, 0.0), or NULL when the
+ * row cannot rank better than state->threshold. state is a pointer of type "newsd_rank"
+ * (sqlite3_bind_pointer); without it nothing is pruned or deferred.
+ */
+static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+		    int nval, sqlite3_value **val)
+{
+	struct rank_state *st = nval > 1 ? sqlite3_value_pointer(val[1], "newsd_rank") : NULL;
+	double w[3] = { nval > 0 ? sqlite3_value_double(val[0]) : 1.0, 1.0, 0.0 };
+	double score = 0.0, bound = 0.0, idf, dl;
+	struct qdata *q;
+	int rc = SQLITE_OK, ninst = 0, i, ip, ic, io, ntok = 0;
+
+	q = qdata_get(api, fts, st, &rc);
+	if (q == NULL)
+		goto fail;
+	if (st) {
+		st->rows = q->rows;
+		st->deferred = q->deferred;
+	}
+	memset(q->freq, 0, (size_t)q->nphrase * sizeof(*q->freq));
+	rc = api->xInstCount(fts, &ninst);
+	for (i = 0; rc == SQLITE_OK && i < ninst; i++) {
+		rc = api->xInst(fts, i, &ip, &ic, &io);
+		if (rc == SQLITE_OK)
+			q->freq[ip] += ic < 3 ? w[ic] : 1.0;
+	}
+	if (rc != SQLITE_OK)
+		goto fail;
+	/* an upper bound: the length taken as zero makes every term as large as it can be */
+	for (i = 0; i < q->nphrase; i++) {
+		if (q->freq[i] == 0.0)
+			continue;	/* bm25 adds idf * 0 / (…) = +0.0 for it */
+		rc = phrase_idf(api, fts, q, i, &idf);
+		if (rc != SQLITE_OK)
+			goto fail;
+		bound += idf * ((q->freq[i] * (K1 + 1.0)) / (q->freq[i] + K1 * (1 - B + B * 0.0 /
+									 q->avgdl)));
+	}
+	if (st && -1.0 * bound > st->threshold) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	rc = api->xColumnSize(fts, -1, &ntok);
+	if (rc != SQLITE_OK)
+		goto fail;
+	dl = (double)ntok;
+	/* exactly bm25's expression and order of operations (fts5_aux.c) */
+	for (i = 0; i < q->nphrase; i++) {
+		if (q->freq[i] == 0.0)
+			continue;
+		phrase_idf(api, fts, q, i, &idf);
+		score += idf * ((q->freq[i] * (K1 + 1.0)) /
+				(q->freq[i] + K1 * (1 - B + B * dl / q->avgdl)));
+	}
+	if (st)
+		st->scored++;
+	sqlite3_result_double(ctx, -1.0 * score);
+	return;
+fail:
+	sqlite3_result_error_code(ctx, rc);
+}
+
+int rank_register(sqlite3 *db, char **errmsg)
+{
+	sqlite3_stmt *stmt = NULL;
+	fts5_api *api = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_pointer(stmt, 1, &api, "fts5_api_ptr", NULL);
+		sqlite3_step(stmt);
+	}
+	sqlite3_finalize(stmt);
+	if (api == NULL || api->iVersion < 2)
+		return set_error(errmsg, "rank: could not get the FTS5 API (version 2 or later)");
+	rc = api->xCreateFunction(api, "newsd_rank", NULL, rank_fn, NULL);
+	if (rc != SQLITE_OK)
+		return set_error(errmsg, "rank: registering newsd_rank failed: %s",
+				 sqlite3_errstr(rc));
+	return 0;
+}

@@ -1,0 +1,39 @@
+#ifndef NEWSD_RANK_H
+#define NEWSD_RANK_H
+/*
+ * rank — relevance for the one-pass top-k: newsd_rank(fts, title_weight, state), an FTS5
+ * auxiliary function whose value is bit for bit FTS5's bm25(fts, title_weight, 1, 0), computed
+ * only for the rows that can still enter the top k.
+ *
+ * bm25() costs three things per query and row that a top-k does not need:
+ *   - per row, the row's length in tokens (xColumnSize: an SQL lookup in fts_docsize, about a
+ *     microsecond: most of a broad query's time);
+ *   - per query, the IDF of every phrase of the MATCH, each a full scan of its doclist (the
+ *     filter phrases too: a source, an entity, "0a" for pure exclusions);
+ *   - for a single phrase, even its IDF, which only scales every score alike.
+ * newsd_rank first bounds the row's score from above with the length taken as zero (the score
+ * falls as the length grows): a row whose bound is worse than the k-th kept rank (state->
+ * threshold, kept by the caller) gets NULL and costs no lookup. The IDF of a phrase is computed
+ * the first time a row has an instance of it (filter phrases are in the weight-0 tags column, so
+ * never). With state->may_defer (the caller's single-phrase query covers the whole table: its
+ * match count is the phrase's document count) the IDF is left out and the caller scales the
+ * kept ranks at the end with rank_scale(), as bm25 would have computed them.
+ */
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct rank_state {
+	double threshold;	/* in: rank of the k-th kept hit (larger is worse), or +inf */
+	int may_defer;		/* in: the MATCH's total is its only phrase's document count */
+	int deferred;		/* out: values are unscaled (-t, see rank_scale) */
+	int64_t rows;		/* out: rows in the table (for rank_scale) */
+	int64_t scored;		/* out: rows whose exact value was computed */
+};
+
+/* Register newsd_rank on a connection (with FTS5). 0, or -1 and *errmsg. */
+int rank_register(sqlite3 *db, char **errmsg);
+/* The bm25 rank of an unscaled value v (from a deferred state) for a phrase found in nhit of
+ * rows documents. */
+double rank_scale(double v, int64_t nhit, int64_t rows);
+
+#endif

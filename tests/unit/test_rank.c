@@ -1,0 +1,371 @@
+/*
+ * test_rank — newsd_rank and the search pass that prunes with it give exactly what full
+ * scoring with FTS5's bm25() gives: every row's value bit for bit, and for a few hundred
+ * random queries (terms of every frequency, AND/OR/NOT, phrases, prefixes, NEAR, date ranges,
+ * sources, collapse, offsets) the same total, ids, order and scores as ORDER BY bm25().
+ * On a generated corpus always, and on Reuters-21578 when ../shared is there.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "parse.h"
+#include "search.h"
+#include "store.h"
+#include "util.h"
+
+#define REUTERS "../shared/corpus/reuters21578.jsonl.gz"
+
+static char dbpath[64];
+static struct store *ws, *rs;
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void open_db(void)
+{
+	struct store_options so = { "porter", 32, 1000, 4.0 };
+	char *err = NULL;
+	int fd;
+
+	snprintf(dbpath, sizeof(dbpath), "/tmp/newsd-test-rank-XXXXXX");
+	fd = mkstemp(dbpath);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(dbpath);
+	ck_assert_msg(store_open(dbpath, STORE_WRITE, &so, &ws, &err) == 0, "%s", err);
+	ck_assert_msg(store_open(dbpath, STORE_READ, &so, &rs, &err) == 0, "%s", err);
+}
+
+static void close_db(void)
+{
+	char p[96];
+
+	store_close(rs);
+	store_close(ws);
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+}
+
+/* Store a JSON Lines text (or file) into the write store, in one transaction. */
+static void load(const char *text, size_t len, const char *file)
+{
+	struct ingest_options opt = { 0 };
+	struct ingest_batch b;
+	struct parse_sink sink = { .record = ingest_batch_record, .reject = ingest_batch_reject };
+	char *err = NULL;
+	int64_t v;
+
+	ingest_batch_init(&b, ws, &opt, 0);
+	sink.ctx = &b;
+	ck_assert(store_begin(ws, &err) == 0);
+	if (file)
+		ck_assert_msg(parse_file(file, 256 << 20, &sink, &err) == 0, "%s", err);
+	else
+		ck_assert_msg(parse_buffer(text, len, "gen", PARSE_AUTO, 0, &sink, &err) == 0, "%s",
+			      err);
+	ck_assert_msg(!b.failed, "%s", b.errmsg);
+	ck_assert_msg(store_commit(ws, b.accepted, b.updated, 0, &v, &err) == 0, "%s", err);
+	ingest_batch_free(&b);
+}
+
+/* A generated corpus: Zipf-like words (a few very common), titles and bodies, 3 sources. */
+static const char *const words[] = {
+	"said", "oil", "bank", "trade", "price", "market", "rate", "dollar", "yen", "gold",
+	"silver", "wheat", "corn", "export", "exports", "exporter", "japan", "reserve", "federal",
+	"deficit", "coffee", "cocoa", "grain", "crude", "opec", "saudi", "interest", "rates",
+	"stock", "buffer", "soviet", "minister", "election", "storm", "flood", "court", "vote",
+	"shares", "profit", "loss"
+};
+#define NWORDS (sizeof(words) / sizeof(words[0]))
+
+static const char *zipf_word(void)
+{
+	/* index ~ NWORDS * u^3: low indexes far more likely */
+	double u = (double)(next_rand() % 1000000) / 1e6;
+
+	return words[(size_t)(u * u * u * NWORDS)];
+}
+
+static void load_generated(int n)
+{
+	struct buf b = { 0 };
+	int i, j, len;
+
+	for (i = 0; i < n; i++) {
+		buf_printf(&b, "{\"id\":\"g%d\",\"source\":\"src%d\",\"date\":\"20%02d-%02d-%02dT%02d:00:00Z\","
+			   "\"title\":\"", i, (int)(next_rand() % 3), 20 + (int)(next_rand() % 6),
+			   1 + (int)(next_rand() % 12), 1 + (int)(next_rand() % 28),
+			   (int)(next_rand() % 24));
+		for (j = 0; j < 1 + (int)(next_rand() % 6); j++)
+			buf_printf(&b, "%s%s", j ? " " : "", zipf_word());
+		buf_puts(&b, "\",\"body\":\"");
+		len = 5 + (int)(next_rand() % 120);
+		for (j = 0; j < len; j++)
+			buf_printf(&b, "%s%s", j ? " " : "", zipf_word());
+		buf_puts(&b, "\"}\n");
+	}
+	load(b.data, b.len, NULL);
+	buf_free(&b);
+}
+
+/* Every row's newsd_rank (no state: nothing pruned or deferred) equals bm25 bit for bit. */
+static void check_rows_equal(const char *match)
+{
+	sqlite3_stmt *st = store_stmt(rs, "SELECT bm25(fts, 4.0, 1.0, 0.0), newsd_rank(fts, 4.0)"
+				      " FROM fts WHERE fts MATCH ?1", NULL);
+
+	ck_assert_ptr_nonnull(st);
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double a = sqlite3_column_double(st, 0), b = sqlite3_column_double(st, 1);
+
+		ck_assert_msg(memcmp(&a, &b, sizeof(a)) == 0, "%s: bm25 %.17g, newsd_rank %.17g",
+			      match, a, b);
+	}
+	sqlite3_reset(st);
+}
+
+static int nchecked, nnonempty;
+
+/* search_run against ORDER BY bm25(): total, ids in order, scores. */
+static void check_query(const char *q, int limit, int offset, int with_range, const char *source,
+			int collapse)
+{
+	struct search_request r;
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	struct search_plan plan;
+	const char *srcs[1] = { source };
+	sqlite3_stmt *st;
+	json_t *res, *hits;
+	int64_t total;
+	size_t i = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.q = q;
+	r.limit = limit;
+	r.offset = offset;
+	r.snippets = 0;
+	r.snippet_words = 10;
+	r.collapse_dups = collapse;
+	if (source) {
+		r.sources = srcs;
+		r.nsources = 1;
+	}
+	if (with_range) {
+		r.has_from = r.has_to = 1;
+		r.from = 1262304000 + (int64_t)(next_rand() % (6 * 365)) * 86400;	/* 2010+ */
+		r.to = r.from + (int64_t)(next_rand() % 900) * 86400;
+		if (next_rand() % 2) {	/* Reuters dates: 1987 */
+			r.from = 541900800 + (int64_t)(next_rand() % 200) * 86400;
+			r.to = r.from + (int64_t)(next_rand() % 60) * 86400;
+		}
+	}
+	res = search_run(rs, &r, &e);
+	if (res == NULL) {
+		/* a query the parser refuses is refused alike by both paths: nothing to compare */
+		search_error_clear(&e);
+		return;
+	}
+	ck_assert_int_eq(search_plan_build(rs, &r, &plan, &e), 0);
+	total = json_integer_value(json_object_get(res, "total"));
+	hits = json_object_get(res, "hits");
+	if (!plan.empty) {
+		check_rows_equal(plan.match);
+		st = store_stmt(rs, "SELECT count(*) FROM fts WHERE fts MATCH ?1"
+				" AND rowid BETWEEN ?2 AND ?3", NULL);
+		sqlite3_bind_text(st, 1, plan.match, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, plan.rid_lo);
+		sqlite3_bind_int64(st, 3, plan.rid_hi);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_msg(sqlite3_column_int64(st, 0) == total, "%s: total %lld, count(*) %lld",
+			      q, (long long)total, (long long)sqlite3_column_int64(st, 0));
+		sqlite3_reset(st);
+		st = store_stmt(rs, "SELECT a.id, bm25(fts, 4.0, 1.0, 0.0) AS r FROM fts JOIN article a"
+				" ON a.rid = fts.rowid WHERE fts MATCH ?1 AND fts.rowid BETWEEN ?2 AND ?3"
+				" ORDER BY r ASC, fts.rowid DESC LIMIT ?4 OFFSET ?5", NULL);
+		sqlite3_bind_text(st, 1, plan.match, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, plan.rid_lo);
+		sqlite3_bind_int64(st, 3, plan.rid_hi);
+		sqlite3_bind_int(st, 4, limit);
+		sqlite3_bind_int(st, 5, offset);
+		for (i = 0; sqlite3_step(st) == SQLITE_ROW; i++) {
+			json_t *h = json_array_get(hits, i);
+			double want = round(-sqlite3_column_double(st, 1) * 1e4) / 1e4;
+
+			ck_assert_msg(h != NULL, "%s: hit %zu missing", q, i);
+			ck_assert_msg(strcmp(json_string_value(json_object_get(h, "id")),
+					     (const char *)sqlite3_column_text(st, 0)) == 0,
+				      "%s (limit %d offset %d): hit %zu is %s, bm25 says %s", q, limit,
+				      offset, i, json_string_value(json_object_get(h, "id")),
+				      sqlite3_column_text(st, 0));
+			ck_assert_msg(json_real_value(json_object_get(h, "score")) == want,
+				      "%s: score %.6f, bm25 %.6f", q,
+				      json_real_value(json_object_get(h, "score")), want);
+		}
+		sqlite3_reset(st);
+	}
+	ck_assert_uint_eq(json_array_size(hits), i);
+	nchecked++;
+	nnonempty += total > 0;
+	search_plan_free(&plan);
+	json_decref(res);
+}
+
+/* The index's vocabulary (user words only, not the tags), commonest first: read once. */
+static char **vocab;
+static int nvocab;
+
+static void vocab_load(void)
+{
+	sqlite3_stmt *st;
+	char *err = NULL;
+
+	ck_assert(sqlite3_exec(store_db(ws), "CREATE VIRTUAL TABLE IF NOT EXISTS fts_v USING"
+			       " fts5vocab(fts, 'row')", NULL, NULL, &err) == SQLITE_OK);
+	st = store_stmt(rs, "SELECT term FROM fts_v WHERE term GLOB '[a-z]*'"
+			" ORDER BY doc DESC, term", NULL);
+	ck_assert_ptr_nonnull(st);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		vocab = xrealloc(vocab, ((size_t)nvocab + 1) * sizeof(*vocab));
+		vocab[nvocab++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	ck_assert_int_gt(nvocab, 10);
+}
+
+static void vocab_free(void)
+{
+	while (nvocab > 0)
+		free(vocab[--nvocab]);
+	free(vocab);
+	vocab = NULL;
+}
+
+/* The n-th commonest term (a copy). */
+static char *vocab_term(int rank)
+{
+	return xstrdup(vocab[rank % nvocab]);
+}
+
+/* shape with each '@' replaced by the next of t[0..2] */
+static void fill(char *q, size_t n, const char *shape, char *const *t)
+{
+	struct buf b = { 0 };
+	int k = 0;
+
+	for (; *shape; shape++)
+		if (*shape == '@')
+			buf_puts(&b, t[k++ % 3]);
+		else
+			buf_printf(&b, "%c", *shape);
+	snprintf(q, n, "%s", b.data);
+	buf_free(&b);
+}
+
+static void random_queries(int n)
+{
+	/* '@' stands for the next term */
+	static const char *const shapes[] = { "@", "@ @", "@ OR @", "@ NOT @", "\"@ @\"", "@*",
+		"title:@", "(@ OR @) @", "NEAR(@ @, 3)", "@ -@" };
+	static const char *const sources[] = { NULL, NULL, NULL, "src1", "reuters" };
+	char q[256];
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		char *t[3];
+		/* ranks spread over the frequencies: the commonest terms, middling and rare */
+		for (k = 0; k < 3; k++) {
+			int band = (int)(next_rand() % 3);
+			int rank = band == 0 ? (int)(next_rand() % 10) :
+				   band == 1 ? (int)(next_rand() % 200) :
+				   (int)(next_rand() % (unsigned)nvocab);
+
+			t[k] = vocab_term(rank);
+		}
+		k = (int)(next_rand() % (sizeof(shapes) / sizeof(shapes[0])));
+		if (k == 5 && strlen(t[0]) > 3)
+			t[0][3 + next_rand() % (strlen(t[0]) - 3)] = '\0';	/* a prefix */
+		fill(q, sizeof(q), shapes[k], t);
+		check_query(q, (int)(next_rand() % 3) == 0 ? 1 + (int)(next_rand() % 50) : 10,
+			    (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 30) : 0,
+			    (int)(next_rand() % 4) == 0,
+			    sources[next_rand() % (sizeof(sources) / sizeof(sources[0]))],
+			    (int)(next_rand() % 8) == 0);
+		for (k = 0; k < 3; k++)
+			free(t[k]);
+	}
+}
+
+START_TEST(test_generated)
+{
+	open_db();
+	load_generated(3000);
+	nchecked = nnonempty = 0;
+	vocab_load();
+	random_queries(300);
+	vocab_free();
+	printf("generated corpus: %d queries compared (%d with matches)\n", nchecked, nnonempty);
+	ck_assert_int_ge(nnonempty, 150);
+	close_db();
+}
+END_TEST
+
+START_TEST(test_reuters)
+{
+	if (access(REUTERS, R_OK) != 0) {
+		printf("test_rank: %s absent: Reuters comparison skipped\n", REUTERS);
+		return;
+	}
+	open_db();
+	load(NULL, 0, REUTERS);
+	nchecked = nnonempty = 0;
+	vocab_load();
+	random_queries(300);
+	vocab_free();
+	check_query("said", 10, 0, 0, NULL, 0);
+	check_query("said", 10, 0, 0, "reuters", 0);
+	check_query("oil", 25, 5, 0, NULL, 0);
+	check_query("export*", 10, 0, 0, NULL, 0);
+	check_query("bank NOT japan", 10, 0, 0, NULL, 0);
+	printf("Reuters: %d queries compared (%d with matches)\n", nchecked, nnonempty);
+	ck_assert_int_ge(nnonempty, 150);
+	close_db();
+}
+END_TEST
+
+static Suite *rank_suite(void)
+{
+	Suite *s = suite_create("rank");
+	TCase *tc = tcase_create("bm25");
+
+	tcase_add_test(tc, test_generated);
+	tcase_add_test(tc, test_reuters);
+	tcase_set_timeout(tc, 300);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(rank_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
