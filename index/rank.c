@@ -15,6 +15,187 @@
 #define K1 1.2
 #define B 0.75
 
+/* ---- row lengths ---- */
+
+struct rank_lengths {
+	sqlite3 *db;
+	int64_t version;
+	int64_t *rid;		/* sorted, with len: every row of fts_docsize at the base build */
+	uint32_t *len;
+	size_t n;
+	int64_t *hrid;		/* rows written since the base build: open addressing, 0 = free */
+	uint32_t *hlen;
+	size_t hcap, hn;
+	size_t hint;		/* where the last lookup ended in rid[] (rows come in rid order) */
+};
+
+static _Thread_local struct rank_lengths lengths;
+
+void rank_lengths_release(void)
+{
+	free(lengths.rid);
+	free(lengths.len);
+	free(lengths.hrid);
+	free(lengths.hlen);
+	memset(&lengths, 0, sizeof(lengths));
+}
+
+/* The sum of a docsize blob's varints (SQLite's: 7 bits a byte, most significant first): the
+ * row's tokens over all columns. */
+static uint32_t blob_tokens(const unsigned char *p, int n)
+{
+	uint32_t sum = 0, v;
+	int i = 0;
+
+	while (i < n) {
+		v = 0;
+		while (i < n) {
+			v = (v << 7) | (p[i] & 0x7f);
+			if ((p[i++] & 0x80) == 0)
+				break;
+		}
+		sum += v;
+	}
+	return sum;
+}
+
+static size_t hslot(const struct rank_lengths *l, int64_t rid)
+{
+	size_t i = (size_t)(((uint64_t)rid * 0x9E3779B97F4A7C15ULL) >> 20) & (l->hcap - 1);
+
+	while (l->hrid[i] != 0 && l->hrid[i] != rid)
+		i = (i + 1) & (l->hcap - 1);
+	return i;
+}
+
+static void hput(struct rank_lengths *l, int64_t rid, uint32_t len)
+{
+	size_t i;
+
+	if ((l->hn + 1) * 2 > l->hcap) {
+		struct rank_lengths big = *l;
+		size_t j;
+
+		big.hcap = l->hcap ? l->hcap * 2 : 1024;
+		big.hrid = xcalloc(big.hcap, sizeof(*big.hrid));
+		big.hlen = xcalloc(big.hcap, sizeof(*big.hlen));
+		big.hn = 0;
+		for (j = 0; j < l->hcap; j++)
+			if (l->hrid[j]) {
+				i = hslot(&big, l->hrid[j]);
+				big.hrid[i] = l->hrid[j];
+				big.hlen[i] = l->hlen[j];
+				big.hn++;
+			}
+		free(l->hrid);
+		free(l->hlen);
+		*l = big;
+	}
+	i = hslot(l, rid);
+	if (l->hrid[i] == 0)
+		l->hn++;
+	l->hrid[i] = rid;
+	l->hlen[i] = len;
+}
+
+/* Read every row's length (a full build): 0, or -1 (the lengths are left empty). */
+static int lengths_build(sqlite3 *db, int64_t version)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc;
+
+	rank_lengths_release();
+	if (sqlite3_prepare_v2(db, "SELECT id, sz FROM fts_docsize ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (lengths.n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			lengths.rid = xrealloc(lengths.rid, cap * sizeof(*lengths.rid));
+			lengths.len = xrealloc(lengths.len, cap * sizeof(*lengths.len));
+		}
+		lengths.rid[lengths.n] = sqlite3_column_int64(st, 0);
+		lengths.len[lengths.n] = blob_tokens(sqlite3_column_blob(st, 1),
+						     sqlite3_column_bytes(st, 1));
+		lengths.n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rank_lengths_release();
+		return -1;
+	}
+	lengths.db = db;
+	lengths.version = version;
+	return 0;
+}
+
+/* Bring the lengths from their version to version: the rows written since. */
+static int lengths_update(sqlite3 *db, int64_t version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT d.id, d.sz FROM article a JOIN fts_docsize d"
+			       " ON d.id = a.rid WHERE a.version > ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, lengths.version);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		hput(&lengths, sqlite3_column_int64(st, 0),
+		     blob_tokens(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	lengths.version = version;
+	return 0;
+}
+
+const struct rank_lengths *rank_lengths_sync(sqlite3 *db, int64_t version)
+{
+	if (lengths.db == db && lengths.version == version)
+		return &lengths;
+	/* a newer version with few changes: add them; anything else: read everything again */
+	if (lengths.db == db && version > lengths.version &&
+	    lengths.hn < lengths.n / 8 + 65536 && lengths_update(db, version) == 0)
+		return &lengths;
+	return lengths_build(db, version) == 0 ? &lengths : NULL;
+}
+
+/* The row's length, or -1 when it is not known (then ask FTS5). */
+static int64_t lengths_get(const struct rank_lengths *cl, int64_t rid)
+{
+	struct rank_lengths *l = (struct rank_lengths *)cl;
+	size_t lo, hi, i;
+
+	if (l->hn) {
+		i = hslot(l, rid);
+		if (l->hrid[i] == rid)
+			return l->hlen[i];
+	}
+	if (l->n == 0)
+		return -1;
+	/* rows come in rid order: look a little ahead of the last place first */
+	i = l->hint < l->n ? l->hint : 0;
+	if (l->rid[i] <= rid && (i + 8 >= l->n || l->rid[i + 8] >= rid)) {
+		for (; i < l->n && l->rid[i] < rid; i++)
+			;
+	} else {
+		lo = 0;
+		hi = l->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (l->rid[mid] < rid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		i = lo;
+	}
+	l->hint = i;
+	return i < l->n && l->rid[i] == rid ? (int64_t)l->len[i] : -1;
+}
+
 /* What one query needs, kept with FTS5's per-query aux data. */
 struct qdata {
 	int nphrase;
@@ -157,7 +338,16 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 		sqlite3_result_null(ctx);
 		return;
 	}
-	rc = api->xColumnSize(fts, -1, &ntok);
+	if (st && st->lengths) {
+		int64_t n = lengths_get(st->lengths, api->xRowid(fts));
+
+		if (n >= 0)
+			ntok = (int)n;
+		else
+			rc = api->xColumnSize(fts, -1, &ntok);
+	} else {
+		rc = api->xColumnSize(fts, -1, &ntok);
+	}
 	if (rc != SQLITE_OK)
 		goto fail;
 	dl = (double)ntok;

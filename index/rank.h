@@ -22,13 +22,28 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+struct rank_lengths;
+
 struct rank_state {
+	const struct rank_lengths *lengths;	/* in: rows' lengths in tokens, or NULL */
 	double threshold;	/* in: rank of the k-th kept hit (larger is worse), or +inf */
 	int may_defer;		/* in: the MATCH's total is its only phrase's document count */
 	int deferred;		/* out: values are unscaled (-t, see rank_scale) */
 	int64_t rows;		/* out: rows in the table (for rank_scale) */
 	int64_t scored;		/* out: rows whose exact value was computed */
 };
+
+/*
+ * Each row's length in tokens (all columns: what bm25 reads from fts_docsize) in memory, so a
+ * scored row costs no SQL lookup: 12 bytes per article per thread that ranks. One per thread
+ * (HTTP threads own their read connection), for the connection and index version of the
+ * caller's read transaction: built from fts_docsize on first use, then brought up to a newer
+ * version from the rows written since (article.version, indexed); a large change rebuilds it.
+ * NULL when it cannot be read (the caller ranks without it: the same values, slower).
+ */
+const struct rank_lengths *rank_lengths_sync(sqlite3 *db, int64_t version);
+/* Free this thread's lengths (a worker thread that exits). */
+void rank_lengths_release(void);
 
 /* Register newsd_rank on a connection (with FTS5). 0, or -1 and *errmsg. */
 int rank_register(sqlite3 *db, char **errmsg);

@@ -436,6 +436,7 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 		 * pass's total is the phrase's document count; a cursor compares final ranks */
 		ps->rank.may_defer = !ps->has_cursor && p->rid_lo == INT64_MIN &&
 				     p->rid_hi == INT64_MAX;
+		ps->rank.lengths = rank_lengths_sync(store_db(s), store_index_version(s));
 		sqlite3_bind_pointer(st, 5, &ps->rank, "newsd_rank", NULL);
 		if (ps->rank.may_defer)
 			ps->top.k += RANK_SLACK;

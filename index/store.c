@@ -69,6 +69,7 @@ static const char *const schema_sql =
 	" url TEXT, lang TEXT, authors TEXT, extra TEXT,"
 	" title TEXT NOT NULL DEFAULT '',"
 	" body TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX article_version ON article(version);"
 	"CREATE TABLE entity(id INTEGER PRIMARY KEY, type INTEGER NOT NULL, name TEXT NOT NULL,"
 	" norm TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0, UNIQUE(type, norm));"
 	"CREATE TABLE entity_alias(norm TEXT NOT NULL, entity_id INTEGER NOT NULL,"
@@ -352,6 +353,7 @@ static int migrate_v1(struct store *s, const char *path, char **errmsg)
 		"ALTER TABLE entity ADD COLUMN n INTEGER NOT NULL DEFAULT 0;"
 		"UPDATE entity SET n = (SELECT count(*) FROM article_entity WHERE entity_id = entity.id);"
 		"DROP TABLE article_entity;"
+		"CREATE INDEX IF NOT EXISTS article_version ON article(version);"
 		"UPDATE meta SET value = 2 WHERE key = 'schema_version';"
 		"COMMIT;";
 	int rc;
@@ -459,8 +461,10 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 	if (mode == STORE_READ &&
 	    exec(s, "PRAGMA query_only=1", "opening the database", errmsg) < 0)
 		goto fail;
-	/* older files gain the wire-copy tables (IF NOT EXISTS) */
-	if (mode == STORE_WRITE && dedup_schema(s->db, errmsg) < 0)
+	/* older files gain the wire-copy tables and the version index (IF NOT EXISTS) */
+	if (mode == STORE_WRITE && (dedup_schema(s->db, errmsg) < 0 ||
+				    exec(s, "CREATE INDEX IF NOT EXISTS article_version ON"
+					 " article(version)", "opening the database", errmsg) < 0))
 		goto fail;
 	if (snippet_register(s->db, errmsg) < 0 || rank_register(s->db, errmsg) < 0)
 		goto fail;
@@ -743,9 +747,13 @@ static int retag(struct store *s, int64_t rid, int is_copy, char **errmsg)
 	sqlite3_bind_int64(st, 1, rid);
 	if (step_done(s, st, "re-tagging a wire copy", errmsg) < 0)
 		return -1;
+	/* the version moves too: the row changed (its length by one token), and the rank's
+	 * length cache (rank.h) picks up the rows written since a version */
 	st = store_stmt(s, is_copy ?
-			"UPDATE article SET tags = tags || ' 0d' WHERE rid = ?1 AND instr(tags, ' 0d') = 0" :
-			"UPDATE article SET tags = replace(tags, ' 0d', '') WHERE rid = ?1", errmsg);
+			"UPDATE article SET tags = tags || ' 0d', version = (SELECT coalesce(max(v), 0)"
+			" + 1 FROM version) WHERE rid = ?1 AND instr(tags, ' 0d') = 0" :
+			"UPDATE article SET tags = replace(tags, ' 0d', ''), version = (SELECT"
+			" coalesce(max(v), 0) + 1 FROM version) WHERE rid = ?1", errmsg);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);

@@ -26,6 +26,7 @@
 
 #include "entity.h"
 #include "log.h"
+#include "rank.h"
 #include "notify.h"
 #include "server.h"
 #include "util.h"
@@ -680,6 +681,7 @@ static void *worker_main(void *arg)
 
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	entity_cache_release();
+	rank_lengths_release();
 	return NULL;
 }
 
