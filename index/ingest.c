@@ -397,10 +397,20 @@ static void run_job(struct ingest *w, struct ingest_job *job)
 		ingest_batch_free(&b);
 	}
 	free(err);
-	if (job->http_status == 200 || job->http_status == 404)
+	err = NULL;
+	if ((job->http_status == 200 || job->http_status == 404) &&
+	    store_terms_flush(w->store, &err) < 0) {
+		job->http_status = 503;
+		free(job->errmsg);
+		job->errmsg = err;
+		err = NULL;
+	}
+	if (job->http_status == 200 || job->http_status == 404) {
 		savepoint(w->store, "RELEASE job");
-	else
+	} else {
+		store_terms_discard(w->store);
 		savepoint(w->store, "ROLLBACK TO job; RELEASE job");
+	}
 }
 
 /* One transaction for every queued job; answers each after the COMMIT. */

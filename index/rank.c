@@ -274,8 +274,8 @@ static struct qdata *qdata_get(const Fts5ExtensionApi *api, Fts5Context *fts,
 }
 
 /* The IDF of phrase i, counted (a scan of its doclist, as bm25 does) on first use. */
-static int phrase_idf(const Fts5ExtensionApi *api, Fts5Context *fts, struct qdata *q, int i,
-		      double *idf)
+static int phrase_idf(const Fts5ExtensionApi *api, Fts5Context *fts, struct qdata *q,
+		      const struct rank_state *st, int i, double *idf)
 {
 	int64_t nhit = 0;
 	int rc;
@@ -285,9 +285,13 @@ static int phrase_idf(const Fts5ExtensionApi *api, Fts5Context *fts, struct qdat
 		return SQLITE_OK;
 	}
 	if (isnan(q->idf[i])) {
-		rc = api->xQueryPhrase(fts, i, &nhit, count_cb);
-		if (rc != SQLITE_OK)
-			return rc;
+		if (st && i < st->ndf && !isnan(st->df[i])) {
+			nhit = (int64_t)st->df[i];
+		} else {
+			rc = api->xQueryPhrase(fts, i, &nhit, count_cb);
+			if (rc != SQLITE_OK)
+				return rc;
+		}
 		q->idf[i] = idf_of(nhit, q->rows);
 	}
 	*idf = q->idf[i];
@@ -328,7 +332,7 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 	for (i = 0; i < q->nphrase; i++) {
 		if (q->freq[i] == 0.0)
 			continue;	/* bm25 adds idf * 0 / (…) = +0.0 for it */
-		rc = phrase_idf(api, fts, q, i, &idf);
+		rc = phrase_idf(api, fts, q, st, i, &idf);
 		if (rc != SQLITE_OK)
 			goto fail;
 		bound += idf * ((q->freq[i] * (K1 + 1.0)) / (q->freq[i] + K1 * (1 - B + B * 0.0 /
@@ -355,7 +359,7 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 	for (i = 0; i < q->nphrase; i++) {
 		if (q->freq[i] == 0.0)
 			continue;
-		phrase_idf(api, fts, q, i, &idf);
+		phrase_idf(api, fts, q, st, i, &idf);
 		score += idf * ((q->freq[i] * (K1 + 1.0)) /
 				(q->freq[i] + K1 * (1 - B + B * dl / q->avgdl)));
 	}

@@ -15,7 +15,8 @@
  * falls as the length grows): a row whose bound is worse than the k-th kept rank (state->
  * threshold, kept by the caller) gets NULL and costs no lookup. The IDF of a phrase is computed
  * the first time a row has an instance of it (filter phrases are in the weight-0 tags column, so
- * never). With state->may_defer (the caller's single-phrase query covers the whole table: its
+ * never), from state->df when the caller knows the phrase's document count (terms.h), else by
+ * a scan of the phrase's doclist as bm25 does. With state->may_defer (the caller's single-phrase query covers the whole table: its
  * match count is the phrase's document count) the IDF is left out and the caller scales the
  * kept ranks at the end with rank_scale(), as bm25 would have computed them.
  */
@@ -24,8 +25,12 @@
 
 struct rank_lengths;
 
+#define RANK_MAX_PHRASES 64
+
 struct rank_state {
 	const struct rank_lengths *lengths;	/* in: rows' lengths in tokens, or NULL */
+	double df[RANK_MAX_PHRASES];	/* in: documents of phrase i, NAN when unknown */
+	int ndf;			/* in: how many of df are given */
 	double threshold;	/* in: rank of the k-th kept hit (larger is worse), or +inf */
 	int may_defer;		/* in: the MATCH's total is its only phrase's document count */
 	int deferred;		/* out: values are unscaled (-t, see rank_scale) */

@@ -13,6 +13,7 @@
 #include "extract.h"
 #include "rank.h"
 #include "search.h"
+#include "terms.h"
 #include "timeline.h"
 #include "snippet.h"
 #include "util.h"
@@ -437,6 +438,10 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 		ps->rank.may_defer = !ps->has_cursor && p->rid_lo == INT64_MIN &&
 				     p->rid_hi == INT64_MAX;
 		ps->rank.lengths = rank_lengths_sync(store_db(s), store_index_version(s));
+		/* document counts of the one-word phrases: IDFs without scans */
+		ps->rank.ndf = ps->rank.may_defer ? 0 :
+			       terms_phrase_df(store_terms(s), p->match, ps->rank.df,
+					       RANK_MAX_PHRASES);
 		sqlite3_bind_pointer(st, 5, &ps->rank, "newsd_rank", NULL);
 		if (ps->rank.may_defer)
 			ps->top.k += RANK_SLACK;

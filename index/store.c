@@ -11,6 +11,7 @@
 #include "extract.h"
 #include "log.h"
 #include "rank.h"
+#include "terms.h"
 #include "snippet.h"
 #include "store.h"
 #include "util.h"
@@ -36,6 +37,7 @@ struct strmap {
 struct store {
 	sqlite3 *db;
 	struct dedup *dedup;		/* writer only; NULL when detection is off */
+	struct terms *terms;		/* word counts: kept by the writer, read for IDFs */
 	int64_t last_dup;		/* dup_of of the last article put (0: not a copy) */
 	struct strmap entity_ids;
 	struct strmap alias_pairs;
@@ -297,7 +299,7 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
 		return -1;
 	if (exec(s, schema_sql, "creating the schema", errmsg) < 0 ||
-	    dedup_schema(s->db, errmsg) < 0)
+	    dedup_schema(s->db, errmsg) < 0 || terms_schema(s->db, 1, errmsg) < 0)
 		goto out;
 	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
 		   " content_rowid='rid', tokenize='%s');"
@@ -415,6 +417,25 @@ static void sqlite_setup(void)
 	sqlite3_initialize();
 }
 
+/*
+ * Files from before term_df gain it empty. Complete from the start when they hold no article
+ * yet; otherwise marked incomplete until newsd optimize counts every article (terms.h).
+ */
+static int words_table(struct store *s, char **errmsg)
+{
+	int64_t has, empty;
+
+	if (query_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'term_df'", &has, 0) < 0 ||
+	    query_int(s, "SELECT NOT EXISTS (SELECT 1 FROM article)", &empty, 0) < 0)
+		return db_error(s, sqlite3_errcode(s->db), "opening the database", errmsg);
+	if (has)
+		return 0;
+	if (empty == 0)
+		log_warn("the word counts of this database are new: IDFs are read from the index "
+			 "(slower) until newsd optimize counts every article");
+	return terms_schema(s->db, (int)empty, errmsg);
+}
+
 int store_open(const char *path, enum store_mode mode, const struct store_options *opt,
 	       struct store **out, char **errmsg)
 {
@@ -466,8 +487,24 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 				    exec(s, "CREATE INDEX IF NOT EXISTS article_version ON"
 					 " article(version)", "opening the database", errmsg) < 0))
 		goto fail;
+	if (mode == STORE_WRITE && words_table(s, errmsg) < 0)
+		goto fail;
 	if (snippet_register(s->db, errmsg) < 0 || rank_register(s->db, errmsg) < 0)
 		goto fail;
+	{
+		sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = 'stemming'",
+					      NULL);
+		char *stemming = NULL;
+
+		if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			stemming = xstrdup((const char *)sqlite3_column_text(st, 0));
+		if (st)
+			sqlite3_reset(st);
+		s->terms = terms_open(s->db, stemming, errmsg);
+		free(stemming);
+		if (s->terms == NULL)
+			goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -486,6 +523,7 @@ void store_close(struct store *s)
 	strmap_clear(&s->entity_ids);
 	strmap_clear(&s->alias_pairs);
 	dedup_close(s->dedup);
+	terms_close(s->terms);
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s);
@@ -527,6 +565,8 @@ int store_commit(struct store *s, int64_t added, int64_t updated, int64_t remove
 		*version = store_index_version(s);
 		return 0;
 	}
+	if (terms_flush(s->terms, errmsg) < 0)
+		goto fail;
 	st = store_stmt(s, "INSERT INTO version(committed_at, added, updated, removed)"
 			" VALUES (?1, ?2, ?3, ?4)", errmsg);
 	if (st == NULL)
@@ -554,8 +594,24 @@ fail:
 	return -1;
 }
 
+int store_terms_flush(struct store *s, char **errmsg)
+{
+	return terms_flush(s->terms, errmsg);
+}
+
+void store_terms_discard(struct store *s)
+{
+	terms_discard(s->terms);
+}
+
+struct terms *store_terms(struct store *s)
+{
+	return s->terms;
+}
+
 void store_rollback(struct store *s)
 {
+	terms_discard(s->terms);
 	strmap_clear(&s->entity_ids);
 	strmap_clear(&s->alias_pairs);
 	if (s->in_txn || !sqlite3_get_autocommit(s->db))
@@ -821,7 +877,7 @@ static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 	sqlite3_bind_int64(st, 1, rid);
 	if (step_done(s, st, "removing an article from the index", errmsg) < 0)
 		return -1;
-	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1 RETURNING ents", errmsg);
+	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1 RETURNING ents, title, body", errmsg);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);
@@ -831,6 +887,9 @@ static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 
 		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
 			ents = xstrdup((const char *)sqlite3_column_text(st, 0));
+		if (rc == SQLITE_ROW)
+			terms_add(s->terms, (const char *)sqlite3_column_text(st, 1),
+				  (const char *)sqlite3_column_text(st, 2), -1);
 		while (rc == SQLITE_ROW)
 			rc = sqlite3_step(st);
 		sqlite3_reset(st);
@@ -1042,6 +1101,7 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 		goto out;
 	if (n && count_ents(s, elist.data, 1, errmsg) < 0)
 		goto out;
+	terms_add(s->terms, a->title, a->body, 1);
 	rc = 0;
 out:
 	free(ents);
@@ -1169,6 +1229,15 @@ int store_check(struct store *s, char **report)
 int store_optimize(struct store *s, char **errmsg)
 {
 	if (exec(s, "INSERT INTO fts(fts) VALUES ('optimize')", "optimizing the index", errmsg) < 0)
+		return -1;
+	/* the word counts, counted again from every article (and complete from then on) */
+	if (exec(s, "BEGIN IMMEDIATE", "counting words", errmsg) < 0)
+		return -1;
+	if (terms_rebuild(s->terms, errmsg) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (exec(s, "COMMIT", "counting words", errmsg) < 0)
 		return -1;
 	if (exec(s, "PRAGMA optimize", "optimizing", errmsg) < 0)
 		return -1;

@@ -19,6 +19,7 @@
  *   entity(id, type, name, norm, n)  one row per (type, normalised name); n = its articles
  *   entity_alias(norm, entity_id, alias)   every normalised surface form → entity
  *   An entity's articles are the FTS5 doclist of its tag "0e<id>".
+ *   term_df(term, n, nt, nb)         articles per indexed word (terms.h), for IDFs
  *   version(v, committed_at, added, updated, removed)  one row per committed write batch
  *
  * One write connection (the ingest worker, or `newsd index`) and any number of read
@@ -67,6 +68,11 @@ int store_begin(struct store *s, char **errmsg);
 int store_commit(struct store *s, int64_t added, int64_t updated, int64_t removed,
 		 int64_t *version, char **errmsg);
 void store_rollback(struct store *s);
+/* Jobs in savepoints (the ingest worker): the word counts (terms.h) of a job are written at
+ * its RELEASE (flush) or dropped at its ROLLBACK TO (discard). */
+int store_terms_flush(struct store *s, char **errmsg);
+void store_terms_discard(struct store *s);
+struct terms *store_terms(struct store *s);
 
 /* Insert or replace (by id) one article inside a transaction. *updated is set to 1 when an
  * article with that id existed. Entities are resolved to entity ids (aliases included). */

@@ -95,10 +95,54 @@ static const char *const words[] = {
 
 static const char *zipf_word(void)
 {
-	/* index ~ NWORDS * u^3: low indexes far more likely */
+	/* index ~ NWORDS * u^3: low indexes far more likely; one word in four a rare one, so
+	 * IDFs are not all at bm25's floor */
+	static char rare[16];
 	double u = (double)(next_rand() % 1000000) / 1e6;
 
+	if (next_rand() % 4 == 0) {
+		snprintf(rare, sizeof(rare), "w%dq", (int)(next_rand() % 3000));
+		return rare;
+	}
 	return words[(size_t)(u * u * u * NWORDS)];
+}
+
+/* term_df (terms.h) says for every word what FTS5's own vocabulary counts. */
+static void check_word_counts(void)
+{
+	sqlite3_stmt *st = NULL;
+	char *err = NULL;
+	int checked = 0;
+
+	ck_assert_msg(sqlite3_exec(store_db(ws), "CREATE VIRTUAL TABLE IF NOT EXISTS fts_v USING"
+				   " fts5vocab(fts, 'row'); CREATE VIRTUAL TABLE IF NOT EXISTS fts_vc"
+				   " USING fts5vocab(fts, 'col')", NULL, NULL, &err) == SQLITE_OK,
+		      "%s", err);
+	/* every word of the title and body columns (tags words start with 0 and a letter) */
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(rs),
+		"SELECT v.term, v.doc, coalesce(t.doc, 0), coalesce(b.doc, 0),"
+		" d.n, d.nt, d.nb FROM fts_v v"
+		" LEFT JOIN (SELECT term, doc FROM fts_vc WHERE col = 'title') t ON t.term = v.term"
+		" LEFT JOIN (SELECT term, doc FROM fts_vc WHERE col = 'body') b ON b.term = v.term"
+		" LEFT JOIN term_df d ON d.term = v.term"
+		" WHERE v.term NOT GLOB '0[a-z]*'", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int c;
+
+		for (c = 0; c < 3; c++)
+			ck_assert_msg(sqlite3_column_int64(st, 1 + c) == sqlite3_column_int64(st, 4 + c),
+				      "%s: FTS5 counts %lld %lld %lld, term_df %lld %lld %lld",
+				      sqlite3_column_text(st, 0),
+				      (long long)sqlite3_column_int64(st, 1),
+				      (long long)sqlite3_column_int64(st, 2),
+				      (long long)sqlite3_column_int64(st, 3),
+				      (long long)sqlite3_column_int64(st, 4),
+				      (long long)sqlite3_column_int64(st, 5),
+				      (long long)sqlite3_column_int64(st, 6));
+		checked++;
+	}
+	sqlite3_finalize(st);
+	ck_assert_int_gt(checked, 100);
 }
 
 static void load_generated(int n)
@@ -360,7 +404,20 @@ START_TEST(test_generated)
 	random_queries(300);
 	/* the lengths are cached now: change rows under them, then compare again */
 	rewrite_some(200);
+	check_word_counts();
 	random_queries(200);
+	/* counts not known complete (a file from before term_df): IDFs by scans, still exact */
+	ck_assert(sqlite3_exec(store_db(ws), "DELETE FROM meta WHERE key = 'term_df';"
+			       " UPDATE term_df SET n = n + 5", NULL, NULL, NULL) == SQLITE_OK);
+	random_queries(50);
+	/* newsd optimize counts every article again */
+	{
+		char *err = NULL;
+
+		ck_assert_msg(store_optimize(ws, &err) == 0, "%s", err);
+	}
+	check_word_counts();
+	random_queries(50);
 	vocab_free();
 	printf("generated corpus: %d queries compared (%d with matches)\n", nchecked, nnonempty);
 	ck_assert_int_ge(nnonempty, 150);
@@ -376,6 +433,7 @@ START_TEST(test_reuters)
 	}
 	open_db();
 	load(NULL, 0, REUTERS);
+	check_word_counts();
 	nchecked = nnonempty = 0;
 	vocab_load();
 	random_queries(300);

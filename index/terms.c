@@ -1,0 +1,363 @@
+/*
+ * terms.c — per-word article counts kept by the writer, read for IDFs; see terms.h.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "terms.h"
+#include "util.h"
+
+/* A word and its counts: in the open transaction (deltas), or for one article (flags). */
+struct tcount {
+	char *term;
+	int64_t n, nt, nb;
+};
+
+/* Open addressing on the word; keys owned. */
+struct tmap {
+	struct tcount *v;
+	size_t cap, n;
+};
+
+struct terms {
+	sqlite3 *db;
+	fts5_tokenizer tok;
+	Fts5Tokenizer *inst;
+	struct tmap txn;	/* writer: deltas of the open transaction */
+	struct tmap doc;	/* one article's words (n: 1; nt/nb: in title/body) */
+	int in_title;		/* tokenizing the title (1) or the body (0) */
+	int ntokens;		/* query tokenizing: tokens of the phrase */
+	char *first;		/* and the first of them */
+};
+
+static void tmap_clear(struct tmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->v[i].term);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Empty the map, keeping its table when it is small enough to reuse. */
+static void tmap_reset(struct tmap *m)
+{
+	size_t i;
+
+	if (m->cap > 4096) {
+		tmap_clear(m);
+		return;
+	}
+	for (i = 0; i < m->cap; i++) {
+		free(m->v[i].term);
+		memset(&m->v[i], 0, sizeof(m->v[i]));
+	}
+	m->n = 0;
+}
+
+static size_t tmap_slot(const struct tmap *m, const char *t, size_t len)
+{
+	size_t i = (size_t)hash64(t, len, 7) & (m->cap - 1);
+
+	while (m->v[i].term && (strlen(m->v[i].term) != len || memcmp(m->v[i].term, t, len) != 0))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* The entry of word t[0..len), created with zero counts when new. */
+static struct tcount *tmap_get(struct tmap *m, const char *t, size_t len)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct tmap big = { 0 };
+
+		big.cap = m->cap ? m->cap * 2 : 256;
+		big.v = xcalloc(big.cap, sizeof(*big.v));
+		for (i = 0; i < m->cap; i++)
+			if (m->v[i].term) {
+				size_t j = tmap_slot(&big, m->v[i].term, strlen(m->v[i].term));
+
+				big.v[j] = m->v[i];
+				big.n++;
+			}
+		free(m->v);
+		*m = big;
+	}
+	i = tmap_slot(m, t, len);
+	if (m->v[i].term == NULL) {
+		m->v[i].term = xstrndup(t, len);
+		m->n++;
+	}
+	return &m->v[i];
+}
+
+int terms_schema(sqlite3 *db, int fresh, char **errmsg)
+{
+	int rc = sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS term_df(term TEXT PRIMARY KEY,"
+			      " n INTEGER NOT NULL, nt INTEGER NOT NULL, nb INTEGER NOT NULL)"
+			      " WITHOUT ROWID", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK && fresh)
+		rc = sqlite3_exec(db, "INSERT OR REPLACE INTO meta(key, value)"
+				  " VALUES ('term_df', 'complete')", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return set_error(errmsg, "creating the word counts: %s", sqlite3_errmsg(db));
+	return 0;
+}
+
+struct terms *terms_open(sqlite3 *db, const char *stemming, char **errmsg)
+{
+	static const char *const porter_args[] = { "unicode61", "remove_diacritics", "2" };
+	static const char *const plain_args[] = { "remove_diacritics", "2" };
+	int porter = stemming == NULL || strcmp(stemming, "none") != 0;
+	struct terms *t = xcalloc(1, sizeof(*t));
+	sqlite3_stmt *st = NULL;
+	fts5_api *api = NULL;
+	void *ud = NULL;
+
+	t->db = db;
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (api == NULL ||
+	    api->xFindTokenizer(api, porter ? "porter" : "unicode61", &ud, &t->tok) != SQLITE_OK ||
+	    t->tok.xCreate(ud, porter ? (const char **)porter_args : (const char **)plain_args,
+			   porter ? 3 : 2, &t->inst) != SQLITE_OK) {
+		free(t);
+		set_error(errmsg, "word counts: the FTS5 tokenizer is not available");
+		return NULL;
+	}
+	return t;
+}
+
+void terms_close(struct terms *t)
+{
+	if (t == NULL)
+		return;
+	t->tok.xDelete(t->inst);
+	tmap_clear(&t->txn);
+	tmap_clear(&t->doc);
+	free(t->first);
+	free(t);
+}
+
+static int doc_token(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+	struct terms *t = ctx;
+	struct tcount *c;
+
+	(void)flags;
+	(void)start;
+	(void)end;
+	if (n <= 0)
+		return SQLITE_OK;
+	c = tmap_get(&t->doc, tok, (size_t)n);
+	c->n = 1;
+	if (t->in_title)
+		c->nt = 1;
+	else
+		c->nb = 1;
+	return SQLITE_OK;
+}
+
+void terms_add(struct terms *t, const char *title, const char *body, int delta)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	tmap_reset(&t->doc);
+	t->in_title = 1;
+	if (title && title[0])
+		t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_DOCUMENT, title, (int)strlen(title),
+				 doc_token);
+	t->in_title = 0;
+	if (body && body[0])
+		t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_DOCUMENT, body, (int)strlen(body),
+				 doc_token);
+	for (i = 0; i < t->doc.cap; i++) {
+		const struct tcount *d = &t->doc.v[i];
+		struct tcount *c;
+
+		if (d->term == NULL)
+			continue;
+		c = tmap_get(&t->txn, d->term, strlen(d->term));
+		c->n += delta;
+		c->nt += d->nt * delta;
+		c->nb += d->nb * delta;
+	}
+}
+
+void terms_discard(struct terms *t)
+{
+	if (t)
+		tmap_clear(&t->txn);
+}
+
+static int cmp_term(const void *a, const void *b)
+{
+	return strcmp(((const struct tcount *)a)->term, ((const struct tcount *)b)->term);
+}
+
+int terms_flush(struct terms *t, char **errmsg)
+{
+	sqlite3_stmt *st = NULL;
+	struct tcount *v;
+	size_t i, n = 0;
+	int rc = SQLITE_OK;
+
+	if (t == NULL || t->txn.n == 0)
+		return 0;
+	/* in word order: neighbouring rows of term_df, not random pages */
+	v = xmalloc(t->txn.n * sizeof(*v));
+	for (i = 0; i < t->txn.cap; i++)
+		if (t->txn.v[i].term && (t->txn.v[i].n || t->txn.v[i].nt || t->txn.v[i].nb))
+			v[n++] = t->txn.v[i];
+	qsort(v, n, sizeof(*v), cmp_term);
+	rc = sqlite3_prepare_v2(t->db, "INSERT INTO term_df(term, n, nt, nb) VALUES (?1, ?2, ?3, ?4)"
+				" ON CONFLICT(term) DO UPDATE SET n = n + excluded.n,"
+				" nt = nt + excluded.nt, nb = nb + excluded.nb", -1, &st, NULL);
+	for (i = 0; rc == SQLITE_OK && i < n; i++) {
+		sqlite3_bind_text(st, 1, v[i].term, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, v[i].n);
+		sqlite3_bind_int64(st, 3, v[i].nt);
+		sqlite3_bind_int64(st, 4, v[i].nb);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	free(v);
+	tmap_clear(&t->txn);
+	if (rc != SQLITE_OK)
+		return set_error(errmsg, "counting words: %s", sqlite3_errstr(rc));
+	return 0;
+}
+
+int terms_rebuild(struct terms *t, char **errmsg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	terms_discard(t);
+	if (sqlite3_exec(t->db, "DELETE FROM term_df", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(t->db, "SELECT title, body FROM article", -1, &st, NULL) != SQLITE_OK)
+		return set_error(errmsg, "counting words: %s", sqlite3_errmsg(t->db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		terms_add(t, (const char *)sqlite3_column_text(st, 0),
+			  (const char *)sqlite3_column_text(st, 1), 1);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		terms_discard(t);
+		return set_error(errmsg, "counting words: %s", sqlite3_errstr(rc));
+	}
+	if (terms_flush(t, errmsg) < 0)
+		return -1;
+	return terms_schema(t->db, 1, errmsg);
+}
+
+static int query_token(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+	struct terms *t = ctx;
+
+	(void)start;
+	(void)end;
+	if (flags & FTS5_TOKEN_COLOCATED)
+		return SQLITE_OK;
+	if (t->ntokens++ == 0)
+		t->first = xstrndup(tok, (size_t)(n > 0 ? n : 0));
+	return SQLITE_OK;
+}
+
+/* 1 when the counts are complete (the meta flag), else 0. */
+static int counts_complete(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'term_df'"
+			       " AND value = 'complete'", -1, &st, NULL) == SQLITE_OK)
+		ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* The count of one word under a column filter ("title body", "title", "body"), or NAN. */
+static double word_df(struct terms *t, sqlite3_stmt *st, const char *text, size_t len,
+		      const char *cols)
+{
+	double df = NAN;
+	int col;
+
+	col = strcmp(cols, "title body") == 0 || strcmp(cols, "body title") == 0 ? 1 :
+	      strcmp(cols, "title") == 0 ? 2 : strcmp(cols, "body") == 0 ? 3 : 0;
+	if (col == 0)
+		return NAN;
+	t->ntokens = 0;
+	free(t->first);
+	t->first = NULL;
+	t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_QUERY, text, (int)len, query_token);
+	if (t->ntokens != 1 || t->first == NULL)
+		return NAN;
+	sqlite3_bind_text(st, 1, t->first, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		df = (double)sqlite3_column_int64(st, col - 1);
+	sqlite3_reset(st);
+	return df;
+}
+
+int terms_phrase_df(struct terms *t, const char *match, double *df, int max)
+{
+	sqlite3_stmt *st = NULL;
+	struct buf text = { 0 };
+	char cols[32] = "";
+	const char *p = match, *e;
+	int n = 0, complete;
+
+	complete = t && counts_complete(t->db) &&
+		   sqlite3_prepare_v2(t->db, "SELECT n, nt, nb FROM term_df WHERE term = ?1", -1,
+				      &st, NULL) == SQLITE_OK;
+	/* newsd's MATCH (search.c, query.c): each phrase a "quoted string" (""-escaped),
+	 * perhaps followed by *, after the {column filter} : that applies to it */
+	while (p && *p && n < max) {
+		if (*p == '{') {
+			e = strchr(p, '}');
+			if (e == NULL)
+				break;
+			snprintf(cols, sizeof(cols), "%.*s", (int)(e - p - 1), p + 1);
+			p = e + 1;
+			continue;
+		}
+		if (*p != '"') {
+			p++;
+			continue;
+		}
+		buf_reset(&text);
+		for (p++; *p; p++) {
+			if (*p == '"' && p[1] == '"') {
+				buf_putc(&text, '"');
+				p++;
+			} else if (*p == '"') {
+				break;
+			} else {
+				buf_putc(&text, *p);
+			}
+		}
+		if (*p == '"')
+			p++;
+		for (e = p; *e == ' '; e++)
+			;
+		df[n++] = !complete || *e == '*' ? NAN :
+			  word_df(t, st, text.data ? text.data : "", text.len, cols);
+	}
+	sqlite3_finalize(st);
+	buf_free(&text);
+	return n;
+}
