@@ -8,7 +8,8 @@
 #   make bench-scale  newsd at 1M articles against Sphinx 2.2 (bench/scale.sh; SCALE_* variables)
 #   make eval       entity extraction quality against Reuters editor tags
 #   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
-#   make crashtest  SIGKILL durability test, 100 kills (CRASH_KILLS=N to change)
+#   make crashtest  SIGKILL durability test, 100 kills of newsd serve during writes and 20 of
+#                   newsd index during a bulk load (CRASH_KILLS=N, CRASH_BULK_KILLS=N)
 #   make fuzz       libFuzzer targets in tests/fuzz, FUZZ_SECONDS each (clang)
 #   make soak       mixed search + ingest load for SOAK_SECONDS (default 600)
 VARIANT ?= release
@@ -159,8 +160,10 @@ $(BUILD)/bench/dedup_eval: bench/dedup_eval.c $(BUILD)/libnewsd.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 CRASH_KILLS ?= 100
+CRASH_BULK_KILLS ?= 20
 crashtest: $(BUILD)/newsd
-	python3 tests/crash/crashtest.py --build $(BUILD) --kills $(CRASH_KILLS)
+	python3 tests/crash/crashtest.py --build $(BUILD) --kills $(CRASH_KILLS) \
+	  --bulk-kills $(CRASH_BULK_KILLS)
 
 # libFuzzer: the index sources are compiled with clang for fuzzing (VARIANT=fuzz), each target
 # in tests/fuzz links them with the fuzzer runtime. New inputs go to build/fuzz/corpus/<target>,

@@ -23,11 +23,15 @@ struct rank_lengths {
 	int64_t *rid;		/* sorted, with len: every row of fts_docsize at the base build */
 	uint32_t *len;
 	size_t n;
+	int64_t *top;		/* rid[i * LEN_STRIDE]: a small index that stays in cache */
+	size_t ntop;
 	int64_t *hrid;		/* rows written since the base build: open addressing, 0 = free */
 	uint32_t *hlen;
 	size_t hcap, hn;
 	size_t hint;		/* where the last lookup ended in rid[] (rows come in rid order) */
 };
+
+#define LEN_STRIDE 64
 
 static _Thread_local struct rank_lengths lengths;
 
@@ -35,6 +39,7 @@ void rank_lengths_release(void)
 {
 	free(lengths.rid);
 	free(lengths.len);
+	free(lengths.top);
 	free(lengths.hrid);
 	free(lengths.hlen);
 	memset(&lengths, 0, sizeof(lengths));
@@ -125,6 +130,10 @@ static int lengths_build(sqlite3 *db, int64_t version)
 		rank_lengths_release();
 		return -1;
 	}
+	lengths.ntop = (lengths.n + LEN_STRIDE - 1) / LEN_STRIDE;
+	lengths.top = xmalloc((lengths.ntop + 1) * sizeof(*lengths.top));
+	for (cap = 0; cap < lengths.ntop; cap++)
+		lengths.top[cap] = lengths.rid[cap * LEN_STRIDE];
 	lengths.db = db;
 	lengths.version = version;
 	return 0;
@@ -180,8 +189,20 @@ static int64_t lengths_get(const struct rank_lengths *cl, int64_t rid)
 		for (; i < l->n && l->rid[i] < rid; i++)
 			;
 	} else {
+		/* the block in the small index, then the place in the block: a sparse match
+		 * (far from the last) costs a few cache misses, not a search of the whole array */
 		lo = 0;
-		hi = l->n;
+		hi = l->ntop;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (l->top[mid] <= rid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		lo = lo > 0 ? (lo - 1) * LEN_STRIDE : 0;
+		hi = lo + LEN_STRIDE < l->n ? lo + LEN_STRIDE : l->n;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 

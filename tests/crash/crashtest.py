@@ -16,8 +16,14 @@ At the end every acknowledged batch of every round is checked again. Prints the 
 (kills, batches acknowledged, lost, half-visible) and exits 1 unless lost, half-visible and
 check failures are all 0. Python 3 standard library only; tests/e2e/test_crash.py runs a
 short version inside `make e2e`.
+
+With --bulk-kills N it also kills `newsd index` N times during a large bulk load (a generated
+JSON Lines file in random date order, entity extraction and wire-copy detection on): after each
+kill the database must open and pass `newsd check`; then the same command is run to the end and
+every record must be there exactly once, with its title, body and date.
 """
 import argparse
+import calendar
 import http.client
 import json
 import os
@@ -279,6 +285,114 @@ def run(newsd, kills=100, threads=4, batch=20, seed=None, workdir=None, log=prin
     return figures, problems
 
 
+def bulk_corpus(path, n, rng):
+    """A JSON Lines file of n records in random date order; returns {id: (title, body, date)}."""
+    want = {}
+    with open(path, "w") as f:
+        for i in range(n):
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 160)))
+            date = "20%02d-%02d-%02dT%02d:%02d:%02dZ" % (
+                rng.randint(19, 26), rng.randint(1, 12), rng.randint(1, 28),
+                rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
+            rec = {"id": "bulk-%d" % i, "title": "Bulk record %d about %s" % (i, rng.choice(WORDS)),
+                   "body": "The Minister of Finance, Maria Lopez, said in Geneva that " + words,
+                   "date": date, "source": "wire-%d" % rng.randint(1, 5)}
+            f.write(json.dumps(rec) + "\n")
+            want[rec["id"]] = (rec["title"], rec["body"], date)
+    return want
+
+
+def run_bulk(newsd, kills=10, records=30000, seed=None, workdir=None, log=print):
+    """Kill newsd index during a bulk load `kills` times, then finish it; returns
+    (figures, problems) like run()."""
+    import sqlite3
+    seed = seed if seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    own_dir = workdir is None
+    workdir = workdir or tempfile.mkdtemp(prefix="newsd-crash-bulk-")
+    db = os.path.join(workdir, "bulk.db")
+    corpus = os.path.join(workdir, "bulk.jsonl")
+    want = bulk_corpus(corpus, records, rng)
+    cmd = [newsd, "index", "--db", db, "--batch-max-records", "5000", corpus]
+    figures = {"bulk_kills": 0, "check_failures": 0, "articles_at_kill": []}
+    problems = []
+    t0 = time.time()
+    log("crashtest bulk: seed %d, %d kills of newsd index, %d records, in %s" % (
+        seed, kills, records, workdir))
+    # how long a whole load takes, to spread the kills over it
+    start = time.time()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                   timeout=600)
+    full = time.time() - start
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    for k in range(kills):
+        if k % 2 == 0:
+            # every other kill into a fresh database (a first load), the others into what
+            # the last kill left (a rerun over records already there: upserts)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(db + suffix):
+                    os.remove(db + suffix)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, full * 0.9))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        figures["bulk_kills"] += 1
+        rc, text = run_check(newsd, db)
+        if rc != 0:
+            figures["check_failures"] += 1
+            problems.append("bulk kill %d: newsd check exited %d:\n%s" % (k, rc, text[-2000:]))
+        try:
+            con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+            figures["articles_at_kill"].append(
+                con.execute("SELECT count(*) FROM article").fetchone()[0])
+            con.close()
+        except sqlite3.Error as e:
+            problems.append("bulk kill %d: the database does not open: %s" % (k, e))
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=600)
+    if p.returncode != 0:
+        problems.append("the rerun of newsd index exited %d:\n%s" % (p.returncode,
+                                                                     p.stdout[-2000:]))
+    rc, text = run_check(newsd, db)
+    if rc != 0:
+        figures["check_failures"] += 1
+        problems.append("after the rerun newsd check exited %d:\n%s" % (rc, text[-2000:]))
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    rows = con.execute("SELECT id, title, body, date FROM article").fetchall()
+    con.close()
+    seen = {}
+    for rid, title, body, date in rows:
+        seen[rid] = seen.get(rid, 0) + 1
+        w = want.get(rid)
+        if w is None:
+            problems.append("unexpected article %s" % rid)
+        elif (title, body) != w[:2]:
+            problems.append("article %s has other text than its record" % rid)
+        elif date != calendar.timegm(time.strptime(w[2], "%Y-%m-%dT%H:%M:%SZ")):
+            problems.append("article %s has another date than its record" % rid)
+    missing = [i for i in want if i not in seen]
+    twice = [i for i, c in seen.items() if c > 1]
+    if missing:
+        problems.append("%d records missing after the rerun, e.g. %s" % (len(missing),
+                                                                         missing[:3]))
+    if twice:
+        problems.append("%d records stored twice, e.g. %s" % (len(twice), twice[:3]))
+    figures["articles"] = len(rows)
+    figures["seconds"] = round(time.time() - t0, 1)
+    figures["seed"] = seed
+    log("crashtest bulk: %d kills of newsd index (a whole load %.1f s; articles at each kill: "
+        "%s), rerun: %d of %d records, check failures %d, %.1f s" % (
+            figures["bulk_kills"], full, figures["articles_at_kill"], len(rows), records,
+            figures["check_failures"], figures["seconds"]))
+    if own_dir and not problems:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elif problems:
+        log("crashtest bulk: database kept in %s" % workdir)
+    return figures, problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build/release", help="directory with newsd")
@@ -287,9 +401,15 @@ def main():
     ap.add_argument("--batch", type=int, default=20, help="records per POST")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--dir", default=None, help="work directory (default: a new temporary one)")
+    ap.add_argument("--bulk-kills", type=int, default=0,
+                    help="also kill newsd index this many times during a bulk load")
+    ap.add_argument("--bulk-records", type=int, default=30000)
     args = ap.parse_args()
     newsd = os.path.join(os.path.abspath(args.build), "newsd")
     figures, problems = run(newsd, args.kills, args.threads, args.batch, args.seed, args.dir)
+    if args.bulk_kills:
+        _, more = run_bulk(newsd, args.bulk_kills, args.bulk_records, args.seed)
+        problems.extend(more)
     for p in problems[:50]:
         print("PROBLEM: " + p)
     return 1 if problems else 0

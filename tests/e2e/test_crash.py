@@ -23,6 +23,17 @@ def test_sigkill_loses_no_acknowledged_batch():
     assert figures["kills"] == KILLS and figures["acknowledged"] > 0, figures
 
 
+def test_sigkill_during_bulk_index():
+    """newsd index killed during a large load (issue 11): the database opens and passes
+    newsd check after each kill, and a rerun of the same command finishes the job with every
+    record there once."""
+    figures, problems = crashtest.run_bulk(harness.binary(), kills=3, records=12000,
+                                           workdir=harness.tmpdir("crash-bulk"),
+                                           log=lambda s: None)
+    assert not problems, "%r\n%s" % (figures, "\n".join(problems[:10]))
+    assert figures["bulk_kills"] == 3 and figures["articles"] == 12000, figures
+
+
 def big_batch(n, tag):
     return "".join(json.dumps({
         "id": "%s-%d" % (tag, i), "title": "Stop test %s %d" % (tag, i),

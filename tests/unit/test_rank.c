@@ -15,6 +15,7 @@
 #include "date.h"
 #include "ingest.h"
 #include "parse.h"
+#include "rank.h"
 #include "search.h"
 #include "store.h"
 #include "util.h"
@@ -52,6 +53,7 @@ static void close_db(void)
 {
 	char p[96];
 
+	rank_lengths_release();
 	store_close(rs);
 	store_close(ws);
 	unlink(dbpath);
