@@ -86,9 +86,9 @@ int ingest_batch_record(void *ctx, struct article *a, long line)
 /* ---- the bulk pipeline ---- */
 
 /*
- * Records travel in whole batches (batch_max_records each): the parsing thread fills one
- * while the writer stores the previous one, so the two threads meet once per batch, not once
- * per record (a futex wake-up per record cost more than a tenth of a load on a VM). The writer
+ * Records travel in whole batches (batch_max_records each, after a first few that start at
+ * 1024 and double): the parsing thread fills one while the writer stores the previous one, so
+ * the two threads meet once per batch, not once per record (a futex wake-up per record cost more than a tenth of a load on a VM). The writer
  * stores a batch in date order: the rid is date-ordered, and FTS5 flushes its pending terms
  * to a new segment whenever a rowid smaller than the last one arrives, so a backfill in random
  * date order wrote one tiny segment per article and spent its time merging them.
@@ -103,6 +103,7 @@ struct ingest_pipe {
 	int (*after)(void *ctx);
 	void *ctx;
 	size_t size;			/* records per batch */
+	size_t next;			/* records of the batch being filled: doubles up to size */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -232,6 +233,9 @@ struct ingest_pipe *ingest_pipe_start(struct ingest_batch *b, size_t batch_recor
 	p->after = after;
 	p->ctx = ctx;
 	p->size = batch_records > 0 ? batch_records : 1;
+	/* the first batches are small, so the writer starts early (a load of one batch would
+	 * otherwise be parsed whole before anything is written), then double up to size */
+	p->next = p->size < 1024 ? p->size : 1024;
 	p->filling.a = xcalloc(p->size, sizeof(struct article));
 	p->ready.a = xcalloc(p->size, sizeof(struct article));
 	pthread_mutex_init(&p->lock, NULL);
@@ -285,8 +289,10 @@ int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
 	/* move the record: the batch owns its members now */
 	p->filling.a[p->filling.n++] = *a;
 	memset(a, 0, sizeof(*a));
-	if (p->filling.n == p->size)
+	if (p->filling.n == p->next) {
+		p->next = p->next * 2 < p->size ? p->next * 2 : p->size;
 		return pipe_hand_over(p);
+	}
 	return 0;
 }
 

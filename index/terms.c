@@ -9,10 +9,25 @@
 #include "terms.h"
 #include "util.h"
 
-/* A word and its counts: in the open transaction (deltas), or for one article (flags). */
+/* A word and its counts in the open transaction (deltas). */
 struct tcount {
 	char *term;
+	size_t len;
+	uint64_t h;
 	int64_t n, nt, nb;
+};
+
+/* One article's distinct words: their bytes in one buffer, no allocation per word. */
+struct dword {
+	uint64_t h;
+	uint32_t off, len;
+	unsigned char nt, nb;	/* in the title, in the body */
+};
+
+struct dset {
+	struct dword *v;
+	size_t cap, n;
+	struct buf bytes;
 };
 
 /* Open addressing on the word; keys owned. */
@@ -26,7 +41,7 @@ struct terms {
 	fts5_tokenizer tok;
 	Fts5Tokenizer *inst;
 	struct tmap txn;	/* writer: deltas of the open transaction */
-	struct tmap doc;	/* one article's words (n: 1; nt/nb: in title/body) */
+	struct dset doc;	/* one article's words */
 	int in_title;		/* tokenizing the title (1) or the body (0) */
 	int ntokens;		/* query tokenizing: tokens of the phrase */
 	char *first;		/* and the first of them */
@@ -42,33 +57,18 @@ static void tmap_clear(struct tmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Empty the map, keeping its table when it is small enough to reuse. */
-static void tmap_reset(struct tmap *m)
+static size_t tmap_slot(const struct tmap *m, const char *t, size_t len, uint64_t h)
 {
-	size_t i;
+	size_t i = (size_t)h & (m->cap - 1);
 
-	if (m->cap > 4096) {
-		tmap_clear(m);
-		return;
-	}
-	for (i = 0; i < m->cap; i++) {
-		free(m->v[i].term);
-		memset(&m->v[i], 0, sizeof(m->v[i]));
-	}
-	m->n = 0;
-}
-
-static size_t tmap_slot(const struct tmap *m, const char *t, size_t len)
-{
-	size_t i = (size_t)hash64(t, len, 7) & (m->cap - 1);
-
-	while (m->v[i].term && (strlen(m->v[i].term) != len || memcmp(m->v[i].term, t, len) != 0))
+	while (m->v[i].term && (m->v[i].h != h || m->v[i].len != len ||
+				memcmp(m->v[i].term, t, len) != 0))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
 
-/* The entry of word t[0..len), created with zero counts when new. */
-static struct tcount *tmap_get(struct tmap *m, const char *t, size_t len)
+/* The entry of word t[0..len) (hash h), created with zero counts when new. */
+static struct tcount *tmap_get(struct tmap *m, const char *t, size_t len, uint64_t h)
 {
 	size_t i;
 
@@ -79,7 +79,7 @@ static struct tcount *tmap_get(struct tmap *m, const char *t, size_t len)
 		big.v = xcalloc(big.cap, sizeof(*big.v));
 		for (i = 0; i < m->cap; i++)
 			if (m->v[i].term) {
-				size_t j = tmap_slot(&big, m->v[i].term, strlen(m->v[i].term));
+				size_t j = tmap_slot(&big, m->v[i].term, m->v[i].len, m->v[i].h);
 
 				big.v[j] = m->v[i];
 				big.n++;
@@ -87,12 +87,67 @@ static struct tcount *tmap_get(struct tmap *m, const char *t, size_t len)
 		free(m->v);
 		*m = big;
 	}
-	i = tmap_slot(m, t, len);
+	i = tmap_slot(m, t, len, h);
 	if (m->v[i].term == NULL) {
 		m->v[i].term = xstrndup(t, len);
+		m->v[i].len = len;
+		m->v[i].h = h;
 		m->n++;
 	}
 	return &m->v[i];
+}
+
+/* Add a word of the article being counted (in the title or the body). */
+static void dset_add(struct dset *d, const char *t, size_t len, int in_title)
+{
+	uint64_t h = hash64(t, len, 7);
+	size_t i;
+
+	if ((d->n + 1) * 2 > d->cap) {
+		struct dword *old = d->v;
+		size_t oldcap = d->cap, j;
+
+		d->cap = d->cap ? d->cap * 2 : 512;
+		d->v = xcalloc(d->cap, sizeof(*d->v));
+		for (j = 0; j < oldcap; j++)
+			if (old[j].len) {
+				i = (size_t)old[j].h & (d->cap - 1);
+				while (d->v[i].len)
+					i = (i + 1) & (d->cap - 1);
+				d->v[i] = old[j];
+			}
+		free(old);
+	}
+	i = (size_t)h & (d->cap - 1);
+	while (d->v[i].len && (d->v[i].h != h || d->v[i].len != len ||
+			       memcmp(d->bytes.data + d->v[i].off, t, len) != 0))
+		i = (i + 1) & (d->cap - 1);
+	if (d->v[i].len == 0) {
+		d->v[i].h = h;
+		d->v[i].off = (uint32_t)d->bytes.len;
+		d->v[i].len = (uint32_t)len;
+		buf_append(&d->bytes, t, len);
+		d->n++;
+	}
+	if (in_title)
+		d->v[i].nt = 1;
+	else
+		d->v[i].nb = 1;
+}
+
+static void dset_reset(struct dset *d)
+{
+	if (d->n)
+		memset(d->v, 0, d->cap * sizeof(*d->v));
+	d->n = 0;
+	d->bytes.len = 0;
+}
+
+static void dset_free(struct dset *d)
+{
+	free(d->v);
+	buf_free(&d->bytes);
+	memset(d, 0, sizeof(*d));
 }
 
 int terms_schema(sqlite3 *db, int fresh, char **errmsg)
@@ -142,7 +197,7 @@ void terms_close(struct terms *t)
 		return;
 	t->tok.xDelete(t->inst);
 	tmap_clear(&t->txn);
-	tmap_clear(&t->doc);
+	dset_free(&t->doc);
 	free(t->first);
 	free(t);
 }
@@ -150,19 +205,12 @@ void terms_close(struct terms *t)
 static int doc_token(void *ctx, int flags, const char *tok, int n, int start, int end)
 {
 	struct terms *t = ctx;
-	struct tcount *c;
 
 	(void)flags;
 	(void)start;
 	(void)end;
-	if (n <= 0)
-		return SQLITE_OK;
-	c = tmap_get(&t->doc, tok, (size_t)n);
-	c->n = 1;
-	if (t->in_title)
-		c->nt = 1;
-	else
-		c->nb = 1;
+	if (n > 0)
+		dset_add(&t->doc, tok, (size_t)n, t->in_title);
 	return SQLITE_OK;
 }
 
@@ -172,7 +220,7 @@ void terms_add(struct terms *t, const char *title, const char *body, int delta)
 
 	if (t == NULL)
 		return;
-	tmap_reset(&t->doc);
+	dset_reset(&t->doc);
 	t->in_title = 1;
 	if (title && title[0])
 		t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_DOCUMENT, title, (int)strlen(title),
@@ -182,12 +230,12 @@ void terms_add(struct terms *t, const char *title, const char *body, int delta)
 		t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_DOCUMENT, body, (int)strlen(body),
 				 doc_token);
 	for (i = 0; i < t->doc.cap; i++) {
-		const struct tcount *d = &t->doc.v[i];
+		const struct dword *d = &t->doc.v[i];
 		struct tcount *c;
 
-		if (d->term == NULL)
+		if (d->len == 0)
 			continue;
-		c = tmap_get(&t->txn, d->term, strlen(d->term));
+		c = tmap_get(&t->txn, t->doc.bytes.data + d->off, d->len, d->h);
 		c->n += delta;
 		c->nt += d->nt * delta;
 		c->nb += d->nb * delta;
