@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "rank.h"
+#include "store.h"
 #include "util.h"
 
 /* FTS5's bm25 constants (fts5_aux.c) */
@@ -394,18 +395,11 @@ fail:
 
 int rank_register(sqlite3 *db, char **errmsg)
 {
-	sqlite3_stmt *stmt = NULL;
-	fts5_api *api = NULL;
+	fts5_api *api = store_fts5_api(db, "rank", errmsg);
 	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_pointer(stmt, 1, &api, "fts5_api_ptr", NULL);
-		sqlite3_step(stmt);
-	}
-	sqlite3_finalize(stmt);
-	if (api == NULL || api->iVersion < 2)
-		return set_error(errmsg, "rank: could not get the FTS5 API (version 2 or later)");
+	if (api == NULL)
+		return -1;
 	rc = api->xCreateFunction(api, "newsd_rank", NULL, rank_fn, NULL);
 	if (rc != SQLITE_OK)
 		return set_error(errmsg, "rank: registering newsd_rank failed: %s",

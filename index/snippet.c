@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "snippet.h"
+#include "store.h"
 #include "util.h"
 
 #define MAX_FRAGMENTS	16	/* internal caps; the HTTP layer validates the real limits */
@@ -679,31 +680,16 @@ static int create_function(fts5_api *api, const char *name, fts5_extension_funct
 
 int snippet_register(sqlite3 *db, char **errmsg)
 {
-	sqlite3_stmt *stmt = NULL;
-	fts5_api *api = NULL;
-	int rc, ret = -1;
+	fts5_api *api = store_fts5_api(db, "snippet", errmsg);
+	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, NULL);
-	if (rc != SQLITE_OK) {
-		set_error(errmsg, "snippet: this SQLite has no FTS5: %s", sqlite3_errmsg(db));
-		goto out;
-	}
-	sqlite3_bind_pointer(stmt, 1, &api, "fts5_api_ptr", NULL);
-	sqlite3_step(stmt);
-	if (api == NULL || api->iVersion < 2) {
-		set_error(errmsg, "snippet: could not get the FTS5 API (version 2 or later)");
-		goto out;
-	}
+	if (api == NULL)
+		return -1;
 	rc = create_function(api, "newsd_snippet", snippet_fn);
 	if (rc == SQLITE_OK)
 		rc = create_function(api, "newsd_highlight", highlight_fn);
-	if (rc != SQLITE_OK) {
-		set_error(errmsg, "snippet: registering the functions failed: %s",
-			  sqlite3_errstr(rc));
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(stmt);
-	return ret;
+	if (rc != SQLITE_OK)
+		return set_error(errmsg, "snippet: registering the functions failed: %s",
+				 sqlite3_errstr(rc));
+	return 0;
 }

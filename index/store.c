@@ -144,6 +144,25 @@ static void strmap_put(struct strmap *m, const char *key, int64_t val)
 	m->vals[i] = val;
 }
 
+fts5_api *store_fts5_api(sqlite3 *db, const char *who, char **errmsg)
+{
+	sqlite3_stmt *st = NULL;
+	fts5_api *api = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) {
+		set_error(errmsg, "%s: this SQLite has no FTS5: %s", who, sqlite3_errmsg(db));
+		return NULL;
+	}
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (api == NULL || api->iVersion < 2) {
+		set_error(errmsg, "%s: could not get the FTS5 API (version 2 or later)", who);
+		return NULL;
+	}
+	return api;
+}
+
 const char *store_ents_next(const char *p, int64_t *id, int *mentions, int *given)
 {
 	long long v[3] = { 0, 0, 0 };

@@ -97,6 +97,10 @@ int64_t store_article_count(struct store *s);
  * for reuse. NULL (and *errmsg) on failure. Do not finalize it. */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
 
+/* The FTS5 API of a connection (for auxiliary functions and tokenizers); NULL and *errmsg
+ * ("who: …") without FTS5. */
+fts5_api *store_fts5_api(sqlite3 *db, const char *who, char **errmsg);
+
 /* Walk an article's ents text: the next [id, mentions, given] after p (start with the text
  * itself); returns where to continue, or NULL at the end. mentions/given may be NULL. */
 const char *store_ents_next(const char *p, int64_t *id, int *mentions, int *given);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
 #include "terms.h"
 #include "util.h"
 
@@ -43,6 +44,8 @@ struct terms {
 	struct tmap txn;	/* writer: deltas of the open transaction */
 	struct dset doc;	/* one article's words */
 	int in_title;		/* tokenizing the title (1) or the body (0) */
+	sqlite3_stmt *complete;	/* reader statements, prepared on first use */
+	sqlite3_stmt *lookup;
 	int ntokens;		/* query tokenizing: tokens of the phrase */
 	char *first;		/* and the first of them */
 };
@@ -169,19 +172,15 @@ struct terms *terms_open(sqlite3 *db, const char *stemming, char **errmsg)
 	static const char *const porter_args[] = { "unicode61", "remove_diacritics", "2" };
 	static const char *const plain_args[] = { "remove_diacritics", "2" };
 	int porter = stemming == NULL || strcmp(stemming, "none") != 0;
-	struct terms *t = xcalloc(1, sizeof(*t));
-	sqlite3_stmt *st = NULL;
-	fts5_api *api = NULL;
+	fts5_api *api = store_fts5_api(db, "word counts", errmsg);
+	struct terms *t;
 	void *ud = NULL;
 
+	if (api == NULL)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
 	t->db = db;
-	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
-		sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	if (api == NULL ||
-	    api->xFindTokenizer(api, porter ? "porter" : "unicode61", &ud, &t->tok) != SQLITE_OK ||
+	if (api->xFindTokenizer(api, porter ? "porter" : "unicode61", &ud, &t->tok) != SQLITE_OK ||
 	    t->tok.xCreate(ud, porter ? (const char **)porter_args : (const char **)plain_args,
 			   porter ? 3 : 2, &t->inst) != SQLITE_OK) {
 		free(t);
@@ -196,6 +195,8 @@ void terms_close(struct terms *t)
 	if (t == NULL)
 		return;
 	t->tok.xDelete(t->inst);
+	sqlite3_finalize(t->complete);
+	sqlite3_finalize(t->lookup);
 	tmap_clear(&t->txn);
 	dset_free(&t->doc);
 	free(t->first);
@@ -324,23 +325,27 @@ static int query_token(void *ctx, int flags, const char *tok, int n, int start, 
 	return SQLITE_OK;
 }
 
-/* 1 when the counts are complete (the meta flag), else 0. */
-static int counts_complete(sqlite3 *db)
+/* 1 when the counts are complete (the meta flag) and can be read, else 0. */
+static int counts_complete(struct terms *t)
 {
-	sqlite3_stmt *st = NULL;
-	int ok = 0;
+	int ok;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'term_df'"
-			       " AND value = 'complete'", -1, &st, NULL) == SQLITE_OK)
-		ok = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	if ((t->complete == NULL &&
+	     sqlite3_prepare_v2(t->db, "SELECT 1 FROM meta WHERE key = 'term_df'"
+				" AND value = 'complete'", -1, &t->complete, NULL) != SQLITE_OK) ||
+	    (t->lookup == NULL &&
+	     sqlite3_prepare_v2(t->db, "SELECT n, nt, nb FROM term_df WHERE term = ?1", -1,
+				&t->lookup, NULL) != SQLITE_OK))
+		return 0;	/* a file from before term_df, opened read-only */
+	ok = sqlite3_step(t->complete) == SQLITE_ROW;
+	sqlite3_reset(t->complete);
 	return ok;
 }
 
 /* The count of one word under a column filter ("title body", "title", "body"), or NAN. */
-static double word_df(struct terms *t, sqlite3_stmt *st, const char *text, size_t len,
-		      const char *cols)
+static double word_df(struct terms *t, const char *text, size_t len, const char *cols)
 {
+	sqlite3_stmt *st = t->lookup;
 	double df = NAN;
 	int col;
 
@@ -363,15 +368,10 @@ static double word_df(struct terms *t, sqlite3_stmt *st, const char *text, size_
 
 int terms_phrase_df(struct terms *t, const char *match, double *df, int max)
 {
-	sqlite3_stmt *st = NULL;
 	struct buf text = { 0 };
 	char cols[32] = "";
 	const char *p = match, *e;
-	int n = 0, complete;
-
-	complete = t && counts_complete(t->db) &&
-		   sqlite3_prepare_v2(t->db, "SELECT n, nt, nb FROM term_df WHERE term = ?1", -1,
-				      &st, NULL) == SQLITE_OK;
+	int n = 0, complete = t && counts_complete(t);
 	/* newsd's MATCH (search.c, query.c): each phrase a "quoted string" (""-escaped),
 	 * perhaps followed by *, after the {column filter} : that applies to it */
 	while (p && *p && n < max) {
@@ -403,9 +403,8 @@ int terms_phrase_df(struct terms *t, const char *match, double *df, int max)
 		for (e = p; *e == ' '; e++)
 			;
 		df[n++] = !complete || *e == '*' ? NAN :
-			  word_df(t, st, text.data ? text.data : "", text.len, cols);
+			  word_df(t, text.data ? text.data : "", text.len, cols);
 	}
-	sqlite3_finalize(st);
 	buf_free(&text);
 	return n;
 }
