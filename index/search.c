@@ -370,6 +370,7 @@ struct pass {
 	int64_t *rids;			/* every matching rid, for facets (NULL = not collected) */
 	size_t nrids, caprids;
 	struct rank_state rank;		/* newsd_rank's threshold and what it did */
+	int64_t version;		/* index_version of the read transaction */
 };
 
 /* A match that cannot enter the top k (newsd_rank pruned it): counted only. */
@@ -437,7 +438,7 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 		 * pass's total is the phrase's document count; a cursor compares final ranks */
 		ps->rank.may_defer = !ps->has_cursor && p->rid_lo == INT64_MIN &&
 				     p->rid_hi == INT64_MAX;
-		ps->rank.lengths = rank_lengths_sync(store_db(s), store_index_version(s));
+		ps->rank.lengths = rank_lengths_sync(store_db(s), ps->version);
 		/* document counts of the one-word phrases: IDFs without scans */
 		ps->rank.ndf = ps->rank.may_defer ? 0 :
 			       terms_phrase_df(store_terms(s), p->match, ps->rank.df,
@@ -774,6 +775,7 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 		ps.rids = xmalloc(ps.caprids * sizeof(*ps.rids));
 	}
 	search_deadline_set(s, r->timeout_ms);
+	ps.version = store_index_version(s);
 	if (run_pass(s, &plan, &ps, err) < 0)
 		goto out;
 	/* heap order → page order */
@@ -823,7 +825,7 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 		res = NULL;
 		goto out;
 	}
-	json_object_set_new(res, "index_version", json_integer(store_index_version(s)));
+	json_object_set_new(res, "index_version", json_integer(ps.version));
 	json_object_set_new(res, "took_ms", json_real(round((now_monotonic() - t0) * 1e6) / 1e3));
 out:
 	search_deadline_clear(s);
