@@ -405,7 +405,7 @@ static void run_job(struct ingest *w, struct ingest_job *job)
 	free(err);
 	err = NULL;
 	if ((job->http_status == 200 || job->http_status == 404) &&
-	    store_terms_flush(w->store, &err) < 0) {
+	    store_job_flush(w->store, &err) < 0) {
 		job->http_status = 503;
 		free(job->errmsg);
 		job->errmsg = err;
@@ -414,7 +414,7 @@ static void run_job(struct ingest *w, struct ingest_job *job)
 	if (job->http_status == 200 || job->http_status == 404) {
 		savepoint(w->store, "RELEASE job");
 	} else {
-		store_terms_discard(w->store);
+		store_job_discard(w->store);
 		savepoint(w->store, "ROLLBACK TO job; RELEASE job");
 	}
 }

@@ -34,6 +34,26 @@ struct strmap {
 	size_t cap, n;
 };
 
+/*
+ * Re-tags waiting for the end of the job or batch (see retag): for each rid, the tags its FTS
+ * row was indexed with. An open-addressing table of rids over the list.
+ */
+struct retag_entry {
+	int64_t rid;
+	char *indexed_tags;	/* NULL once the row was removed in the meantime */
+};
+
+struct retags {
+	struct retag_entry *v;
+	size_t n, cap;
+	int32_t *slots;		/* index into v, -1 = empty; nslots a power of two */
+	size_t nslots;
+};
+
+static int retags_flush(struct store *s, char **errmsg);
+static void retags_clear(struct retags *r);
+static void retags_free(struct retags *r);
+
 struct store {
 	sqlite3 *db;
 	struct dedup *dedup;		/* writer only; NULL when detection is off */
@@ -41,6 +61,7 @@ struct store {
 	int64_t last_dup;		/* dup_of of the last article put (0: not a copy) */
 	struct strmap entity_ids;
 	struct strmap alias_pairs;
+	struct retags retags;
 	enum store_mode mode;
 	double title_weight;
 	struct stmt_slot stmts[STMT_CACHE];
@@ -543,6 +564,7 @@ void store_close(struct store *s)
 	strmap_clear(&s->alias_pairs);
 	dedup_close(s->dedup);
 	terms_close(s->terms);
+	retags_free(&s->retags);
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s);
@@ -584,7 +606,7 @@ int store_commit(struct store *s, int64_t added, int64_t updated, int64_t remove
 		*version = store_index_version(s);
 		return 0;
 	}
-	if (terms_flush(s->terms, errmsg) < 0)
+	if (store_job_flush(s, errmsg) < 0)
 		goto fail;
 	st = store_stmt(s, "INSERT INTO version(committed_at, added, updated, removed)"
 			" VALUES (?1, ?2, ?3, ?4)", errmsg);
@@ -613,13 +635,16 @@ fail:
 	return -1;
 }
 
-int store_terms_flush(struct store *s, char **errmsg)
+int store_job_flush(struct store *s, char **errmsg)
 {
+	if (retags_flush(s, errmsg) < 0)
+		return -1;
 	return terms_flush(s->terms, errmsg);
 }
 
-void store_terms_discard(struct store *s)
+void store_job_discard(struct store *s)
 {
+	retags_clear(&s->retags);
 	terms_discard(s->terms);
 }
 
@@ -630,7 +655,7 @@ struct terms *store_terms(struct store *s)
 
 void store_rollback(struct store *s)
 {
-	terms_discard(s->terms);
+	store_job_discard(s);
 	strmap_clear(&s->entity_ids);
 	strmap_clear(&s->alias_pairs);
 	if (s->in_txn || !sqlite3_get_autocommit(s->db))
@@ -808,20 +833,185 @@ int64_t store_last_dup_of(const struct store *s)
 }
 
 /*
+ * Add (remove = 0) or remove an article's row in the FTS index, from the values in its article
+ * row, with the tags given instead of the row's when tags is not NULL (external content: a
+ * delete must be given the values that were indexed). Single-row VALUES inserts, never
+ * INSERT … SELECT: see retag.
+ */
+static int fts_row(struct store *s, int64_t rid, int remove, const char *tags, const char *what,
+		   char **errmsg)
+{
+	sqlite3_stmt *row, *st;
+	int rc, i;
+
+	row = store_stmt(s, "SELECT title, body, tags FROM article WHERE rid = ?1", errmsg);
+	st = store_stmt(s, remove ? "INSERT INTO fts(fts, rowid, title, body, tags)"
+			" VALUES ('delete', ?1, ?2, ?3, ?4)" :
+			"INSERT INTO fts(rowid, title, body, tags) VALUES (?1, ?2, ?3, ?4)", errmsg);
+	if (row == NULL || st == NULL)
+		return -1;
+	sqlite3_bind_int64(row, 1, rid);
+	rc = sqlite3_step(row);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(row);
+		return rc == SQLITE_DONE ? 0 : db_error(s, rc, what, errmsg);
+	}
+	sqlite3_bind_int64(st, 1, rid);
+	for (i = 0; i < 2; i++)
+		sqlite3_bind_value(st, i + 2, sqlite3_column_value(row, i));
+	if (tags)
+		sqlite3_bind_text(st, 4, tags, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_value(st, 4, sqlite3_column_value(row, 2));
+	rc = step_done(s, st, what, errmsg);
+	sqlite3_reset(row);
+	return rc;
+}
+
+static size_t retag_hash(int64_t rid, size_t nslots)
+{
+	return (size_t)(((uint64_t)rid * 0x9e3779b97f4a7c15ULL) >> 32) & (nslots - 1);
+}
+
+/* The pending re-tag of rid, or NULL. */
+static struct retag_entry *retag_find(struct retags *r, int64_t rid)
+{
+	size_t i;
+
+	if (r->n == 0)
+		return NULL;
+	for (i = retag_hash(rid, r->nslots); r->slots[i] >= 0; i = (i + 1) & (r->nslots - 1))
+		if (r->v[r->slots[i]].rid == rid)
+			return &r->v[r->slots[i]];
+	return NULL;
+}
+
+static void retag_add(struct retags *r, int64_t rid, const char *indexed_tags)
+{
+	size_t i, j;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
+	}
+	r->v[r->n].rid = rid;
+	r->v[r->n].indexed_tags = xstrdup(indexed_tags);
+	r->n++;
+	if (r->n * 2 > r->nslots) {
+		free(r->slots);
+		r->nslots = r->nslots ? r->nslots * 2 : 128;
+		while (r->n * 2 > r->nslots)
+			r->nslots *= 2;
+		r->slots = xmalloc(r->nslots * sizeof(*r->slots));
+		memset(r->slots, 0xff, r->nslots * sizeof(*r->slots));
+		for (j = 0; j < r->n; j++) {
+			for (i = retag_hash(r->v[j].rid, r->nslots); r->slots[i] >= 0;
+			     i = (i + 1) & (r->nslots - 1))
+				;
+			r->slots[i] = (int32_t)j;
+		}
+		return;
+	}
+	for (i = retag_hash(rid, r->nslots); r->slots[i] >= 0; i = (i + 1) & (r->nslots - 1))
+		;
+	r->slots[i] = (int32_t)(r->n - 1);
+}
+
+static void retags_clear(struct retags *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->v[i].indexed_tags);
+	if (r->n)
+		memset(r->slots, 0xff, r->nslots * sizeof(*r->slots));
+	r->n = 0;
+}
+
+static void retags_free(struct retags *r)
+{
+	retags_clear(r);
+	free(r->v);
+	free(r->slots);
+	memset(r, 0, sizeof(*r));
+}
+
+static int retag_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct retag_entry *)a)->rid, y = ((const struct retag_entry *)b)->rid;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Bring the FTS rows of the re-tagged articles to their article rows: every delete, then every
+ * insert, each in rid order. FTS5 writes its pending terms out as a new segment whenever a
+ * rowid is not above the last one written or writing turns from inserts to deletes; re-tagged
+ * rows are older than the new ones, so doing this per article wrote (and later merged) a
+ * segment per re-tag, most of a random-order load's merging.
+ */
+static int retags_flush(struct store *s, char **errmsg)
+{
+	struct retags *r = &s->retags;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = 0, pass;
+
+	if (r->n == 0)
+		return 0;
+	qsort(r->v, r->n, sizeof(*r->v), retag_cmp);
+	/* a row whose tags came back to what was indexed (demoted, then promoted) stays */
+	st = store_stmt(s, "SELECT tags FROM article WHERE rid = ?1", errmsg);
+	if (st == NULL)
+		rc = -1;
+	for (i = 0; rc == 0 && i < r->n; i++) {
+		if (r->v[i].indexed_tags == NULL)
+			continue;
+		sqlite3_bind_int64(st, 1, r->v[i].rid);
+		if (sqlite3_step(st) != SQLITE_ROW ||
+		    strcmp((const char *)sqlite3_column_text(st, 0), r->v[i].indexed_tags) == 0) {
+			free(r->v[i].indexed_tags);
+			r->v[i].indexed_tags = NULL;
+		}
+		sqlite3_reset(st);
+	}
+	for (pass = 1; pass >= 0; pass--)
+		for (i = 0; rc == 0 && i < r->n; i++)
+			if (r->v[i].indexed_tags &&
+			    fts_row(s, r->v[i].rid, pass, pass ? r->v[i].indexed_tags : NULL,
+				    "re-tagging a wire copy", errmsg) < 0)
+				rc = -1;
+	retags_clear(r);
+	return rc;
+}
+
+/*
  * Another article's copy status changed (dedup promoted it to a group's root, or demoted it to
- * a copy): rewrite its tags, in the FTS index too, so collapse=dups stays exact.
+ * a copy): rewrite its tags, so collapse=dups stays exact. The article row changes now; its
+ * FTS row at the end of the job or batch (retags_flush), remembering the tags it has there.
  */
 static int retag(struct store *s, int64_t rid, int is_copy, char **errmsg)
 {
+	struct retag_entry *pend;
 	sqlite3_stmt *st;
 
-	st = store_stmt(s, "INSERT INTO fts(fts, rowid, title, body, tags)"
-			" SELECT 'delete', rid, title, body, tags FROM article WHERE rid = ?1", errmsg);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rid);
-	if (step_done(s, st, "re-tagging a wire copy", errmsg) < 0)
-		return -1;
+	pend = retag_find(&s->retags, rid);
+	if (pend == NULL || pend->indexed_tags == NULL) {
+		/* first re-tag of this row in the job, or of a new row under the same rid */
+		st = store_stmt(s, "SELECT tags FROM article WHERE rid = ?1", errmsg);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, rid);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *tags = (const char *)sqlite3_column_text(st, 0);
+
+			if (pend)
+				pend->indexed_tags = xstrdup(tags);
+			else
+				retag_add(&s->retags, rid, tags);
+		}
+		sqlite3_reset(st);
+	}
 	/* the version moves too: the row changed (its length by one token), and the rank's
 	 * length cache (rank.h) picks up the rows written since a version */
 	st = store_stmt(s, is_copy ?
@@ -829,13 +1019,6 @@ static int retag(struct store *s, int64_t rid, int is_copy, char **errmsg)
 			" + 1 FROM version) WHERE rid = ?1 AND instr(tags, ' 0d') = 0" :
 			"UPDATE article SET tags = replace(tags, ' 0d', ''), version = (SELECT"
 			" coalesce(max(v), 0) + 1 FROM version) WHERE rid = ?1", errmsg);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rid);
-	if (step_done(s, st, "re-tagging a wire copy", errmsg) < 0)
-		return -1;
-	st = store_stmt(s, "INSERT INTO fts(rowid, title, body, tags)"
-			" SELECT rid, title, body, tags FROM article WHERE rid = ?1", errmsg);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);
@@ -880,6 +1063,7 @@ static int count_ents(struct store *s, const char *ents, int delta, char **errms
 /* Remove an article's rows from fts and article, given its rid; its entities count one less. */
 static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 {
+	struct retag_entry *pend;
 	sqlite3_stmt *st;
 	int64_t promoted = 0;
 
@@ -888,14 +1072,15 @@ static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 			 (promoted && retag(s, promoted, 0, errmsg) < 0)))
 		return -1;
 
-	/* external-content FTS5: the delete must be given the indexed values */
-	st = store_stmt(s, "INSERT INTO fts(fts, rowid, title, body, tags)"
-			" SELECT 'delete', rid, title, body, tags FROM article WHERE rid = ?1", errmsg);
-	if (st == NULL)
+	/* a re-tag still pending: the FTS row holds the tags from before it */
+	pend = retag_find(&s->retags, rid);
+	if (fts_row(s, rid, 1, pend ? pend->indexed_tags : NULL,
+		    "removing an article from the index", errmsg) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, rid);
-	if (step_done(s, st, "removing an article from the index", errmsg) < 0)
-		return -1;
+	if (pend) {
+		free(pend->indexed_tags);
+		pend->indexed_tags = NULL;
+	}
 	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1 RETURNING ents, title, body", errmsg);
 	if (st == NULL)
 		return -1;

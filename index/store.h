@@ -68,10 +68,11 @@ int store_begin(struct store *s, char **errmsg);
 int store_commit(struct store *s, int64_t added, int64_t updated, int64_t removed,
 		 int64_t *version, char **errmsg);
 void store_rollback(struct store *s);
-/* Jobs in savepoints (the ingest worker): the word counts (terms.h) of a job are written at
- * its RELEASE (flush) or dropped at its ROLLBACK TO (discard). */
-int store_terms_flush(struct store *s, char **errmsg);
-void store_terms_discard(struct store *s);
+/* Jobs in savepoints (the ingest worker): what a job leaves pending, the word counts (terms.h)
+ * and the FTS rows of re-tagged wire copies, is written before its RELEASE (flush) or dropped
+ * at its ROLLBACK TO (discard). store_commit flushes too. */
+int store_job_flush(struct store *s, char **errmsg);
+void store_job_discard(struct store *s);
 struct terms *store_terms(struct store *s);
 
 /* Insert or replace (by id) one article inside a transaction. *updated is set to 1 when an

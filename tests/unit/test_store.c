@@ -3,6 +3,7 @@
  * schema checks, upsert/delete, alias resolution, lift scoring, timeline buckets, cursors.
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,6 +493,89 @@ START_TEST(test_cursor_paging)
 }
 END_TEST
 
+/* Long enough for a wire-copy signature; variant k differs in one word, so all are copies. */
+static void story(char *out, size_t cap, int k)
+{
+	snprintf(out, cap, "The central bank of Freedonia raised its benchmark lending rate by "
+		 "half a point on Tuesday, the third increase this year, saying inflation had "
+		 "stayed above its target for eleven months. Governor Maria Ostrova told reporters "
+		 "the board would act again if consumer prices kept rising faster than wages. "
+		 "Economists had expected a smaller move, variant %d. Bond yields climbed and the "
+		 "currency gained against the dollar in early trading in the capital.", k);
+}
+
+/* Articles tagged as copies in the FTS index, and article rows that are copies: equal. */
+static void assert_copies_tagged(int64_t expect)
+{
+	sqlite3 *db = store_db(rs);
+	sqlite3_stmt *st;
+	int64_t tagged, rows;
+	char *report = NULL;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM fts WHERE fts MATCH"
+					    " '{tags}: \"0d\"'), (SELECT count(*) FROM article"
+					    " WHERE dup_of IS NOT NULL)", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	tagged = sqlite3_column_int64(st, 0);
+	rows = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(tagged, rows);
+	ck_assert_int_eq(rows, expect);
+	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
+	free(report);
+}
+
+/*
+ * Re-tags are written to the FTS index at the end of the job or batch (store.c, retag): an
+ * older copy arriving late demotes the root, an update or delete of a row whose re-tag is
+ * pending, a row demoted then promoted back, a job rolled back. The FTS rows must end up
+ * holding each article's tags (the FTS5 integrity check with content compares them).
+ */
+START_TEST(test_retag_pending)
+{
+	char text[1024], *err = NULL;
+	int found;
+
+	ck_assert_int_eq(store_set_dedup(ws, 1), 0);
+	ck_assert(store_begin(ws, &err) == 0);
+	story(text, sizeof(text), 1);
+	put("c5", "2026-01-05", "Rates", text, NULL);
+	story(text, sizeof(text), 2);
+	put("c7", "2026-01-07", "Rates again", text, NULL);
+	story(text, sizeof(text), 3);
+	put("c3", "2026-01-03", "Rates first", text, NULL);	/* c5 demoted: re-tag pending */
+	story(text, sizeof(text), 4);
+	put("c5", "2026-01-05", "Rates, updated", text, NULL);	/* its row replaced meanwhile */
+	commit();
+	assert_copies_tagged(2);
+
+	/* the root goes (c5 promoted), then comes back (c5 demoted again): tags as indexed */
+	ck_assert(store_begin(ws, &err) == 0);
+	ck_assert(store_delete_article(ws, "c3", &found, &err) == 0 && found == 1);
+	story(text, sizeof(text), 3);
+	put("c3", "2026-01-03", "Rates first", text, NULL);
+	commit();
+	assert_copies_tagged(2);
+
+	/* a job that demotes a root and is rolled back leaves nothing behind */
+	ck_assert(store_begin(ws, &err) == 0);
+	ck_assert_int_eq(sqlite3_exec(store_db(ws), "SAVEPOINT job", NULL, NULL, NULL), SQLITE_OK);
+	story(text, sizeof(text), 5);
+	put("c1", "2026-01-01", "Rates, earliest", text, NULL);
+	store_job_discard(ws);
+	ck_assert_int_eq(sqlite3_exec(store_db(ws), "ROLLBACK TO job; RELEASE job", NULL, NULL,
+				      NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(store_db(ws), "SAVEPOINT job", NULL, NULL, NULL), SQLITE_OK);
+	story(text, sizeof(text), 6);
+	put("c9", "2026-01-09", "Rates, latest", text, NULL);
+	ck_assert_msg(store_job_flush(ws, &err) == 0, "%s", err);
+	ck_assert_int_eq(sqlite3_exec(store_db(ws), "RELEASE job", NULL, NULL, NULL), SQLITE_OK);
+	commit();
+	assert_copies_tagged(3);
+	ck_assert_int_eq(total_of("freedonia", NULL), 4);
+}
+END_TEST
+
 START_TEST(test_check_clean)
 {
 	char *err = NULL, *report = NULL;
@@ -550,6 +634,7 @@ int main(void)
 	tcase_add_test(tc, test_timeline_weeks);
 	tcase_add_test(tc, test_cursor_paging);
 	tcase_add_test(tc, test_check_clean);
+	tcase_add_test(tc, test_retag_pending);
 	tcase_add_test(tc, test_refuses_foreign_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
