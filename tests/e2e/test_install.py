@@ -258,7 +258,9 @@ def complete(completion, words):
     return set(p.stdout.split())
 
 
-def check_completion(compdir):
+def check_completion(compdir, bindir):
+    """The completion offers the commands, every config key as a flag, the values of a flag,
+    and the options of a newsq command."""
     newsd, newsq = compdir + "/newsd", compdir + "/newsq"
     assert {"serve", "index", "backup"} <= complete(newsd, ["newsd", ""])
     flags = complete(newsd, ["newsd", "serve", "--"])
@@ -266,20 +268,11 @@ def check_completion(compdir):
     assert complete(newsd, ["newsd", "serve", "--log-level", ""]) == \
         {"error", "warn", "info", "debug"}
     assert complete(newsd, ["newsd", "index", "--dedup", "=", "n"]) == {"no"}
-    assert complete(newsq, ["newsq", ""]) == set(help_words_cache("newsq")[0])
+    assert complete(newsq, ["newsq", ""]) == set(help_words(bindir + "/newsq")[0])
     assert complete(newsq, ["newsq", "search", "oil", "--so"]) == {"--sort", "--source"}
     assert complete(newsq, ["newsq", "-s", "http://x", "export", "q", "--format", ""]) == \
         {"jsonl", "csv"}
     assert complete(newsq, ["newsq", "entities", "--type", "p"]) == {"person", "place"}
-
-
-_help = {}
-
-
-def help_words_cache(exe):
-    if exe not in _help:
-        _help[exe] = help_words(harness.binary(exe))
-    return _help[exe]
 
 
 # ---- the tests ------------------------------------------------------------------------------
@@ -338,7 +331,8 @@ def test_man_lists_every_command_and_option():
 
 
 def test_completion():
-    check_completion(os.path.join(DESTDIR, "usr/local/share/bash-completion/completions"))
+    check_completion(os.path.join(DESTDIR, "usr/local/share/bash-completion/completions"),
+                     DESTDIR + PREFIX + "/bin")
 
 
 def test_reinstall_keeps_edited_config_uninstall_removes_the_rest():
