@@ -14,6 +14,8 @@
 #   make soak       mixed search + ingest load for SOAK_SECONDS (default 600)
 #   make install    newsd, newsq, config, systemd unit + sysusers.d + tmpfiles.d, man pages,
 #                   bash completion under DESTDIR + PREFIX (default /usr/local); make uninstall
+#   make deb        Debian package (debhelper) in build/deb/; make deb-test builds it and checks
+#                   it (contents, maintainer scripts, lintian)
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 CC      ?= cc
@@ -52,7 +54,7 @@ PKG_PKGS   := debhelper dpkg-dev fakeroot lintian man-db
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
-        crashtest fuzz fuzz-deps soak bench-scale man install uninstall pkg-deps
+        crashtest fuzz fuzz-deps soak bench-scale man install uninstall pkg-deps deb deb-test
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
@@ -292,6 +294,25 @@ uninstall: $(PKG)/newsd.conf
 	elif [ -e $(CONF_FILE) ]; then echo "kept your edited $(CONF_FILE)"; fi
 	@rmdir $(DESTDIR)$(SYSCONFDIR)/newsd 2>/dev/null || true
 	@[ -n "$(DESTDIR)" ] || echo "left the newsd user and /var/lib/newsd (the database) in place"
+
+# The package is built by dpkg-buildpackage from a copy of the tree's files (tracked or not
+# ignored) in build/deb/src, so nothing of the build lands in the tree; the .deb ends in
+# build/deb/. The version is debian/changelog's plus the commit: 0.1.0+git20261130120000.b348dab.
+DEB_DIR      := build/deb
+DEB_SNAPSHOT  = $(shell git log -1 --date=format:%Y%m%d%H%M%S --format=+git%cd.%h)$(shell \
+                [ -z "$$(git status --porcelain)" ] || echo .dirty)
+deb: pkg-deps
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make deb: needs the git tree" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/newsd
+	git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/src/newsd
+	sed -i '1s/(\([^)]*\))/(\1$(DEB_SNAPSHOT))/' $(DEB_DIR)/src/newsd/debian/changelog
+	cd $(DEB_DIR)/src/newsd && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -b -us -uc
+	mv $(DEB_DIR)/src/*.*deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	@ls -l $(DEB_DIR)/*.deb
+
+deb-test: deb
+	NEWSD_DEB_DIR=$(DEB_DIR) python3 tests/e2e/run.py --build $(BUILD) --dir tests/pkg
 
 clean:
 	rm -rf build
