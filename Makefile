@@ -43,14 +43,15 @@ SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# man-db: make test renders the man pages (tests/e2e/test_install.py).
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
-              libjansson-dev libinih-dev check python3 curl
+              libjansson-dev libinih-dev check python3 curl man-db
 BENCH_PKGS := wrk hyperfine sphinxsearch python3-pymysql
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium
 FUZZ_PKGS  := clang libclang-rt-14-dev
-# make deb and its checks (lintian); man-db renders the man pages in a test of make test.
-PKG_PKGS   := debhelper dpkg-dev fakeroot lintian man-db
+# make deb and its checks
+PKG_PKGS   := debhelper dpkg-dev fakeroot lintian
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
