@@ -12,6 +12,10 @@
 #                   newsd index during a bulk load (CRASH_KILLS=N, CRASH_BULK_KILLS=N)
 #   make fuzz       libFuzzer targets in tests/fuzz, FUZZ_SECONDS each (clang)
 #   make soak       mixed search + ingest load for SOAK_SECONDS (default 600)
+#   make install    newsd, newsq, config, systemd unit + sysusers.d + tmpfiles.d, man pages,
+#                   bash completion under DESTDIR + PREFIX (default /usr/local); make uninstall
+#   make deb        Debian package (debhelper) in build/deb/; make deb-test builds it and checks
+#                   it (contents, maintainer scripts, lintian)
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 CC      ?= cc
@@ -39,16 +43,19 @@ SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# man-db: make test renders the man pages (tests/e2e/test_install.py).
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
-              libjansson-dev libinih-dev check python3 curl
+              libjansson-dev libinih-dev check python3 curl man-db
 BENCH_PKGS := wrk hyperfine sphinxsearch python3-pymysql
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium
 FUZZ_PKGS  := clang libclang-rt-14-dev
+# make deb and its checks
+PKG_PKGS   := debhelper dpkg-dev fakeroot lintian
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
-        crashtest fuzz fuzz-deps soak bench-scale
+        crashtest fuzz fuzz-deps soak bench-scale man install uninstall pkg-deps deb deb-test
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
@@ -58,6 +65,10 @@ deps:
 bench-deps: deps
 	@dpkg -s $(BENCH_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BENCH_PKGS); }
+
+pkg-deps: deps
+	@dpkg -s $(PKG_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(PKG_PKGS); }
 
 $(BUILD)/libnewsd.a: $(INDEX_OBJ)
 	@mkdir -p $(@D)
@@ -79,13 +90,16 @@ $(BUILD)/tests/test_newsq_render: $(BUILD)/client/render.o
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DNEWSD_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DNEWSD_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
 
-# The objects that print the version are rebuilt when it changes (a stamp file, rewritten
-# only when `git describe` says something new).
+# $(call stamp,FILE,TEXT): FILE holds TEXT and is rewritten only when TEXT changes, so what is
+# made from TEXT is remade exactly then.
+stamp = $(shell mkdir -p $(dir $(1)) && (echo '$(2)' | cmp -s - $(1) 2>/dev/null || \
+        echo '$(2)' > $(1)))
+# The objects that print the version are rebuilt when it changes (when `git describe` says
+# something new).
 VERSION_STAMP := $(BUILD)/gen/version
-$(shell mkdir -p $(BUILD)/gen && (echo '$(VERSION)' | cmp -s - $(VERSION_STAMP) 2>/dev/null || \
-        echo '$(VERSION)' > $(VERSION_STAMP)))
+$(call stamp,$(VERSION_STAMP),$(VERSION))
 $(BUILD)/server/main.o $(BUILD)/server/api.o: $(VERSION_STAMP)
 
 # Data files (gazetteers, the search page) are compiled into the binary: one small tool,
@@ -97,7 +111,7 @@ $(BUILD)/gen/embed_data.c: $(BUILD)/tools/embed $(EMBED_IN)
 	@mkdir -p $(@D)
 	$(BUILD)/tools/embed $@ $(EMBED_IN)
 $(BUILD)/gen/embed_data.o: $(BUILD)/gen/embed_data.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 demo: deps $(BUILD)/newsd
 	@mkdir -p demo
@@ -192,6 +206,114 @@ $(BUILD)/fuzzers/%: tests/fuzz/fuzz_%.c $(BUILD)/libnewsd.a
 SOAK_SECONDS ?= 600
 soak: $(BUILD)/newsd
 	python3 bench/soak.py --build $(BUILD) --seconds $(SOAK_SECONDS)
+
+# ---- install and the Debian package ----
+# `make install PREFIX=/usr DESTDIR=/tmp/root`. The configuration stays in /etc and the state in
+# /var/lib/newsd whatever the prefix; units, sysusers.d and tmpfiles.d go under PREFIX/lib
+# (systemd reads /usr/local/lib/... too). Man pages and the completion are generated from
+# templates by tools/confdoc, which lists config_keys[] (index/config.c) in them.
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+INSTALL        ?= install
+PKG            := $(BUILD)/pkg
+MAN_PAGES      := $(PKG)/newsd.8 $(PKG)/newsd.conf.5 $(PKG)/newsq.1
+# the date of the commit (or SOURCE_DATE_EPOCH, set by dpkg-buildpackage)
+MAN_DATE        = $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || \
+                  date +%s)} +%Y-%m-%d)
+PATHS_STAMP    := $(BUILD)/gen/paths
+$(call stamp,$(PATHS_STAMP),$(BINDIR) $(SYSCONFDIR))
+CONF_FILE      := $(DESTDIR)$(SYSCONFDIR)/newsd/newsd.conf
+
+$(BUILD)/tools/confdoc: tools/confdoc.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(PKG)/%: man/%.in $(BUILD)/tools/confdoc $(VERSION_STAMP) $(PATHS_STAMP)
+	@mkdir -p $(@D)
+	$(BUILD)/tools/confdoc < $< | sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' \
+	  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' > $@.tmp && mv $@.tmp $@
+$(PKG)/newsd.bash: completion/newsd.bash.in $(BUILD)/tools/confdoc
+	@mkdir -p $(@D)
+	$(BUILD)/tools/confdoc < $< > $@.tmp && mv $@.tmp $@
+$(PKG)/newsd.service: systemd/newsd.service.in $(PATHS_STAMP)
+	@mkdir -p $(@D)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+# conf/newsd.conf with the database and the spool in the service's state directory
+$(PKG)/newsd.conf: conf/newsd.conf
+	@mkdir -p $(@D)
+	sed -e 's|^db = newsd\.db$$|# Installed: in the state directory of the service (built-in default: newsd.db).\ndb = /var/lib/newsd/newsd.db|' \
+	  -e 's|^spool_dir =$$|# Installed: the spool of the service (built-in default: none).\nspool_dir = /var/lib/newsd/spool|' \
+	  $< > $@.tmp
+	@grep -q '^db = /var/lib/newsd/newsd.db$$' $@.tmp && grep -q '^spool_dir = /var/lib/newsd/spool$$' $@.tmp \
+	  || { echo "$<: no 'db = newsd.db' or 'spool_dir =' line to set for the service" >&2; exit 1; }
+	@mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
+# An edited configuration file is never overwritten: the new default goes beside it as .new.
+install: $(BUILD)/newsd $(BUILD)/newsq $(MAN_PAGES) $(PKG)/newsd.bash $(PKG)/newsd.service \
+         $(PKG)/newsd.conf
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/newsd $(DESTDIR)$(SYSTEMDUNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0755 $(BUILD)/newsd $(BUILD)/newsq $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(PKG)/newsq.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(PKG)/newsd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(PKG)/newsd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(PKG)/newsd.service $(DESTDIR)$(SYSTEMDUNITDIR)/newsd.service
+	$(INSTALL) -m 0644 systemd/newsd.sysusers $(DESTDIR)$(SYSUSERSDIR)/newsd.conf
+	$(INSTALL) -m 0644 systemd/newsd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/newsd.conf
+	$(INSTALL) -m 0644 $(PKG)/newsd.bash $(DESTDIR)$(BASHCOMPDIR)/newsd
+	$(INSTALL) -m 0644 completion/newsq.bash $(DESTDIR)$(BASHCOMPDIR)/newsq
+	@if [ ! -e $(CONF_FILE) ]; then \
+	  echo "$(INSTALL) -m 0644 $(PKG)/newsd.conf $(CONF_FILE)"; \
+	  $(INSTALL) -m 0644 $(PKG)/newsd.conf $(CONF_FILE); \
+	elif cmp -s $(PKG)/newsd.conf $(CONF_FILE); then \
+	  rm -f $(CONF_FILE).new; \
+	else \
+	  $(INSTALL) -m 0644 $(PKG)/newsd.conf $(CONF_FILE).new; \
+	  echo "kept your edited $(CONF_FILE); the new default is $(CONF_FILE).new"; \
+	fi
+	@[ -n "$(DESTDIR)" ] || { echo; echo "installed; to run the service:"; \
+	  echo "  systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload"; \
+	  echo "  systemctl enable --now newsd"; }
+
+# Leaves an edited configuration file, the newsd user and /var/lib/newsd (the database).
+uninstall: $(PKG)/newsd.conf
+	rm -f $(DESTDIR)$(BINDIR)/newsd $(DESTDIR)$(BINDIR)/newsq \
+	  $(DESTDIR)$(MANDIR)/man1/newsq.1 $(DESTDIR)$(MANDIR)/man5/newsd.conf.5 \
+	  $(DESTDIR)$(MANDIR)/man8/newsd.8 $(DESTDIR)$(SYSTEMDUNITDIR)/newsd.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/newsd.conf $(DESTDIR)$(TMPFILESDIR)/newsd.conf \
+	  $(DESTDIR)$(BASHCOMPDIR)/newsd $(DESTDIR)$(BASHCOMPDIR)/newsq $(CONF_FILE).new
+	@if cmp -s $(PKG)/newsd.conf $(CONF_FILE); then rm -f $(CONF_FILE); \
+	elif [ -e $(CONF_FILE) ]; then echo "kept your edited $(CONF_FILE)"; fi
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/newsd 2>/dev/null || true
+	@[ -n "$(DESTDIR)" ] || echo "left the newsd user and /var/lib/newsd (the database) in place"
+
+# The package is built by dpkg-buildpackage from a copy of the tree's files (tracked or not
+# ignored) in build/deb/src, so nothing of the build lands in the tree; the .deb ends in
+# build/deb/. The version is debian/changelog's plus the commit: 0.1.0+git20261130120000.b348dab.
+DEB_DIR      := build/deb
+DEB_SNAPSHOT  = $(shell git log -1 --date=format:%Y%m%d%H%M%S --format=+git%cd.%h)$(shell \
+                [ -z "$$(git status --porcelain)" ] || echo .dirty)
+deb: pkg-deps
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make deb: needs the git tree" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/newsd
+	git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/src/newsd
+	sed -i '1s/(\([^)]*\))/(\1$(DEB_SNAPSHOT))/' $(DEB_DIR)/src/newsd/debian/changelog
+	cd $(DEB_DIR)/src/newsd && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -b -us -uc
+	mv $(DEB_DIR)/src/*.*deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	@ls -l $(DEB_DIR)/*.deb
+
+deb-test: deb
+	NEWSD_DEB_DIR=$(DEB_DIR) python3 tests/e2e/run.py --build $(BUILD) --dir tests/pkg
 
 clean:
 	rm -rf build

@@ -158,8 +158,10 @@ def _query_string(params):
 class Server:
     """One `newsd serve` process on 127.0.0.1:<free port>."""
 
-    def __init__(self, name, db=None, config=None, spool=None, extra_args=(), preexec=None):
+    def __init__(self, name, db=None, config=None, spool=None, extra_args=(), preexec=None,
+                 exe=None):
         self.name = name
+        self.exe = exe              # the newsd to run (default: the one in BUILD)
         self.dir = tmpdir(name)
         self.db = db or os.path.join(self.dir, "newsd.db")
         self.config = config
@@ -176,7 +178,7 @@ class Server:
     # -- life cycle -------------------------------------------------------------------------
 
     def start(self):
-        cmd = [binary(), "serve"]
+        cmd = [self.exe or binary(), "serve"]
         if self.config:
             cmd += ["-c", self.config]
         cmd += ["--db", self.db, "--listen", "127.0.0.1:0"]

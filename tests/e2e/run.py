@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Runner of the end-to-end suite: real newsd processes on loopback, over HTTP.
 
-  python3 tests/e2e/run.py [--build build/release] [-k SUBSTRING] [-v]
+  python3 tests/e2e/run.py [--build build/release] [--dir tests/e2e] [-k SUBSTRING] [-v]
 
-Discovers tests/e2e/test_*.py and runs each module's test_* functions in file order. A module
-may define setup_module() and teardown_module(). A test passes by returning, is skipped by
-raising harness.Skip, and fails on any other exception. Prints one line per test and, last,
-"N passed, N failed, N skipped"; exits 1 when anything failed.
+Discovers test_*.py in --dir (tests/e2e by default; tests/pkg checks the Debian package) and
+runs each module's test_* functions in file order. A module may define setup_module() and
+teardown_module(). A test passes by returning, is skipped by raising harness.Skip, and fails on
+any other exception. Prints one line per test and, last, "N passed, N failed, N skipped"; exits
+1 when anything failed.
 """
 import argparse
 import glob
@@ -41,6 +42,7 @@ def describe(exc):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build/release", help="directory with newsd and newsq")
+    ap.add_argument("--dir", default=HERE, help="directory of the test_*.py modules")
     ap.add_argument("-k", dest="filter", default=None, help="run tests whose name contains this")
     ap.add_argument("-v", dest="verbose", action="store_true", help="tracebacks on failure")
     args = ap.parse_args()
@@ -58,7 +60,10 @@ def main():
             line += ": " + detail.replace("\n", "\n       ")
         print(line, flush=True)
 
-    files = sorted(glob.glob(os.path.join(HERE, "test_*.py")))
+    test_dir = os.path.abspath(args.dir)
+    if test_dir != HERE:
+        sys.path.insert(0, test_dir)
+    files = sorted(glob.glob(os.path.join(test_dir, "test_*.py")))
     for path in files:
         modname = os.path.splitext(os.path.basename(path))[0]
         try:
