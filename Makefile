@@ -19,7 +19,8 @@
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 CC      ?= cc
-PKGS    := libevent libevent_pthreads sqlite3 zlib jansson inih
+# libcrypto (OpenSSL): HMAC-SHA256 of webhook bodies (docs/DESIGN.md, "Watches")
+PKGS    := libevent libevent_pthreads sqlite3 zlib jansson inih libcrypto
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 OPT_release := -O2
@@ -45,7 +46,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # man-db: make test renders the man pages (tests/e2e/test_install.py).
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
-              libjansson-dev libinih-dev check python3 curl man-db
+              libjansson-dev libinih-dev libssl-dev check python3 curl man-db
 BENCH_PKGS := wrk hyperfine sphinxsearch python3-pymysql
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium

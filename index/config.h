@@ -35,6 +35,17 @@ struct config {
 	char *log_level;		/* "info": error | warn | info | debug */
 	int extraction;			/* 1: extract entities at ingest */
 	int dedup;			/* 1: detect wire copies at ingest */
+	/* live watches (docs/DESIGN.md, "Watches") */
+	int max_watchers;		/* 256 open streams */
+	int watch_ping_s;		/* 15 */
+	int watch_replay_max;		/* 1000 events replayed after Last-Event-ID */
+	int watch_buffer_bytes;		/* 1 MiB unsent per stream */
+	int watch_keep_versions;	/* 100000 versions of the change log */
+	char *webhook_allow;		/* "" = no webhooks */
+	char *webhook_secret;		/* HMAC key */
+	int webhook_retries;		/* 5 */
+	int webhook_backoff_ms;		/* 1000, doubled per retry */
+	int webhook_timeout_s;		/* 10 */
 };
 
 enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_INT64, CONFIG_DOUBLE, CONFIG_BOOL };

@@ -446,6 +446,8 @@ static void run_group(struct ingest *w, struct ingest_job *jobs)
 		w->deleted += removed;
 		if (added + updated + removed > 0)	/* as index_version: batches that changed */
 			w->batches++;
+		if (added + updated + removed > 0 && w->opt.committed)	/* watch */
+			w->opt.committed(w->opt.committed_arg, version);
 	} else {
 		ok = 0;
 		store_rollback(w->store);
@@ -548,6 +550,8 @@ static void spool_file(struct ingest *w, const char *name)
 	w->duplicates += b.duplicates;
 	if (b.accepted + b.updated > 0)
 		w->batches++;
+	if (b.accepted + b.updated > 0 && w->opt.committed)	/* watch */
+		w->opt.committed(w->opt.committed_arg, version);
 	if (readable && b.rejected == 0) {
 		spool_move(w->spool_dir, "done", name, NULL);
 		w->spool_done++;

@@ -26,6 +26,10 @@ struct ingest_options {
 	const char *spool_dir;		/* NULL or "" = none */
 	int spool_interval_ms;
 	int batch_max_records;		/* `newsd index`: records per transaction */
+	/* watch: called on the worker thread after each COMMIT that made a new version (the
+	 * live watches' matcher is woken; it must return at once) */
+	void (*committed)(void *arg, int64_t version);
+	void *committed_arg;
 };
 
 /* Counters since start (monotonic; read with ingest_counters). */

@@ -575,6 +575,22 @@ static int hit_json(struct store *s, const struct search_plan *p, const struct s
 	return 0;
 }
 
+int search_hit(struct store *s, const struct search_plan *p, int64_t rid, int snippets,
+	       int snippet_words, json_t **out, struct search_error *err)
+{
+	struct search_request r;
+	struct search_plan unranked = *p;
+	struct hit h = { rid, 0.0 };
+
+	memset(&r, 0, sizeof(r));
+	r.snippets = snippets;
+	r.snippet_words = snippet_words;
+	unranked.has_q = 0;	/* nothing was ranked: score is null */
+	err->code = SEARCH_OK;
+	err->position = -1;
+	return hit_json(s, &unranked, &r, &h, out, err);
+}
+
 /*
  * Ranks for a page sorted by date: its hits are consecutive matches in rid order, so one
  * statement over the page's rid range computes bm25 for exactly them (IDF once).

@@ -78,6 +78,12 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 
 void search_error_clear(struct search_error *err);
 
+/* The /search hit object of one article for the plan's MATCH (live watches): stored fields,
+ * highlighted title, snippets, entities; score is null (nothing was ranked). 0, or -1 with
+ * *err (the article is not in this snapshot, or a database error). */
+int search_hit(struct store *s, const struct search_plan *p, int64_t rid, int snippets,
+	       int snippet_words, json_t **out, struct search_error *err);
+
 /* Query timeout: a progress handler on the connection until search_deadline_clear. */
 void search_deadline_set(struct store *s, int timeout_ms);
 void search_deadline_clear(struct store *s);

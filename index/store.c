@@ -15,6 +15,7 @@
 #include "snippet.h"
 #include "store.h"
 #include "util.h"
+#include "watch.h"
 
 #define STMT_CACHE 64
 
@@ -339,7 +340,8 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
 		return -1;
 	if (exec(s, schema_sql, "creating the schema", errmsg) < 0 ||
-	    dedup_schema(s->db, errmsg) < 0 || terms_schema(s->db, 1, errmsg) < 0)
+	    dedup_schema(s->db, errmsg) < 0 || terms_schema(s->db, 1, errmsg) < 0 ||
+	    watch_schema(s->db, errmsg) < 0)	/* watch: the change log, saved watches */
 		goto out;
 	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
 		   " content_rowid='rid', tokenize='%s');"
@@ -528,6 +530,9 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 					 " article(version)", "opening the database", errmsg) < 0))
 		goto fail;
 	if (mode == STORE_WRITE && words_table(s, errmsg) < 0)
+		goto fail;
+	/* watch: older files gain the change log and the saved watches (IF NOT EXISTS) */
+	if (mode == STORE_WRITE && watch_schema(s->db, errmsg) < 0)
 		goto fail;
 	if (snippet_register(s->db, errmsg) < 0 || rank_register(s->db, errmsg) < 0)
 		goto fail;
@@ -1301,6 +1306,9 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	sqlite3_bind_text(st, 4, tags.data, (int)tags.len, SQLITE_STATIC);
 	if (step_done(s, st, "indexing an article", errmsg) < 0)
 		goto out;
+	/* watch: the change log row live watches and replays read (watch.h) */
+	if (watch_log_put(s, version, rid, a->id, *updated, errmsg) < 0)
+		goto out;
 	if (day_count_add(s, a->date, 1, errmsg) < 0)
 		goto out;
 	if (n && count_ents(s, elist.data, 1, errmsg) < 0)
@@ -1325,6 +1333,9 @@ int store_delete_article(struct store *s, const char *id, int *found, char **err
 	if (f == 0)
 		return 0;
 	*found = 1;
+	/* watch: the tombstone, with the text, before the row goes (watch.h) */
+	if (watch_log_delete(s, rid, errmsg) < 0)
+		return -1;
 	return remove_rid(s, rid, errmsg);
 }
 

@@ -242,7 +242,7 @@ void api_article_get(struct request *r, const char *id)
 }
 
 /* Writes need the token when one is set; otherwise they must come from loopback. */
-static int write_allowed(struct request *r)
+int http_write_allowed(struct request *r)
 {
 	const char *token = r->w->srv->cfg->write_token;
 	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(r->req),
@@ -287,7 +287,7 @@ void api_articles_post(struct request *r)
 	struct ingest_job *job;
 	size_t len = evbuffer_get_length(in);
 
-	if (http_check_params(r, allowed) < 0 || !write_allowed(r))
+	if (http_check_params(r, allowed) < 0 || !http_write_allowed(r))
 		return;
 	if (ce && strcasecmp(ce, "gzip") != 0 && strcasecmp(ce, "identity") != 0) {
 		http_reply_error(r, 415, "bad_request", -1, "Content-Encoding '%.40s' is not "
@@ -321,7 +321,7 @@ void api_article_delete(struct request *r, const char *id)
 	static const char *const allowed[] = { NULL };
 	struct ingest_job *job;
 
-	if (http_check_params(r, allowed) < 0 || !write_allowed(r))
+	if (http_check_params(r, allowed) < 0 || !http_write_allowed(r))
 		return;
 	job = xcalloc(1, sizeof(*job));
 	job->kind = INGEST_DELETE;
@@ -522,6 +522,7 @@ void api_metrics(struct request *r)
 		   (long long)c.deleted, (long long)c.duplicates, (long long)c.batches,
 		   (long long)c.failed_batches,
 		   (long long)c.queued);
+	watch_metrics(s, &b);
 	wal = xasprintf("%s-wal", s->cfg->db);
 	buf_printf(&b, "# HELP newsd_articles Articles in the index.\n# TYPE newsd_articles gauge\n"
 		   "newsd_articles %lld\n"

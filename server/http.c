@@ -33,7 +33,7 @@
 
 enum endpoint {
 	EP_SEARCH, EP_ARTICLE, EP_ARTICLES_POST, EP_HEALTH, EP_STATS, EP_ENTITIES,
-	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY
+	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY, EP_WATCH, EP_WATCHES
 };
 
 const double http_latency_bounds[METRIC_BUCKETS] = {
@@ -42,12 +42,12 @@ const double http_latency_bounds[METRIC_BUCKETS] = {
 
 const char *const http_endpoint_names[METRIC_ENDPOINTS] = {
 	"search", "article", "articles_post", "health", "stats", "entities", "timeline",
-	"export", "metrics", "page", "other", "entity"
+	"export", "metrics", "page", "other", "entity", "watch", "watches"
 };
 
 /* The last slot counts every other status. */
 const int http_status_codes[METRIC_STATUSES] = {
-	200, 400, 401, 403, 404, 405, 413, 414, 415, 431, 500, 503, 0
+	200, 201, 400, 401, 403, 404, 405, 413, 414, 415, 431, 500, 503, 0
 };
 
 /* ---- query string: strict decoding (bad %-escapes and invalid UTF-8 are errors) ---- */
@@ -300,6 +300,7 @@ static const char *reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -397,7 +398,8 @@ void http_reply_error(struct request *r, int status, const char *code, int posit
 	if (status == 405)
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Allow",
 				  r->endpoint == EP_ARTICLE ? "GET, HEAD, DELETE" :
-				  r->endpoint == EP_ARTICLES_POST ? "POST" : "GET, HEAD");
+				  r->endpoint == EP_ARTICLES_POST ? "POST" :
+				  r->endpoint == EP_WATCHES ? "GET, HEAD, POST, DELETE" : "GET, HEAD");
 	http_reply_json(r, status, json_pack("{s:o}", "error", e));
 }
 
@@ -445,6 +447,29 @@ static void route(struct request *r)
 		r->endpoint = EP_ARTICLES_POST;
 		if (method_is(r, EVHTTP_REQ_POST))
 			api_articles_post(r);
+		return;
+	}
+	/* live watches (watch.c): streams and saved watches, outside any read transaction */
+	if (strcmp(p, "/watch") == 0) {
+		r->endpoint = EP_WATCH;
+		if (method_is(r, READ_METHODS))
+			api_watch(r);
+		return;
+	}
+	if (strcmp(p, "/watches") == 0 || strcmp(p, "/watches/") == 0) {
+		r->endpoint = EP_WATCHES;
+		if (!method_is(r, READ_METHODS | EVHTTP_REQ_POST))
+			return;
+		if (evhttp_request_get_command(r->req) == EVHTTP_REQ_POST)
+			api_watches_create(r);
+		else
+			api_watches_list(r);
+		return;
+	}
+	if (strncmp(p, "/watches/", 9) == 0) {
+		r->endpoint = EP_WATCHES;
+		if (method_is(r, READ_METHODS | EVHTTP_REQ_DELETE))
+			api_watches_item(r, p + 9);
 		return;
 	}
 	if (strncmp(p, "/articles/", 10) == 0) {
@@ -623,6 +648,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		evhttp_del_accept_socket(w->http, w->bound);
 		w->bound = NULL;
 	}
+	watch_worker_stop(w);	/* open watch streams end cleanly */
 }
 
 /* When a client last sent bytes (ms, monotonic), any connection of any worker: shutdown waits
@@ -724,13 +750,14 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	evconnlistener_set_error_cb(l, on_accept_error);
 	w->wake = event_new(w->base, -1, 0, on_wake, w);
 	w->stop = event_new(w->base, -1, 0, on_stop, w);
-	if (w->bound == NULL || w->wake == NULL || w->stop == NULL)
+	if (w->bound == NULL || w->wake == NULL || w->stop == NULL || watch_worker_init(w) < 0)
 		return set_error(errmsg, "cannot set up the HTTP thread");
 	return 0;
 }
 
 static void worker_free(struct worker *w)
 {
+	watch_worker_free(w);
 	if (w->http)
 		evhttp_free(w->http);
 	if (w->wake)
@@ -838,6 +865,7 @@ static void shutdown_server(struct server *s)
 		usleep(10000);
 	ingest_stop(s->ingest);
 	s->ingest = NULL;
+	watch_hub_stop(s->hub);
 	/* answers for the last batch may still be on their way out */
 	usleep(50000);
 	for (i = 0; i < s->nworkers; i++)
@@ -885,12 +913,17 @@ int server_run(struct config *cfg)
 	io.spool_dir = cfg->spool_dir;
 	io.spool_interval_ms = cfg->spool_interval_ms;
 	io.batch_max_records = cfg->batch_max_records;
+	s->hub = watch_hub_new(s);
+	io.committed = watch_hub_committed;
+	io.committed_arg = s->hub;
 	s->listen_fd = bind_listen(cfg->listen, bound, sizeof(bound), &err);
 	if (s->listen_fd < 0)
 		goto out;
 	if (ingest_start(ws, &io, &s->ingest, &err) < 0)
 		goto out;
 	ws = NULL;
+	if (watch_hub_start(s->hub, &err) < 0)
+		goto out;
 	s->nworkers = cfg->threads > 0 ? cfg->threads : (int)(ncpu > 0 ? ncpu : 2);
 	s->workers = xcalloc((size_t)s->nworkers, sizeof(*s->workers));
 	for (i = 0; i < s->nworkers; i++)
@@ -927,8 +960,10 @@ out:
 	}
 	if (rc != 0 && s->ingest)
 		ingest_stop(s->ingest);
+	watch_hub_stop(s->hub);
 	for (i = 0; s->workers && i < s->nworkers; i++)
 		worker_free(&s->workers[i]);
+	watch_hub_free(s->hub);
 	for (i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

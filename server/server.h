@@ -22,6 +22,8 @@
 #include "store.h"
 
 struct server;
+struct watch_stream;
+struct watch_hub;
 
 struct worker {
 	struct server *srv;
@@ -38,12 +40,14 @@ struct worker {
 	uint64_t request_seq;
 	struct store *spare[2];		/* idle export connections, reused (this thread only) */
 	int nspare;
+	struct watch_stream *watch_streams;	/* this thread's open watch streams (watch.c) */
+	struct event *watch_ping;		/* their ': ping' every watch_ping_s */
 };
 
 /* Latency histogram buckets (seconds) for /metrics. */
 #define METRIC_BUCKETS 12
-#define METRIC_ENDPOINTS 12
-#define METRIC_STATUSES 13
+#define METRIC_ENDPOINTS 14
+#define METRIC_STATUSES 14
 
 struct server {
 	struct config *cfg;
@@ -55,6 +59,7 @@ struct server {
 	atomic_int stopping;
 	atomic_int inflight;		/* requests waiting on ingest or streaming */
 	atomic_int ready;
+	struct watch_hub *hub;		/* live watches (watch.c) */
 	/* metrics: [endpoint][status class] counts and latency histograms */
 	_Atomic uint64_t req_count[METRIC_ENDPOINTS][METRIC_STATUSES];
 	_Atomic uint64_t lat_bucket[METRIC_ENDPOINTS][METRIC_BUCKETS + 1];
@@ -98,6 +103,9 @@ const char **http_param_list(struct request *r, const char *key, size_t *n);
 /* Strict integer parameter in [lo, hi]; dflt when absent. -1 and a 400 sent when invalid. */
 int http_param_int(struct request *r, const char *key, int lo, int hi, int dflt, int *out);
 int http_peer_is_loopback(struct request *r);
+/* Writes need the write_token when one is set, else a loopback peer; otherwise the 401/403
+ * is sent and 0 returned. */
+int http_write_allowed(struct request *r);
 
 /* api.c: endpoint handlers */
 struct search_error;
@@ -126,5 +134,21 @@ void api_job_done(struct worker *w, struct ingest_job *job);
 struct search_request;
 int api_search_filters(struct request *r, struct search_request *sr, const char ***ents,
 		       const char ***srcs);
+
+/* watch.c: live watches (API.md, "Live news — watches") */
+struct buf;
+struct watch_hub *watch_hub_new(struct server *srv);
+int watch_hub_start(struct watch_hub *h, char **errmsg);	/* after the schema exists */
+void watch_hub_committed(void *hub, int64_t version);		/* ingest's committed hook */
+void watch_hub_stop(struct watch_hub *h);			/* matcher and webhooks */
+void watch_hub_free(struct watch_hub *h);
+int watch_worker_init(struct worker *w);
+void watch_worker_stop(struct worker *w);			/* on the worker: end its streams */
+void watch_worker_free(struct worker *w);
+void watch_metrics(struct server *srv, struct buf *b);
+void api_watch(struct request *r);
+void api_watches_list(struct request *r);
+void api_watches_create(struct request *r);
+void api_watches_item(struct request *r, const char *rest);
 
 #endif
