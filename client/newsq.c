@@ -103,6 +103,8 @@ static const char usage_text[] =
 	"         [--source S]...  matches over time, as a sparkline\n"
 	"  export QUERY [--format jsonl|csv] [--fields F,...] [--from D] [--to D]\n"
 	"         [--entity E]... [--source S]...  every match to stdout, oldest first\n"
+	"  watch QUERY [--entity E]... [--source S]... [--from D] [--to D]\n"
+	"                       print each new matching article as it is indexed (until ^C)\n"
 	"  health               server status\n"
 	"\n"
 	"options:\n"
@@ -866,6 +868,143 @@ out:
 	return rc;
 }
 
+/* ---- watch ---- */
+
+struct watch_ctx {
+	struct opts *o;
+	struct buf in;			/* bytes of the stream not yet parsed */
+	char last_id[64];		/* Last-Event-ID for a reconnect */
+	int connected;			/* the stream started at least once */
+};
+
+/* One SSE event (its lines, NUL-terminated): print an article, a delete, a gap. */
+static void watch_event(struct watch_ctx *c, char *ev)
+{
+	char *line, *save = NULL, *event = "message", *data = NULL;
+	struct buf out = {0};
+	json_t *o;
+
+	for (line = strtok_r(ev, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(line, ':');
+
+		if (v == NULL || v == line)
+			continue;	/* a comment (": ping") or a field without value */
+		*v++ = '\0';
+		if (*v == ' ')
+			v++;
+		if (strcmp(line, "event") == 0)
+			event = v;
+		else if (strcmp(line, "data") == 0)
+			data = v;
+		else if (strcmp(line, "id") == 0)
+			snprintf(c->last_id, sizeof(c->last_id), "%s", v);
+	}
+	if (data == NULL)
+		return;
+	if (c->o->json && strcmp(event, "gap") != 0) {
+		printf("%s\n", data);
+		fflush(stdout);
+		return;
+	}
+	o = json_loads(data, 0, NULL);
+	if (o == NULL)
+		return;
+	if (strcmp(event, "article") == 0) {
+		if (json_is_true(json_object_get(o, "updated")))
+			buf_puts(&out, c->o->color ? "\033[36m[updated]\033[0m " : "[updated] ");
+		print_hit(&out, c->o, o);
+	} else if (strcmp(event, "deleted") == 0) {
+		buf_puts(&out, c->o->color ? "\033[31m[deleted]\033[0m " : "[deleted] ");
+		render_plain(&out, jstr(o, "id") ? jstr(o, "id") : "?", 0);
+		buf_puts(&out, "\n\n");
+	} else if (strcmp(event, "gap") == 0) {
+		fprintf(stderr, "newsq: %.0f events were skipped while away (index versions "
+			"%.0f to %.0f); search that range to see them\n", jnum(o, "skipped"),
+			jnum(o, "from_version"), jnum(o, "to_version"));
+	}
+	flush_buf(&out);
+	fflush(stdout);
+	buf_free(&out);
+	json_decref(o);
+}
+
+/* httpc sink for watch: split the stream into events (blank-line separated). */
+static int watch_sink(const void *data, size_t n, void *arg)
+{
+	struct watch_ctx *c = arg;
+	char *end;
+
+	c->connected = 1;
+	buf_append(&c->in, data, n);
+	while (c->in.len && (end = strstr(c->in.data, "\n\n")) != NULL) {
+		size_t used = (size_t)(end - c->in.data) + 2;
+
+		*end = '\0';
+		watch_event(c, c->in.data);
+		memmove(c->in.data, c->in.data + used, c->in.len - used + 1);
+		c->in.len -= used;
+	}
+	return ferror(stdout) ? -1 : 0;
+}
+
+/*
+ * watch QUERY: GET /watch, printing each matching article as it is committed, until
+ * interrupted. A dropped connection (server restart, too slow) is resumed after 2 s with
+ * Last-Event-ID, so nothing is missed; an error answer ends it (exit 3).
+ */
+static int cmd_watch(struct opts *o)
+{
+	struct buf t = {0};
+	struct watch_ctx c;
+	struct httpc_response r;
+	char *q = join_args(o), *err = NULL;
+	int rc = NEWSQ_SERVER;
+
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	if (!*q && !o->nentity && !o->nsource) {
+		rc = usage_error("watch needs a QUERY or a filter (--entity, --source)");
+		goto out;
+	}
+	buf_puts(&t, "/watch");
+	if (*q)
+		add_param(&t, "q", q);
+	add_filters(&t, o);
+	for (;;) {
+		const char *hdrs[] = { "Accept", "text/event-stream", "Last-Event-ID", c.last_id,
+				       NULL };
+
+		if (c.last_id[0] == '\0')
+			hdrs[2] = NULL;
+		buf_reset(&c.in);
+		if (httpc_request(&o->srv, EVHTTP_REQ_GET, t.data, NULL, 0, hdrs, watch_sink, &c,
+				  &r, &err) != 0) {
+			if (!c.connected) {
+				fprintf(stderr, "newsq: %s\n", err);
+				goto out;
+			}
+			free(err);
+			err = NULL;
+		} else if (r.status < 200 || r.status > 299) {
+			print_server_error(&r, NULL);
+			httpc_response_free(&r);
+			goto out;
+		} else if (r.sink_failed) {
+			httpc_response_free(&r);
+			rc = NEWSQ_USAGE;
+			goto out;
+		}
+		httpc_response_free(&r);
+		sleep(2);	/* the server went away: come back where we were */
+	}
+out:
+	buf_free(&c.in);
+	buf_free(&t);
+	free(q);
+	free(err);
+	return rc;
+}
+
 /* ---- health ---- */
 
 /* health: GET /health; one status line (or --json). */
@@ -897,6 +1036,7 @@ static const struct command commands[] = {
 	{"timeline", O_FILTERS | O_INTERVAL | O_JSON, 0, SIZE_MAX, cmd_timeline},
 	{"export", O_FILTERS | O_FORMAT | O_FIELDS, 0, SIZE_MAX, cmd_export},
 	{"health", O_JSON, 0, 0, cmd_health},
+	{"watch", O_FILTERS | O_JSON, 0, SIZE_MAX, cmd_watch},
 };
 
 static int one_of(const char *v, const char *const *allowed)

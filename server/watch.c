@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -1437,6 +1438,16 @@ static void stream_open(struct request *r, struct wq *q)
 	evhttp_send_reply_chunk(s->req, b);
 	evbuffer_free(b);
 	evhttp_connection_set_closecb(s->evcon, stream_closed, s);
+	{
+		/* the kernel's send buffer grows to megabytes on its own: keep it near the cap,
+		 * so a reader that stops reading is noticed by the backlog check, not hidden */
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
+		int fd = bev ? bufferevent_getfd(bev) : -1;
+		int sz = srv->cfg->watch_buffer_bytes < 262144 ? srv->cfg->watch_buffer_bytes : 262144;
+
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
 	s->wnext = r->w->watch_streams;
 	if (s->wnext)
 		s->wnext->wprev = s;
