@@ -28,7 +28,7 @@ _newsq()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$common" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W 'search get ingest entities related timeline export health' \
+			COMPREPLY=($(compgen -W 'search get ingest entities related timeline export watch health' \
 				-- "$cur"))
 		fi
 		return
@@ -38,6 +38,7 @@ _newsq()
 	entities | related) w='--type --limit --from --to --json' ;;
 	timeline) w='--interval --from --to --entity --source --json' ;;
 	export) w='--format --fields --from --to --entity --source' ;;
+	watch) w='--from --to --entity --source --json' ;;
 	get | health) w='--json' ;;
 	ingest)
 		if [[ $cur != --* ]]; then
