@@ -545,3 +545,25 @@ def test_keyboard_typing_paging_chips_and_back():
             assert b.js("document.getElementById('q').selectionStart") == err["position"]
     finally:
         b.close()
+
+
+def test_live_toggle_prepends_a_posted_article():
+    """The "Live" checkbox opens an EventSource on /watch: an article POSTed afterwards
+    appears on top of the results without a reload."""
+    b = Browser()
+    try:
+        b.page("Page.enable")
+        b.page("Page.navigate", url=page_url(q="oil"))
+        b.wait("%s.length == 10" % HITS, "the first page")
+        b.js("document.getElementById('live').click()")
+        b.wait("/watching/.test(document.getElementById('livest').textContent)", "the stream")
+        r = srv.post("/articles", json.dumps({
+            "id": "p-live", "title": "Oil tanker arrives live", "date": "2024-07-01",
+            "body": "A crude oil tanker arrived this morning.", "source": "wire"}))
+        assert r.status == 200, r
+        b.wait("%s[0].getAttribute('data-id') == 'p-live'" % HITS, "the live article on top")
+        assert "Oil tanker arrives live" in b.js("%s[0].textContent" % HITS)
+        assert b.js("%s[0].querySelector('mark').textContent" % HITS).lower() == "oil"
+        assert b.js("%s.length" % HITS) == 11
+    finally:
+        b.close()
