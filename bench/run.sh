@@ -4,6 +4,8 @@
 #   1. newsd index of Reuters-21578 → articles/s (extraction on and off)
 #   2. the query set bench/queries.tsv through HTTP (one keep-alive client) vs the same queries
 #      in-process with plain FTS5 on the same database (bench/ceiling.c): p50/p99 and ratio.
+#   3. live watches (bench/watch_bench.py): POST ingest with 1,000 watches and 100 streams vs
+#      none, and the commit-to-event delay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/release}
@@ -16,7 +18,7 @@ fi
 tmp=$(mktemp -d)
 trap 'kill $(cat $tmp/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Iindex -I$BUILD/gen $(pkg-config --cflags sqlite3 jansson zlib)"
-LIBS="$BUILD/libnewsd.a $(pkg-config --libs libevent libevent_pthreads sqlite3 zlib jansson inih) -lpthread -lm"
+LIBS="$BUILD/libnewsd.a $(pkg-config --libs libevent libevent_pthreads sqlite3 zlib jansson inih libcrypto) -lpthread -lm"
 cc $CFLAGS -o "$tmp/httpbench" bench/httpbench.c
 cc $CFLAGS -o "$tmp/ceiling" bench/ceiling.c $LIBS
 
@@ -77,3 +79,6 @@ if command -v wrk >/dev/null; then
   wrk -t2 -c16 -d5s --latency "http://127.0.0.1:$port/search?q=oil&limit=10" | grep -E "Requests/sec|50%|99%"
 fi
 kill -TERM "$(cat $tmp/pid)"; wait "$(cat $tmp/pid)" 2>/dev/null || true
+# live watches: ingest with 1,000 saved watches and 100 streams against none, and the delay
+# from commit to event (bench/watch_bench.py; WATCH_ROUNDS, WATCH_ARTICLES)
+python3 bench/watch_bench.py "$BUILD"

@@ -109,7 +109,7 @@ trap 'exit 130' INT TERM
 t_start=$SECONDS
 
 read -ra pkg_cflags <<< "$(pkg-config --cflags sqlite3 jansson zlib)"
-read -ra pkg_libs <<< "$(pkg-config --libs libevent libevent_pthreads sqlite3 zlib jansson inih)"
+read -ra pkg_libs <<< "$(pkg-config --libs libevent libevent_pthreads sqlite3 zlib jansson inih libcrypto)"
 cflags=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror "${pkg_cflags[@]}")
 cc "${cflags[@]}" -o "$tmp/scalebench" bench/scalebench.c "${pkg_libs[@]}"
 cc "${cflags[@]}" -Iindex -I"$BUILD/gen" -o "$tmp/floor" bench/floor.c "$BUILD/libnewsd.a" \

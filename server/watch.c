@@ -64,6 +64,7 @@ struct wq {
 	char *webhook;
 	int64_t created_at;
 	struct filter f;
+	char *key;			/* the spec as canonical JSON: equal watches share work */
 	struct wq *next;		/* hub->saved (hub lock) */
 	int removed;			/* deleted: no more deliveries (hub lock) */
 	/* webhook state (hub lock) */
@@ -80,6 +81,7 @@ struct wq {
 	uint64_t stamp;			/* chunk whose matches hit[] holds */
 	unsigned char hit[CHUNK];
 	json_t **rendered;		/* per row of the chunk, NULL until asked */
+	char **dumped;			/* the same as SSE data */
 };
 
 /* An SSE connection, owned by its worker. */
@@ -340,6 +342,8 @@ static void wq_free(struct wq *q)
 	if (q->has_plan)
 		search_plan_free(&q->plan);
 	free(q->rendered);
+	free(q->dumped);
+	free(q->key);
 	free(q->id);
 	free(q->name);
 	free(q->webhook);
@@ -393,7 +397,8 @@ enum consumer_kind { C_STREAM, C_HOOK, C_COUNT };
 
 struct consumer {
 	enum consumer_kind kind;
-	struct wq *q;
+	struct wq *q;			/* whose plan and caches serve this consumer */
+	struct wq *own;			/* the reference this round holds */
 	struct watch_stream *s;
 	int64_t cursor;
 	int done;
@@ -441,6 +446,8 @@ static const unsigned char *wq_hits(struct watch_hub *h, struct wq *q, size_t n,
 		for (i = 0; i < CHUNK; i++) {
 			json_decref(q->rendered[i]);
 			q->rendered[i] = NULL;
+			free(q->dumped[i]);
+			q->dumped[i] = NULL;
 		}
 	if (q->plan.empty || q->plan.match == NULL)
 		return q->hit;
@@ -462,8 +469,10 @@ static json_t *wq_render(struct watch_hub *h, struct wq *q, size_t i, const stru
 	struct search_error err = { SEARCH_OK, NULL, -1 };
 	json_t *o;
 
-	if (q->rendered == NULL)
+	if (q->rendered == NULL) {
 		q->rendered = xcalloc(CHUNK, sizeof(*q->rendered));
+		q->dumped = xcalloc(CHUNK, sizeof(*q->dumped));
+	}
 	if (q->rendered[i])
 		return q->rendered[i];
 	if (r->kind == WATCH_DELETED) {
@@ -504,20 +513,22 @@ static void stream_push(struct watch_hub *h, struct watch_stream *s, struct buf 
 	buf_reset(b);
 }
 
-static void consume_stream(struct watch_hub *h, struct consumer *c, const struct watch_row *r,
-			   json_t *o)
+static void consume_stream(struct watch_hub *h, struct consumer *c, size_t i,
+			   const struct watch_row *r)
 {
-	char *data;
+	json_t *o = wq_render(h, c->q, i, r);
 
 	if (o == NULL)
 		return;
 	if (c->s->replaying && !watch_replay_take(&c->s->replay, r->key))
 		return;
-	data = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	if (data == NULL)
+	/* encoded once per watch and row, whatever the number of streams */
+	if (c->q->dumped[i] == NULL)
+		c->q->dumped[i] = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	if (c->q->dumped[i] == NULL)
 		return;
-	watch_sse_frame(&c->out, r->kind == WATCH_DELETED ? "deleted" : "article", r->key, data);
-	free(data);
+	watch_sse_frame(&c->out, r->kind == WATCH_DELETED ? "deleted" : "article", r->key,
+			c->q->dumped[i]);
 	h->events_sent++;
 }
 
@@ -554,13 +565,13 @@ static void consume_chunk(struct watch_hub *h, struct consumer *cs, size_t nc, i
 				continue;
 			if (c->kind == C_COUNT) {
 				if (live) {
-					c->q->matched++;
-					c->q->last_match_version = v;
+					c->own->matched++;
+					c->own->last_match_version = v;
 				}
 				continue;
 			}
 			if (c->kind == C_STREAM) {
-				consume_stream(h, c, &rows[i], wq_render(h, c->q, i, &rows[i]));
+				consume_stream(h, c, i, &rows[i]);
 				continue;
 			}
 			/* webhook */
@@ -661,6 +672,34 @@ static int cmp_cursor(const void *a, const void *b)
 	return x->cursor < y->cursor ? -1 : x->cursor > y->cursor;
 }
 
+/*
+ * Consumers whose watches have the same filters (dashboards open the same query many times,
+ * a saved watch has its stream and its webhook) use one of them for matching and rendering:
+ * its per-chunk caches then serve them all. A small hash table over the spec keys.
+ */
+static void share_watches(struct consumer *cs, size_t nc)
+{
+	size_t cap = 16, i, k;
+	struct wq **tab;
+
+	while (cap < 2 * nc)
+		cap *= 2;
+	tab = xcalloc(cap, sizeof(*tab));
+	for (i = 0; i < nc; i++) {
+		struct wq *q = cs[i].q;
+
+		if (q->key == NULL)
+			continue;
+		k = (size_t)hash64(q->key, strlen(q->key), 0) & (cap - 1);
+		while (tab[k] && strcmp(tab[k]->key, q->key) != 0)
+			k = (k + 1) & (cap - 1);
+		if (tab[k] == NULL)
+			tab[k] = q;
+		cs[i].q = tab[k];
+	}
+	free(tab);
+}
+
 /* One round: every consumer behind the newest version is brought up to it. */
 static void matcher_round(struct watch_hub *h)
 {
@@ -684,7 +723,7 @@ static void matcher_round(struct watch_hub *h)
 		memset(&cs[nc], 0, sizeof(*cs));
 		cs[nc].kind = C_STREAM;
 		cs[nc].s = s;
-		cs[nc].q = s->q;
+		cs[nc].q = cs[nc].own = s->q;
 		cs[nc].cursor = s->cursor;
 		s->refs++;
 		s->q->refs++;
@@ -701,7 +740,7 @@ static void matcher_round(struct watch_hub *h)
 		if (h->done_key < hi) {
 			memset(&cs[nc], 0, sizeof(*cs));
 			cs[nc].kind = C_COUNT;
-			cs[nc].q = q;
+			cs[nc].q = cs[nc].own = q;
 			cs[nc].cursor = h->done_key;
 			q->refs++;
 			nc++;
@@ -709,7 +748,7 @@ static void matcher_round(struct watch_hub *h)
 		if (hook) {
 			memset(&cs[nc], 0, sizeof(*cs));
 			cs[nc].kind = C_HOOK;
-			cs[nc].q = q;
+			cs[nc].q = cs[nc].own = q;
 			cs[nc].cursor = q->hook_cursor;
 			cs[nc].arts = json_array();
 			cs[nc].dels = json_array();
@@ -721,6 +760,7 @@ static void matcher_round(struct watch_hub *h)
 	pthread_mutex_unlock(&h->lock);
 	if (nc > 1)
 		qsort(cs, nc, sizeof(*cs), cmp_cursor);
+	share_watches(cs, nc);
 	for (i = 0; i < nc; i++)
 		wq_plan(h, cs[i].q, cur);
 	/* consumers at the same place share each load of the log */
@@ -737,7 +777,7 @@ static void matcher_round(struct watch_hub *h)
 		json_decref(cs[i].dels);
 		if (cs[i].s)
 			stream_unref(h, cs[i].s);
-		wq_unref(h, cs[i].q);
+		wq_unref(h, cs[i].own);
 	}
 	free(cs);
 	if (nc) {
@@ -795,24 +835,24 @@ static void hook_enqueue(struct watch_hub *h, struct consumer *c)
 
 	if (json_array_size(c->arts) + json_array_size(c->dels) == 0) {
 		pthread_mutex_lock(&h->lock);
-		if (c->end > c->q->hook_cursor)
-			c->q->hook_cursor = c->end;
-		c->q->hook_busy = 0;
+		if (c->end > c->own->hook_cursor)
+			c->own->hook_cursor = c->end;
+		c->own->hook_busy = 0;
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
-	body = json_pack("{s:s, s:I, s:O, s:O}", "watch", c->q->id, "index_version",
+	body = json_pack("{s:s, s:I, s:O, s:O}", "watch", c->own->id, "index_version",
 			 (json_int_t)c->last_v, "articles", c->arts, "deleted", c->dels);
 	j = xcalloc(1, sizeof(*j));
 	j->hub = h;
-	j->q = c->q;
+	j->q = c->own;
 	j->body = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	j->len = j->body ? strlen(j->body) : 0;
 	j->end = c->end;
 	j->version = c->last_v;
 	json_decref(body);
 	pthread_mutex_lock(&h->lock);
-	c->q->refs++;
+	c->own->refs++;
 	j->next = h->hq;
 	h->hq = j;
 	pthread_mutex_unlock(&h->lock);
@@ -1097,6 +1137,8 @@ static struct wq *wq_from_saved(struct watch_hub *h, const struct watch_saved *s
 	q->hook_cursor = q->hook_saved = sv->delivered;
 	if (filter_init(&q->f, spec, h->cfg, &e) < 0)
 		log_warn("watch %s: %s (it matches nothing)", sv->id, e.msg);
+	else
+		q->key = json_dumps(q->f.spec, JSON_COMPACT | JSON_SORT_KEYS);
 	return q;
 }
 
@@ -1521,6 +1563,7 @@ void api_watch(struct request *r)
 		wq_unref(r->w->srv->hub, q);
 		return;
 	}
+	q->key = json_dumps(q->f.spec, JSON_COMPACT | JSON_SORT_KEYS);
 	stream_open(r, q);
 }
 
@@ -1640,6 +1683,7 @@ void api_watches_create(struct request *r)
 	if (filter_check(&q->f, r->w->store, r) < 0)
 		goto out;
 	q->id = watch_new_id();
+	q->key = json_dumps(q->f.spec, JSON_COMPACT | JSON_SORT_KEYS);
 	q->name = name ? xstrdup(name) : NULL;
 	q->webhook = hook ? xstrdup(hook) : NULL;
 	q->created_at = (int64_t)time(NULL);
