@@ -21,6 +21,8 @@
  *   An entity's articles are the FTS5 doclist of its tag "0e<id>".
  *   term_df(term, n, nt, nb)         articles per indexed word (terms.h), for IDFs
  *   version(v, committed_at, added, updated, removed)  one row per committed write batch
+ *   watch_log(key, rid, id, kind, …), saved_watch(…)   live watches: the change log each write
+ *                                    appends to, and saved watches (watch.h)
  *
  * One write connection (the ingest worker, or `newsd index`) and any number of read
  * connections (one per HTTP thread), WAL mode: readers never wait for the writer.

@@ -350,25 +350,26 @@ static void wq_free(struct wq *q)
 	free(q);
 }
 
-static void wq_unref(struct watch_hub *h, struct wq *q)
+/* Drop a reference (counts are kept under the hub lock); 1 when it was the last. */
+static int drop_ref(struct watch_hub *h, int *refs)
 {
 	int last;
 
 	pthread_mutex_lock(&h->lock);
-	last = --q->refs == 0;
+	last = --*refs == 0;
 	pthread_mutex_unlock(&h->lock);
-	if (last)
+	return last;
+}
+
+static void wq_unref(struct watch_hub *h, struct wq *q)
+{
+	if (drop_ref(h, &q->refs))
 		wq_free(q);
 }
 
 static void stream_unref(struct watch_hub *h, struct watch_stream *s)
 {
-	int last;
-
-	pthread_mutex_lock(&h->lock);
-	last = --s->refs == 0;
-	pthread_mutex_unlock(&h->lock);
-	if (!last)
+	if (!drop_ref(h, &s->refs))
 		return;
 	event_free(s->wake);
 	evbuffer_free(s->pending);

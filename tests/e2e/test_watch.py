@@ -33,6 +33,13 @@ def teardown_module():
         srv.stop()
 
 
+def configured(name, db=None, **settings):
+    """A newsd of its own with these config settings, started."""
+    d = harness.tmpdir(name)
+    conf = harness.write_config(os.path.join(d, "newsd.conf"), settings)
+    return harness.Server(name, db=db, config=conf).start()
+
+
 def art(id_, title, body="Nothing else to report.", date="2026-01-07T10:00:00Z", **kw):
     r = {"id": id_, "title": title, "body": body, "date": date, "source": "e2e-wire"}
     r.update(kw)
@@ -251,9 +258,7 @@ def test_reconnect_with_last_event_id_misses_nothing():
 
 
 def test_reconnect_with_a_gap():
-    d = harness.tmpdir("watch-gap")
-    conf = harness.write_config(os.path.join(d, "newsd.conf"), {"watch_replay_max": "3"})
-    g = harness.Server("watch-gap", config=conf).start()
+    g = configured("watch-gap", watch_replay_max="3")
     try:
         s = open_stream({"q": "gapolite"}, server=g)
         post(g, [art("g-0", "Gapolite zero")])
@@ -299,9 +304,7 @@ def test_bad_filters_are_the_same_400s_as_search():
 
 
 def test_max_watchers_and_sigterm_closes_streams():
-    d = harness.tmpdir("watch-max")
-    conf = harness.write_config(os.path.join(d, "newsd.conf"), {"max_watchers": "3"})
-    m = harness.Server("watch-max", config=conf).start()
+    m = configured("watch-max", max_watchers="3")
     streams = [open_stream({"q": "x%d" % i}, server=m) for i in range(3)]
     try:
         s = SSE(m, "/watch", params={"q": "one-too-many"})
@@ -380,9 +383,7 @@ def test_saved_watch_crud_stream_and_restart():
 
 
 def test_saved_watch_writes_need_write_permission():
-    d = harness.tmpdir("watch-auth")
-    conf = harness.write_config(os.path.join(d, "newsd.conf"), {"write_token": "t0ken"})
-    t = harness.Server("watch-auth", config=conf).start()
+    t = configured("watch-auth", write_token="t0ken")
     try:
         body = json.dumps({"q": "oil"})
         harness.check_error(t.post("/watches", body), 401, "unauthorized")
@@ -442,12 +443,10 @@ class Receiver:
 
 
 def hook_server(name, db=None, **extra):
-    d = harness.tmpdir(name)
     settings = {"webhook_allow": "127.0.0.1", "webhook_secret": SECRET,
                 "webhook_backoff_ms": "100"}
     settings.update(extra)
-    conf = harness.write_config(os.path.join(d, "newsd.conf"), settings)
-    return harness.Server(name, db=db, config=conf).start()
+    return configured(name, db=db, **settings)
 
 
 def verify(headers, body):
@@ -571,11 +570,8 @@ def rss_kb(server):
 
 
 def test_slow_reader_is_dropped_without_growing_memory():
-    d = harness.tmpdir("watch-slow")
-    conf = harness.write_config(os.path.join(d, "newsd.conf"),
-                                {"watch_buffer_bytes": "65536", "extraction": "no",
-                                 "dedup": "no"})
-    m = harness.Server("watch-slow", config=conf).start()
+    m = configured("watch-slow", watch_buffer_bytes="65536", extraction="no",
+                   dedup="no")
     sock = socket.socket()
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

@@ -101,6 +101,16 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.log_level, "info");
 	ck_assert_int_eq(c.extraction, 1);
 	ck_assert_int_eq(c.dedup, 1);
+	ck_assert_int_eq(c.max_watchers, 256);
+	ck_assert_int_eq(c.watch_ping_s, 15);
+	ck_assert_int_eq(c.watch_replay_max, 1000);
+	ck_assert_int_eq(c.watch_buffer_bytes, 1048576);
+	ck_assert_int_eq(c.watch_keep_versions, 100000);
+	ck_assert_str_eq(c.webhook_allow, "");
+	ck_assert_str_eq(c.webhook_secret, "");
+	ck_assert_int_eq(c.webhook_retries, 5);
+	ck_assert_int_eq(c.webhook_backoff_ms, 1000);
+	ck_assert_int_eq(c.webhook_timeout_s, 10);
 	config_free(&c);
 	ck_assert_ptr_null(c.listen);
 }
@@ -110,7 +120,7 @@ START_TEST(test_table_sane)
 {
 	int i, j;
 
-	ck_assert_int_eq(nkeys(), 25);
+	ck_assert_int_eq(nkeys(), 35);
 	for (i = 0; config_keys[i].name; i++) {
 		const struct config_key *k = &config_keys[i];
 
