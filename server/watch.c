@@ -116,6 +116,7 @@ struct hook_job {
 	int attempts;
 	struct evhttp_connection *conn;
 	struct event *timer;
+	int finished;			/* delivered or given up: freed outside any callback */
 	struct hook_job *next;
 };
 
@@ -142,6 +143,7 @@ struct watch_hub {
 	struct event_base *hbase;
 	struct event *hwake, *htick;
 	struct hook_job *hq;		/* queued by the matcher (hub lock) */
+	struct hook_job *jobs;		/* taken by the webhook thread: in flight, waiting, done */
 	double last_prune;
 	/* the write connection: saved watches, cursors, pruning (wr_lock) */
 	pthread_mutex_t wr_lock;
@@ -338,6 +340,12 @@ static int lang_ok(const struct filter *f, const char *lang)
 
 static void wq_free(struct wq *q)
 {
+	size_t i;
+
+	for (i = 0; q->rendered && i < CHUNK; i++) {
+		json_decref(q->rendered[i]);
+		free(q->dumped[i]);
+	}
 	filter_free(&q->f);
 	if (q->has_plan)
 		search_plan_free(&q->plan);
@@ -822,6 +830,8 @@ static void hook_job_free(struct hook_job *j)
 {
 	if (j->timer)
 		event_free(j->timer);
+	if (j->conn)
+		evhttp_connection_free(j->conn);
 	wq_unref(j->hub, j->q);
 	free(j->body);
 	free(j);
@@ -908,11 +918,19 @@ out:
 	return rc;
 }
 
-static void hook_free_conn(evutil_socket_t fd, short what, void *arg)
+/* Free the finished jobs (on the webhook thread, never inside a connection's callback). */
+static void hook_reap(struct watch_hub *h)
 {
-	(void)fd;
-	(void)what;
-	evhttp_connection_free(arg);
+	struct hook_job **pp = &h->jobs, *j;
+
+	while ((j = *pp) != NULL) {
+		if (j->finished) {
+			*pp = j->next;
+			hook_job_free(j);
+		} else {
+			pp = &j->next;
+		}
+	}
 }
 
 static void hook_retry(evutil_socket_t fd, short what, void *arg)
@@ -948,9 +966,8 @@ static void hook_done(struct evhttp_request *req, void *arg)
 	int status = req ? evhttp_request_get_response_code(req) : 0;
 	struct timeval tv = { 0, 0 };
 
-	/* the connection cannot be freed inside its own callback */
-	event_base_once(h->hbase, -1, EV_TIMEOUT, hook_free_conn, j->conn, &tv);
-	j->conn = NULL;
+	if (h->stopping)	/* connections freed at shutdown: the cursor stays, resent later */
+		return;
 	if (status >= 200 && status < 300) {
 		h->hook_ok++;
 		pthread_mutex_lock(&h->lock);
@@ -959,7 +976,7 @@ static void hook_done(struct evhttp_request *req, void *arg)
 		j->q->hook_busy = 0;
 		pthread_mutex_unlock(&h->lock);
 		hook_save_cursor(h, j->q, j->end);
-		hook_job_free(j);
+		j->finished = 1;
 		hub_kick(h);	/* more may be waiting behind this batch */
 		return;
 	}
@@ -982,7 +999,7 @@ static void hook_done(struct evhttp_request *req, void *arg)
 	j->q->hook_busy = 0;
 	j->q->hook_after = now_monotonic() + HOOK_PAUSE_S;
 	pthread_mutex_unlock(&h->lock);
-	hook_job_free(j);
+	j->finished = 1;
 }
 
 static void hook_send(struct hook_job *j)
@@ -1001,7 +1018,9 @@ static void hook_send(struct hook_job *j)
 		hook_done(NULL, j);
 		goto out;
 	}
-	j->conn = evhttp_connection_base_new(h->hbase, NULL, host, (unsigned short)port);
+	/* one connection per job, reused by its retries (evhttp reconnects) */
+	if (j->conn == NULL)
+		j->conn = evhttp_connection_base_new(h->hbase, NULL, host, (unsigned short)port);
 	if (j->conn == NULL) {
 		hook_done(NULL, j);
 		goto out;
@@ -1043,8 +1062,11 @@ static void hook_wake(evutil_socket_t fd, short what, void *arg)
 		j->next = rev;
 		rev = j;
 	}
+	hook_reap(h);
 	for (j = rev; j; j = next) {
 		next = j->next;
+		j->next = h->jobs;
+		h->jobs = j;
 		hook_send(j);
 	}
 }
@@ -1060,6 +1082,7 @@ static void hook_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	hook_reap(h);
 	pthread_mutex_lock(&h->lock);
 	for (q = h->saved; q; q = q->next) {
 		if (!q->webhook)
@@ -1240,6 +1263,10 @@ void watch_hub_free(struct watch_hub *h)
 		return;
 	watch_hub_stop(h);
 	for (j = h->hq; j; j = jn) {
+		jn = j->next;
+		hook_job_free(j);
+	}
+	for (j = h->jobs; j; j = jn) {
 		jn = j->next;
 		hook_job_free(j);
 	}
