@@ -27,6 +27,7 @@
 #include "entity.h"
 #include "log.h"
 #include "rank.h"
+#include "search.h"
 #include "notify.h"
 #include "server.h"
 #include "util.h"
@@ -679,9 +680,11 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	search_peer_attach(w->peer);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	entity_cache_release();
 	rank_lengths_release();
+	search_thread_release();
 	return NULL;
 }
 
@@ -695,6 +698,11 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	w->index = i;
 	pthread_mutex_init(&w->lock, NULL);
 	if (store_open(s->cfg->db, STORE_READ, &so, &w->store, errmsg) < 0)
+		return -1;
+	/* a second thread per worker for broad searches: threads run one query at a time each,
+	 * so the peer is idle whenever its worker is not searching */
+	if (s->cfg->search_threads > 1 &&
+	    (w->peer = search_peer_start(s->cfg->db, &so, errmsg)) == NULL)
 		return -1;
 	w->base = event_base_new();
 	w->http = evhttp_new(w->base);
@@ -739,6 +747,7 @@ static void worker_free(struct worker *w)
 		event_free(w->stop);
 	if (w->base)
 		event_base_free(w->base);
+	search_peer_stop(w->peer);
 	store_close(w->store);
 	while (w->nspare > 0)
 		store_close(w->spare[--w->nspare]);

@@ -31,6 +31,7 @@ struct worker {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct store *store;		/* this thread's read connection */
+	struct search_peer *peer;	/* the second thread of broad searches, or NULL */
 	struct event *wake;		/* ingest completions are ready */
 	struct event *stop;		/* stop accepting */
 	pthread_mutex_t lock;
