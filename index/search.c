@@ -527,6 +527,10 @@ struct search_peer {
 };
 
 static _Thread_local struct search_peer *this_peer;
+/* Searches making their pass now, in every thread: a search splits only when it is alone, as
+ * the second core is otherwise busy with another search and a split would only add the
+ * hand-over and the wait for the slower half. */
+static _Atomic int passes_running;
 
 /* Articles per day (day_count), cumulated, for the index version they were read at. */
 static _Thread_local struct {
@@ -767,11 +771,11 @@ static int search_pass(struct store *s, const struct search_plan *p, struct pass
 	struct search_peer *pr = this_peer;
 	struct pass older;
 	int64_t mid;
-	int rc, began = begin_read(s, &ps->version);
+	int rc, began = begin_read(s, &ps->version), alone = ++passes_running == 1;
 
 	/* outside a transaction (BEGIN failed) statements may read different snapshots, and the
 	 * halves could not be compared: one thread */
-	if (pr == NULL || sqlite3_get_autocommit(store_db(s)) || p->empty || !p->has_q ||
+	if (pr == NULL || !alone || sqlite3_get_autocommit(store_db(s)) || p->empty ||
 	    !split_point(s, ps->version, p->rid_lo, p->rid_hi, &mid)) {
 		rc = run_pass(s, p, p->rid_lo, p->rid_hi, 1, ps, err);
 		goto out;
@@ -815,6 +819,7 @@ static int search_pass(struct store *s, const struct search_plan *p, struct pass
 	free(older.top.h);
 	free(older.rids);
 out:
+	passes_running--;
 	if (began)
 		end_read(s);
 	if (rc == 0)

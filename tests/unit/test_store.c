@@ -618,7 +618,8 @@ START_TEST(test_two_thread_search)
 					      "strike", "port", "coffee", "steel", "talks", "loan" };
 	static const char *const queries[] = { "oil", "bank", "oil bank", "oil OR gold",
 					       "bank NOT trade", "\"gold rates\"", "st*",
-					       "coffee OR steel OR loan", "talks AND port", "zzz" };
+					       "coffee OR steel OR loan", "talks AND port", "zzz",
+					       "" /* filters only: newest first */ };
 	struct store_options so = { "porter", 16, 1000, 4.0 };
 	struct search_peer *peer;
 	char *err = NULL, title[64], body[512], date[32], id[16];
