@@ -2,6 +2,7 @@
 #   make            build newsd and newsq (build/release)
 #   make run        deps + build + demo corpus + index + serve on 127.0.0.1:8088
 #   make test       deps + build + unit tests (Check) + end-to-end tests (real newsd over HTTP)
+#   make npm-deps   the OpenAPI validator of the e2e suite, from npm into build/npm (make test runs it)
 #   make asan       the same suite under AddressSanitizer + UBSan (build/asan)
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
@@ -36,16 +37,17 @@ INDEX_SRC  := $(sort $(wildcard index/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
-EMBED_IN   := $(sort $(wildcard data/*/*.tsv data/*.tsv server/www/*))
+EMBED_IN   := $(sort $(wildcard data/*/*.tsv data/*.tsv server/www/* server/openapi/*.json))
 
 INDEX_OBJ  := $(INDEX_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embed_data.o
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# man-db: make test renders the man pages (tests/e2e/test_install.py).
+# man-db: make test renders the man pages (tests/e2e/test_install.py). nodejs, npm: the
+# OpenAPI validator of tests/e2e/test_openapi.py (make npm-deps).
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
-              libjansson-dev libinih-dev check python3 curl man-db
+              libjansson-dev libinih-dev check python3 curl man-db nodejs npm
 BENCH_PKGS := wrk hyperfine sphinxsearch python3-pymysql
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium
@@ -54,13 +56,27 @@ FUZZ_PKGS  := clang libclang-rt-14-dev
 PKG_PKGS   := debhelper dpkg-dev fakeroot lintian
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
+.PHONY: all deps npm-deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
         crashtest fuzz fuzz-deps soak bench-scale man install uninstall pkg-deps deb deb-test
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
 	@dpkg -s $(DEPS_PKGS) $(BROWSER_PKGS) >/dev/null 2>&1 || { echo "installing build dependencies (apt-get)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEPS_PKGS) $(BROWSER_PKGS); }
+
+# The OpenAPI validator (tests/openapi/package.json, exact version) from the npm registry into
+# build/npm, outside the tree; reinstalled when package.json changes. Without npm the test
+# that needs it skips and says why.
+NPM_DIR := build/npm
+npm-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm is absent: tests/e2e/test_openapi.py will skip the validator (apt-get install npm)"; \
+	elif ! cmp -s tests/openapi/package.json $(NPM_DIR)/package.json || \
+	     [ ! -d $(NPM_DIR)/node_modules/@apidevtools/swagger-parser ]; then \
+	  echo "installing the OpenAPI validator (npm) into $(NPM_DIR)"; \
+	  mkdir -p $(NPM_DIR) && cp tests/openapi/package.json $(NPM_DIR)/package.json && \
+	  cd $(NPM_DIR) && npm install --no-audit --no-fund --omit=dev --loglevel=error; \
+	fi
 
 bench-deps: deps
 	@dpkg -s $(BENCH_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
@@ -136,11 +152,13 @@ e2e: $(BUILD)/newsd $(BUILD)/newsq
 	python3 tests/e2e/run.py --build $(BUILD)
 
 test: deps
+	@$(MAKE) --no-print-directory npm-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 
 asan: deps
+	@$(MAKE) --no-print-directory npm-deps
 	@$(MAKE) --no-print-directory VARIANT=asan all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(MAKE) --no-print-directory VARIANT=asan unit e2e

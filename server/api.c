@@ -12,6 +12,7 @@
 
 #include "date.h"
 #include "embed.h"
+#include "openapi.h"
 #include "search.h"
 #include "server.h"
 #include "util.h"
@@ -558,4 +559,22 @@ void api_page(struct request *r)
 			  "default-src 'self'; style-src 'self' 'unsafe-inline'; "
 			  "script-src 'self' 'unsafe-inline'; img-src 'self' data:");
 	http_reply_text(r, 200, "text/html; charset=utf-8", (const char *)f->data, f->size);
+}
+
+/* GET /openapi.json: the API's OpenAPI 3.1 description (openapi.c). */
+void api_openapi(struct request *r)
+{
+	static const char *const allowed[] = { NULL };
+	char *err = NULL;
+	json_t *doc;
+
+	if (http_check_params(r, allowed) < 0)
+		return;
+	doc = openapi_document(r->w->srv->cfg, &err);
+	if (doc == NULL) {
+		http_reply_error(r, 500, "internal", -1, "%s", err);
+		free(err);
+		return;
+	}
+	http_reply_json(r, 200, doc);
 }
