@@ -7,7 +7,7 @@
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
 #   make bench-scale  newsd at 1M articles against Sphinx 2.2 (bench/scale.sh; SCALE_* variables)
-#   make eval       entity extraction quality against Reuters editor tags
+#   make eval       entity extraction against Reuters editor tags; did-you-mean and similar articles
 #   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
 #   make crashtest  SIGKILL durability test, 100 kills of newsd serve during writes and 20 of
 #                   newsd index during a bulk load (CRASH_KILLS=N, CRASH_BULK_KILLS=N)
@@ -179,8 +179,22 @@ $(BUILD)/bench/entity_eval: bench/entity_eval.c $(BUILD)/libnewsd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-eval: $(BUILD)/bench/entity_eval
-	@if [ -f $(EVAL_CORPUS) ]; then $(BUILD)/bench/entity_eval $(EVAL_CORPUS); \
+$(BUILD)/bench/discovery_eval: bench/discovery_eval.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# entity extraction, then did-you-mean and similar articles on Reuters indexed by newsd itself
+# (build/<variant>/eval/reuters.db, made again when newsd changes)
+EVAL_DB := $(BUILD)/eval/reuters.db
+$(EVAL_DB): $(BUILD)/newsd
+	@mkdir -p $(@D)
+	rm -f $@ $@-wal $@-shm
+	$(BUILD)/newsd index --db $@ $(EVAL_CORPUS) >/dev/null
+
+eval: $(BUILD)/bench/entity_eval $(BUILD)/bench/discovery_eval $(BUILD)/newsd
+	@if [ -f $(EVAL_CORPUS) ]; then $(BUILD)/bench/entity_eval $(EVAL_CORPUS) && \
+	  $(MAKE) --no-print-directory $(EVAL_DB) && \
+	  $(BUILD)/bench/discovery_eval $(EVAL_DB) $(EVAL_CORPUS); \
 	else echo "eval: $(EVAL_CORPUS) is absent, skipping"; fi
 
 # wire-copy detection: precision, recall and cost on Reuters (bench/dedup_eval.c)

@@ -396,6 +396,14 @@ static int cmd_search(struct opts *o)
 		print_hit(&out, o, hit);
 		flush_buf(&out);
 	}
+	{
+		json_t *dym = json_object_get(root, "did_you_mean");
+
+		/* the server's respelling, ready to run again */
+		if (dym != NULL && jstr(dym, "q") != NULL)
+			buf_printf(&out, "did you mean: %s (%.0f hits)?  newsq search '%s'\n",
+				   jstr(dym, "q"), jnum(dym, "total"), jstr(dym, "q"));
+	}
 	buf_printf(&out, "%zu of %.0f hits (took %.1f ms)", n, jnum(root, "total"),
 		   jnum(root, "took_ms"));
 	cursor = jstr(root, "next_cursor");

@@ -15,6 +15,7 @@
 #include "openapi.h"
 #include "search.h"
 #include "server.h"
+#include "suggest.h"
 #include "util.h"
 
 /* Parse a date parameter; to-dates given as a day cover that whole day. */
@@ -164,10 +165,16 @@ void api_search(struct request *r)
 		goto out;
 	sr.cursor = http_param(r, "cursor");
 	res = search_run(r->w->store, &sr, &err);
-	if (res == NULL)
+	if (res == NULL) {
 		http_reply_search_error(r, &err);
-	else
+	} else {
+		json_t *dym = suggest_did_you_mean(r->w->store, &sr, json_integer_value(
+							   json_object_get(res, "total")));
+
+		if (dym)
+			json_object_set_new(res, "did_you_mean", dym);
 		http_reply_json(r, 200, res);
+	}
 out:
 	search_error_clear(&err);
 	free(ents);
