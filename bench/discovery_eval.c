@@ -1,5 +1,6 @@
 /*
- * discovery_eval — quality and cost of did-you-mean (index/suggest.c) on Reuters.
+ * discovery_eval — quality and cost of did-you-mean (index/suggest.c) and of similar articles
+ * (index/similar.c) on Reuters.
  *
  * usage: discovery_eval [--queries N] [--big-vocab N] DB CORPUS.jsonl.gz
  *
@@ -11,6 +12,10 @@
  * query gets a suggestion at all, and the time a suggestion takes, on Reuters and on a copy
  * whose vocabulary is padded with --big-vocab random words (default 2,000,000: the order of a
  * 1M-article archive's vocabulary) so the lookups run against a b-tree of that size.
+ *
+ * Similar articles: for N articles with Reuters topic tags (same seed), precision@5 of "shares a
+ * topic tag with the article"; and for every article newsd marked as a wire copy (dup_of), how
+ * often the rest of its group is in its top 5, marked as copies.
  */
 #include <jansson.h>
 #include <sqlite3.h>
@@ -22,6 +27,7 @@
 #include <zlib.h>
 
 #include "search.h"
+#include "similar.h"
 #include "store.h"
 #include "suggest.h"
 #include "util.h"
@@ -43,6 +49,7 @@ static size_t rnd(size_t n)
 
 static char **titles;
 static size_t ntitles;
+static json_t *topics;		/* id → [topic, …] for articles with topic tags */
 
 static void load_titles(const char *path)
 {
@@ -53,14 +60,19 @@ static void load_titles(const char *path)
 		fprintf(stderr, "%s: cannot open\n", path);
 		exit(2);
 	}
+	topics = json_object();
 	while (gzgets(f, line, 1 << 20) != NULL) {
 		json_t *o = json_loads(line, 0, NULL);
 		const char *t = o ? json_string_value(json_object_get(o, "title")) : NULL;
+
+		json_t *tp = o ? json_object_get(o, "topics") : NULL;
 
 		if (t && *t) {
 			titles = xrealloc(titles, (ntitles + 1) * sizeof(*titles));
 			titles[ntitles++] = xstrdup(t);
 		}
+		if (json_array_size(tp) > 0 && json_string_value(json_object_get(o, "id")))
+			json_object_set(topics, json_string_value(json_object_get(o, "id")), tp);
 		json_decref(o);
 	}
 	gzclose(f);
@@ -260,6 +272,110 @@ static char *padded_copy(const char *db, long n)
 	return path;
 }
 
+static int share_topic(json_t *a, json_t *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(a); i++)
+		for (j = 0; j < json_array_size(b); j++)
+			if (strcmp(json_string_value(json_array_get(a, i)),
+				   json_string_value(json_array_get(b, j))) == 0)
+				return 1;
+	return 0;
+}
+
+static json_t *similar_of(struct store *s, const char *id, double *ms)
+{
+	struct similar_request r;
+	struct search_error err = { SEARCH_OK, NULL, -1 };
+	double t0 = now_monotonic();
+	json_t *res;
+
+	memset(&r, 0, sizeof(r));
+	r.limit = 20;
+	res = similar_run(s, id, &r, &err);
+	*ms = (now_monotonic() - t0) * 1e3;
+	search_error_clear(&err);
+	return res;
+}
+
+static void eval_similar(const char *db, long nq)
+{
+	struct store *s = open_read(db);
+	const char **ids = xmalloc(json_object_size(topics) * sizeof(*ids));
+	const char *key;
+	json_t *v, *res;
+	size_t nids = 0, i, k, copies = 0, copies_found = 0, nt = 0;
+	double rel = 0, raw = 0, *t = xcalloc((size_t)nq, sizeof(*t));
+	sqlite3_stmt *st;
+
+	json_object_foreach(topics, key, v)
+		ids[nids++] = key;
+	sqlite3_exec(store_db(s), "BEGIN", NULL, NULL, NULL);
+	for (i = 0; i < (size_t)nq && nids > 0; i++) {
+		const char *id = ids[rnd(nids)];
+		json_t *list;
+
+		size_t judged = 0;
+
+		res = similar_of(s, id, &t[nt++]);
+		list = json_object_get(res, "similar");
+		for (k = 0; k < json_array_size(list); k++) {
+			json_t *ht = json_object_get(topics, json_string_value(json_object_get(
+						     json_array_get(list, k), "id")));
+
+			if (k < 5)
+				raw += share_topic(json_object_get(topics, id), ht) / 5.0;
+			/* condensed list: an article without topic tags is unjudged, not wrong */
+			if (ht != NULL && judged < 5) {
+				rel += share_topic(json_object_get(topics, id), ht) / 5.0;
+				judged++;
+			}
+		}
+		json_decref(res);
+	}
+	/* wire copies: each copy's group (its root, and the root's other copies) in its top 5 */
+	st = store_stmt(s, "SELECT a.id, d.id FROM article a JOIN article d ON d.rid = a.dup_of"
+			" ORDER BY a.rid LIMIT 500", NULL);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		char *id = xstrdup((const char *)sqlite3_column_text(st, 0));
+		char *root = xstrdup((const char *)sqlite3_column_text(st, 1));
+		double ms;
+		json_t *list;
+
+		res = similar_of(s, id, &ms);
+		list = json_object_get(res, "similar");
+		copies++;
+		for (k = 0; k < json_array_size(list) && k < 5; k++) {
+			json_t *h = json_array_get(list, k);
+
+			if (strcmp(json_string_value(json_object_get(h, "id")), root) == 0 &&
+			    json_is_true(json_object_get(h, "copy"))) {
+				copies_found++;
+				break;
+			}
+		}
+		json_decref(res);
+		free(id);
+		free(root);
+	}
+	if (st)
+		sqlite3_reset(st);
+	sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL);
+	store_close(s);
+	printf("similar articles on Reuters\n");
+	printf("  precision@5 of sharing a topic tag, %zu articles with topics, among the articles "
+	       "that have topic tags (condensed list): %.3f (target >= 0.80)\n",
+	       nt, nt ? rel / (double)nt : 0);
+	printf("  the same counting an article without topic tags as a miss: %.3f\n",
+	       nt ? raw / (double)nt : 0);
+	printf("  wire copies (dup_of) whose original is in their top 5, marked copy: %zu of %zu "
+	       "(%.3f)\n", copies_found, copies, copies ? (double)copies_found / (double)copies : 0);
+	printf("  time per request: p50 %.2f ms, p99 %.2f ms\n", pct(t, nt, 0.5), pct(t, nt, 0.99));
+	free(t);
+	free(ids);
+}
+
 int main(int argc, char **argv)
 {
 	long nq = 200, big = 2000000;
@@ -345,6 +461,7 @@ int main(int argc, char **argv)
 		unlink(path);
 		free(path);
 	}
+	eval_similar(db, nq);
 	for (i = 0; i < (size_t)nq; i++) {
 		free(orig[i]);
 		free(typo[i]);
@@ -356,5 +473,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < ntitles; i++)
 		free(titles[i]);
 	free(titles);
+	json_decref(topics);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "openapi.h"
 #include "search.h"
 #include "server.h"
+#include "similar.h"
 #include "suggest.h"
 #include "util.h"
 
@@ -584,4 +585,41 @@ void api_openapi(struct request *r)
 		return;
 	}
 	http_reply_json(r, 200, doc);
+}
+
+/* GET /articles/{id}/similar: more like this (similar.c), with date and source filters. */
+void api_similar(struct request *r, const char *id)
+{
+	static const char *const allowed[] = { "limit", "from", "to", "source", NULL };
+	struct similar_request sr;
+	struct search_request f;
+	struct search_error err = { SEARCH_OK, NULL, -1 };
+	const char **ents = NULL, **srcs = NULL;
+	json_t *res;
+
+	memset(&sr, 0, sizeof(sr));
+	memset(&f, 0, sizeof(f));
+	if (http_check_params(r, allowed) < 0 ||
+	    http_param_int(r, "limit", 1, 100, 10, &sr.limit) < 0 ||
+	    api_search_filters(r, &f, &ents, &srcs) < 0)
+		goto out;
+	sr.has_from = f.has_from;
+	sr.from = f.from;
+	sr.has_to = f.has_to;
+	sr.to = f.to;
+	sr.sources = f.sources;
+	sr.nsources = f.nsources;
+	search_deadline_set(r->w->store, f.timeout_ms);
+	res = similar_run(r->w->store, id, &sr, &err);
+	search_deadline_clear(r->w->store);
+	if (res)
+		http_reply_json(r, 200, res);
+	else if (err.code == SEARCH_OK)
+		http_reply_error(r, 404, "not_found", -1, "no article with id '%.200s'", id);
+	else
+		http_reply_search_error(r, &err);
+out:
+	search_error_clear(&err);
+	free(ents);
+	free(srcs);
 }

@@ -33,7 +33,8 @@
 
 enum endpoint {
 	EP_SEARCH, EP_ARTICLE, EP_ARTICLES_POST, EP_HEALTH, EP_STATS, EP_ENTITIES,
-	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY, EP_OPENAPI
+	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY, EP_OPENAPI,
+	EP_SIMILAR
 };
 
 const double http_latency_bounds[METRIC_BUCKETS] = {
@@ -42,7 +43,7 @@ const double http_latency_bounds[METRIC_BUCKETS] = {
 
 const char *const http_endpoint_names[METRIC_ENDPOINTS] = {
 	"search", "article", "articles_post", "health", "stats", "entities", "timeline",
-	"export", "metrics", "page", "other", "entity", "openapi"
+	"export", "metrics", "page", "other", "entity", "openapi", "similar"
 };
 
 /* The last slot counts every other status. */
@@ -456,7 +457,11 @@ static void route(struct request *r)
 			api_articles_post(r);
 		return;
 	}
-	if (strncmp(p, "/articles/", 10) == 0) {
+	if (strncmp(p, "/articles/", 10) == 0 && strlen(p) > 18 &&
+	    strcmp(p + strlen(p) - 8, "/similar") == 0) {
+		/* /articles/{id}/similar: the suffix decides, as for /entities/{name}/related */
+		r->endpoint = EP_SIMILAR;
+	} else if (strncmp(p, "/articles/", 10) == 0) {
 		r->endpoint = EP_ARTICLE;
 		if (!method_is(r, READ_METHODS | EVHTTP_REQ_DELETE))
 			return;
@@ -509,6 +514,13 @@ static void route(struct request *r)
 	case EP_METRICS: api_metrics(r); break;
 	case EP_PAGE: api_page(r); break;
 	case EP_OPENAPI: api_openapi(r); break;
+	case EP_SIMILAR: {
+		char *id = xstrndup(p + 10, strlen(p) - 18);
+
+		api_similar(r, id);
+		free(id);
+		break;
+	}
 	default: break;
 	}
 	if (in_txn)

@@ -45,6 +45,7 @@ static const struct oa_param
 		       "once (copies left out)." },
 	P_SORT = { "sort", OA_ENUM, 0, 0, 0, 0, "relevance newest oldest", "Order of the hits "
 		   "(relevance by default with q, else newest)." },
+	P_SIMLIMIT = { "limit", OA_INT, 0, 1, 100, 10, NULL, "Similar articles to return." },
 	P_PAGE_SORT = { "sort", OA_STRING, 0, 0, 0, 0, NULL, "Read by the page's script "
 			"(relevance, newest, oldest), not by the server." },
 	P_SLIMIT = { "limit", OA_INT, 0, 0, 100, 10, NULL, "Hits per page (0: count only)." },
@@ -86,6 +87,9 @@ static const struct oa_param *const timeline_params[] = {
 static const struct oa_param *const export_params[] = {
 	FILTERS, &P_FORMAT, &P_FIELDS, &P_COLLAPSE, NULL
 };
+static const struct oa_param *const similar_params[] = {
+	&P_FROM, &P_TO, &P_SOURCE, &P_SIMLIMIT, NULL
+};
 static const struct oa_param *const page_params[] = {
 	&P_Q, &P_FROM, &P_TO, &P_ENTITY, &P_SOURCE, &P_PAGE_SORT, NULL
 };
@@ -112,6 +116,10 @@ static const struct oa_op openapi_ops[] = {
 	  "404" },
 	{ "/articles/{id}", "delete", "deleteArticle", "Delete an article", no_params,
 	  "DeleteResult", "401 403 404" },
+	{ "/articles/{id}/similar", "get", "similarArticles", "Articles about the same story "
+	  "(more-like-this over its most distinctive words and its entities), newest first on "
+	  "ties, wire copies marked, the article itself left out", similar_params, "Similar",
+	  "404" },
 	{ "/entities", "get", "entities", "Entities, most frequent first, counted over the "
 	  "matching articles", entities_params, "EntityList", "" },
 	{ "/entities/{name}", "get", "entity", "One entity (by name or alias) with first and "
