@@ -22,7 +22,7 @@
 #include "store.h"
 
 #define SUGGEST_RATIO 20	/* the respelling is in this many times more articles */
-#define SUGGEST_MIN_DF 3	/* and in at least this many */
+#define SUGGEST_MIN_DF 1	/* and in at least this many (any, for a word in none) */
 #define SUGGEST_RARE_DF 2	/* a word in more articles than this is left as written */
 
 /* /search offers a respelling only for a query with fewer than SUGGEST_MAX_TOTAL matches,
