@@ -11,7 +11,7 @@
  * is a b-tree probe per spelling, about a millisecond a word, whatever the vocabulary's size:
  * no index of our own to build or keep current, and every index version is seen at once.
  * A spelling replaces the word when it is in many more articles than the word (at least
- * SUGGEST_RATIO times, and SUGGEST_MIN_DF): candidates are scored by how common they are
+ * SUGGEST_RATIO times; any article for a word in none): candidates are scored by how common they are
  * (log of the count), less the edit's cost, which is lower for keys next to each other on a
  * QWERTY keyboard, a swap, or a doubled letter, plus a bonus when the two sound alike (the
  * same consonant skeleton: "Neom" and "Noem").
