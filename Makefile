@@ -44,10 +44,13 @@ SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# man-db: make test renders the man pages (tests/e2e/test_install.py). nodejs, npm: the
-# OpenAPI validator of tests/e2e/test_openapi.py (make npm-deps).
+# man-db: make test renders the man pages (tests/e2e/test_install.py).
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
-              libjansson-dev libinih-dev check python3 curl man-db nodejs npm
+              libjansson-dev libinih-dev check python3 curl man-db
+# The OpenAPI validator of tests/e2e/test_openapi.py runs on node; npm installs it (make
+# npm-deps). Installed only when there is no npm command: a nodejs from elsewhere (with its
+# own npm) conflicts with Debian's npm package.
+NODE_PKGS  := nodejs npm
 BENCH_PKGS := wrk hyperfine sphinxsearch python3-pymysql
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium
@@ -69,6 +72,9 @@ deps:
 # that needs it skips and says why.
 NPM_DIR := build/npm
 npm-deps:
+	@command -v npm >/dev/null 2>&1 || { echo "installing node and npm (apt-get)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	  $(NODE_PKGS) || true; }
 	@if ! command -v npm >/dev/null 2>&1; then \
 	  echo "npm is absent: tests/e2e/test_openapi.py will skip the validator (apt-get install npm)"; \
 	elif ! cmp -s tests/openapi/package.json $(NPM_DIR)/package.json || \
