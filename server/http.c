@@ -34,7 +34,8 @@
 
 enum endpoint {
 	EP_SEARCH, EP_ARTICLE, EP_ARTICLES_POST, EP_HEALTH, EP_STATS, EP_ENTITIES,
-	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY
+	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY, EP_OPENAPI,
+	EP_SIMILAR
 };
 
 const double http_latency_bounds[METRIC_BUCKETS] = {
@@ -43,7 +44,7 @@ const double http_latency_bounds[METRIC_BUCKETS] = {
 
 const char *const http_endpoint_names[METRIC_ENDPOINTS] = {
 	"search", "article", "articles_post", "health", "stats", "entities", "timeline",
-	"export", "metrics", "page", "other", "entity"
+	"export", "metrics", "page", "other", "entity", "openapi", "similar"
 };
 
 /* The last slot counts every other status. */
@@ -359,6 +360,15 @@ void http_reply_text(struct request *r, int status, const char *ctype, const cha
 		evbuffer_add(out, body, len);
 	}
 	evhttp_add_header(h, "Vary", "Accept-Encoding");
+	if (r->head) {
+		/* libevent sends a reply's body even to HEAD, which desynchronises a kept-alive
+		 * connection; send the headers GET would have, Content-Length included, only */
+		char cl[32];
+
+		snprintf(cl, sizeof(cl), "%zu", evbuffer_get_length(out));
+		evhttp_add_header(h, "Content-Length", cl);
+		evbuffer_drain(out, evbuffer_get_length(out));
+	}
 	record_metrics(r, status);
 	evhttp_send_reply(r->req, status, reason(status), out);
 	evbuffer_free(out);
@@ -448,7 +458,11 @@ static void route(struct request *r)
 			api_articles_post(r);
 		return;
 	}
-	if (strncmp(p, "/articles/", 10) == 0) {
+	if (strncmp(p, "/articles/", 10) == 0 && strlen(p) > 18 &&
+	    strcmp(p + strlen(p) - 8, "/similar") == 0) {
+		/* /articles/{id}/similar: the suffix decides, as for /entities/{name}/related */
+		r->endpoint = EP_SIMILAR;
+	} else if (strncmp(p, "/articles/", 10) == 0) {
 		r->endpoint = EP_ARTICLE;
 		if (!method_is(r, READ_METHODS | EVHTTP_REQ_DELETE))
 			return;
@@ -472,6 +486,8 @@ static void route(struct request *r)
 		r->endpoint = EP_EXPORT;
 	} else if (strcmp(p, "/metrics") == 0) {
 		r->endpoint = EP_METRICS;
+	} else if (strcmp(p, "/openapi.json") == 0) {
+		r->endpoint = EP_OPENAPI;
 	} else if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
 		r->endpoint = EP_PAGE;
 	} else {
@@ -498,6 +514,14 @@ static void route(struct request *r)
 	case EP_TIMELINE: api_timeline(r); break;
 	case EP_METRICS: api_metrics(r); break;
 	case EP_PAGE: api_page(r); break;
+	case EP_OPENAPI: api_openapi(r); break;
+	case EP_SIMILAR: {
+		char *id = xstrndup(p + 10, strlen(p) - 18);
+
+		api_similar(r, id);
+		free(id);
+		break;
+	}
 	default: break;
 	}
 	if (in_txn)

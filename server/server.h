@@ -43,7 +43,7 @@ struct worker {
 
 /* Latency histogram buckets (seconds) for /metrics. */
 #define METRIC_BUCKETS 12
-#define METRIC_ENDPOINTS 12
+#define METRIC_ENDPOINTS 14
 #define METRIC_STATUSES 13
 
 struct server {
@@ -111,6 +111,8 @@ void api_health(struct request *r);
 void api_stats(struct request *r);
 void api_metrics(struct request *r);
 void api_page(struct request *r);
+void api_openapi(struct request *r);
+void api_similar(struct request *r, const char *id);
 /* api_data.c */
 void api_entities(struct request *r);
 void api_entity(struct request *r, const char *name);
