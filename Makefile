@@ -2,11 +2,12 @@
 #   make            build newsd and newsq (build/release)
 #   make run        deps + build + demo corpus + index + serve on 127.0.0.1:8088
 #   make test       deps + build + unit tests (Check) + end-to-end tests (real newsd over HTTP)
+#   make npm-deps   the OpenAPI validator of the e2e suite, from npm into build/npm (make test runs it)
 #   make asan       the same suite under AddressSanitizer + UBSan (build/asan)
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
 #   make bench-scale  newsd at 1M articles against Sphinx 2.2 (bench/scale.sh; SCALE_* variables)
-#   make eval       entity extraction quality against Reuters editor tags
+#   make eval       entity extraction against Reuters editor tags; did-you-mean and similar articles
 #   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
 #   make crashtest  SIGKILL durability test, 100 kills of newsd serve during writes and 20 of
 #                   newsd index during a bulk load (CRASH_KILLS=N, CRASH_BULK_KILLS=N)
@@ -37,7 +38,7 @@ INDEX_SRC  := $(sort $(wildcard index/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
-EMBED_IN   := $(sort $(wildcard data/*/*.tsv data/*.tsv server/www/*))
+EMBED_IN   := $(sort $(wildcard data/*/*.tsv data/*.tsv server/www/* server/openapi/*.json))
 
 INDEX_OBJ  := $(INDEX_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embed_data.o
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
@@ -47,6 +48,10 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # man-db: make test renders the man pages (tests/e2e/test_install.py).
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
               libjansson-dev libinih-dev libssl-dev check python3 curl man-db
+# The OpenAPI validator of tests/e2e/test_openapi.py runs on node; npm installs it (make
+# npm-deps). Installed only when there is no npm command: a nodejs from elsewhere (with its
+# own npm) conflicts with Debian's npm package.
+NODE_PKGS  := nodejs npm
 BENCH_PKGS := wrk hyperfine sphinxsearch python3-pymysql
 # The search page's end-to-end test drives a real headless browser (it skips without one).
 BROWSER_PKGS := chromium
@@ -55,13 +60,30 @@ FUZZ_PKGS  := clang libclang-rt-14-dev
 PKG_PKGS   := debhelper dpkg-dev fakeroot lintian
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
+.PHONY: all deps npm-deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
         crashtest fuzz fuzz-deps soak bench-scale man install uninstall pkg-deps deb deb-test
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
 deps:
 	@dpkg -s $(DEPS_PKGS) $(BROWSER_PKGS) >/dev/null 2>&1 || { echo "installing build dependencies (apt-get)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEPS_PKGS) $(BROWSER_PKGS); }
+
+# The OpenAPI validator (tests/openapi/package.json, exact version) from the npm registry into
+# build/npm, outside the tree; reinstalled when package.json changes. Without npm the test
+# that needs it skips and says why.
+NPM_DIR := build/npm
+npm-deps:
+	@command -v npm >/dev/null 2>&1 || { echo "installing node and npm (apt-get)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	  $(NODE_PKGS) || true; }
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm is absent: tests/e2e/test_openapi.py will skip the validator (apt-get install npm)"; \
+	elif ! cmp -s tests/openapi/package.json $(NPM_DIR)/package.json || \
+	     [ ! -d $(NPM_DIR)/node_modules/@apidevtools/swagger-parser ]; then \
+	  echo "installing the OpenAPI validator (npm) into $(NPM_DIR)"; \
+	  mkdir -p $(NPM_DIR) && cp tests/openapi/package.json $(NPM_DIR)/package.json && \
+	  cd $(NPM_DIR) && npm install --no-audit --no-fund --omit=dev --loglevel=error; \
+	fi
 
 bench-deps: deps
 	@dpkg -s $(BENCH_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
@@ -137,11 +159,13 @@ e2e: $(BUILD)/newsd $(BUILD)/newsq
 	python3 tests/e2e/run.py --build $(BUILD)
 
 test: deps
+	@$(MAKE) --no-print-directory npm-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 
 asan: deps
+	@$(MAKE) --no-print-directory npm-deps
 	@$(MAKE) --no-print-directory VARIANT=asan all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(MAKE) --no-print-directory VARIANT=asan unit e2e
@@ -162,8 +186,22 @@ $(BUILD)/bench/entity_eval: bench/entity_eval.c $(BUILD)/libnewsd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-eval: $(BUILD)/bench/entity_eval
-	@if [ -f $(EVAL_CORPUS) ]; then $(BUILD)/bench/entity_eval $(EVAL_CORPUS); \
+$(BUILD)/bench/discovery_eval: bench/discovery_eval.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# entity extraction, then did-you-mean and similar articles on Reuters indexed by newsd itself
+# (build/<variant>/eval/reuters.db, made again when newsd changes)
+EVAL_DB := $(BUILD)/eval/reuters.db
+$(EVAL_DB): $(BUILD)/newsd
+	@mkdir -p $(@D)
+	rm -f $@ $@-wal $@-shm
+	$(BUILD)/newsd index --db $@ $(EVAL_CORPUS) >/dev/null
+
+eval: $(BUILD)/bench/entity_eval $(BUILD)/bench/discovery_eval $(BUILD)/newsd
+	@if [ -f $(EVAL_CORPUS) ]; then $(BUILD)/bench/entity_eval $(EVAL_CORPUS) && \
+	  $(MAKE) --no-print-directory $(EVAL_DB) && \
+	  $(BUILD)/bench/discovery_eval $(EVAL_DB) $(EVAL_CORPUS); \
 	else echo "eval: $(EVAL_CORPUS) is absent, skipping"; fi
 
 # wire-copy detection: precision, recall and cost on Reuters (bench/dedup_eval.c)

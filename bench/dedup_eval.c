@@ -608,6 +608,7 @@ int main(int argc, char **argv)
 {
 	const char *corpus = "../shared/corpus/reuters21578.jsonl.gz", *dbpath = ":memory:";
 	int hc[21] = { 0 }, hn[21] = { 0 }, hnat[21] = { 0 }, hreal[21] = { 0 };
+	int hcc[21] = { 0 }, hnc[21] = { 0 };
 	int tp = 0, wrong = 0, missed_cand = 0, crowded = 0, fp_kind[3] = { 0 }, nkind[3] = { 0 };
 	int nat = 0, nat_doubt = 0, nshort = 0, i;
 	double t_sig = 0, t_link = 0, t0;
@@ -753,6 +754,7 @@ int main(int argc, char **argv)
 		dedup_signature(title, body, &sig);
 		root = root_of(db, r->rid);
 		hist_add(hc, dedup_similarity(&sig, &r->sig));
+		hist_add(hcc, dedup_containment(&sig, &r->sig));
 		study(0, r->title, r->body, title, body);
 		if (dedup_link(d, rid, &sig, &dup, &demoted, &err) < 0) {
 			fprintf(stderr, "dedup_eval: %s\n", err);
@@ -823,6 +825,7 @@ int main(int argc, char **argv)
 		}
 		nkind[kind]++;
 		hist_add(hn, dedup_similarity(&sig, &r->sig));
+		hist_add(hnc, dedup_containment(&sig, &r->sig));
 		/* looked up where it would be indexed, like the planted copies */
 		if (dedup_find(d, &sig, rid_after(r, NCOPIES + i), &dup, &err) < 0) {
 			fprintf(stderr, "dedup_eval: %s\n", err);
@@ -837,6 +840,9 @@ int main(int argc, char **argv)
 	hist_print("real similar pairs", hreal);
 	hist_print("synthetic similar", hn);
 	hist_print("natural copies found", hnat);
+	printf("containment histograms (estimated, of the smaller text in the larger):\n");
+	hist_print("planted copies", hcc);
+	hist_print("synthetic similar", hnc);
 	study_print();
 	printf("planted copies: %d found, %d given a wrong root, %d sharing no anchor, %d sharing"
 	       " one only with more than %d nearer articles, %d below the threshold\n", tp, wrong,

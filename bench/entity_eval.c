@@ -1,7 +1,7 @@
 /*
  * entity_eval — quality of index/extract.c against the Reuters-21578 editor tags.
  *
- * usage: entity_eval [--tags bench/reuters_tags.tsv] [--dump N] [--misses] CORPUS.jsonl.gz
+ * usage: entity_eval [--tags data/gazetteer/codes.tsv] [--dump N] [--misses] CORPUS.jsonl.gz
  *
  * Every article is read with its given entities left out (its "dateline" is kept in extra JSON,
  * as ingest keeps unknown fields), entities are extracted, and the places, people and orgs
@@ -304,7 +304,7 @@ static void dump(const struct article *a, json_t *rec)
 
 int main(int argc, char **argv)
 {
-	const char *tags_path = "bench/reuters_tags.tsv", *corpus = NULL;
+	const char *tags_path = "data/gazetteer/codes.tsv", *corpus = NULL;
 	struct counts c[ENTITY_NTYPES];
 	long ndump = 0, narticles = 0;
 	int show_misses = 0, i, type;

@@ -2,7 +2,8 @@
 # make bench-scale: newsd at archive scale (1M articles made by ../shared/corpus/scale.py)
 # against Sphinx 2.2 on the same corpus, on this machine, in the same run.
 #   1. corpus: generated once (random date order, and oldest first) and kept in SCALE_DIR
-#   2. ingest: newsd index of each order into a fresh database: rates, peak RSS, bytes, size
+#   2. ingest: newsd index of each order into a fresh database: rates, peak RSS, bytes, size;
+#      wire copies found against the generator's _copy_of (bench/dedup_truth.py)
 #   3. Sphinx: ../shared/anchors/sphinx_scale.sh (indexer docs/s, index bytes, query medians)
 #   4. queries: scale_queries.tsv through HTTP (bench/scalebench.c) beside Sphinx and the
 #      in-process floor (bench/floor.c: count(*) of newsd's own MATCH)
@@ -243,6 +244,10 @@ elif ! { skip queries && skip floor && skip api && skip memory && skip wrk && sk
 else
   echo "   skipped (SCALE_SKIP)"
 fi
+if [ -f "$DB" ] && [ ${#orders[@]} -gt 0 ]; then
+  # wire copies against the generator's ground truth (_copy_of), on the random-order load
+  R[random.dedup]=$(python3 bench/dedup_truth.py "$DB" "$CORPUS" 2>&1 | tail -1)
+fi
 if ! skip ingest-inorder; then
   ingest inorder "$INORDER" "$tmp/inorder.db"
   rm -f "$tmp/inorder.db" "$tmp/inorder.db-wal" "$tmp/inorder.db-shm"
@@ -285,6 +290,10 @@ if [ ${#orders[@]} -gt 0 ]; then
   line "db size / raw text" v_dbraw "<= 2.5"
   line "newsd index wall time, s" v_secs ""
   line "rejected records" v_rej ""
+  if [ -n "${R[random.dedup]:-}" ]; then
+    echo "   wire copies vs _copy_of (random order): ${R[random.dedup]}" \
+         "(targets: precision >= 0.95, recall >= 0.90)"
+  fi
   for o in "${orders[@]}"; do
     echo "   $o: last/first $(target "$(v_lastfirst "$o")" ">=" 0.7), RSS $(target "$(v_rss "$o")" "<=" 400)," \
          "written/db $(target "$(v_wdb "$o")" "<=" 6), db/raw $(target "$(v_dbraw "$o")" "<=" 2.5)"

@@ -99,6 +99,8 @@ static const char usage_text[] =
 	"                       most frequent people, organisations and places\n"
 	"  related NAME [--type T] [--limit N] [--from D] [--to D]\n"
 	"                       entities appearing in the same articles as NAME\n"
+	"  similar ID [--limit N] [--from D] [--to D] [--source S]...\n"
+	"                       articles about the same story as ID (wire copies marked)\n"
 	"  timeline QUERY [--interval day|week|month] [--from D] [--to D] [--entity E]...\n"
 	"         [--source S]...  matches over time, as a sparkline\n"
 	"  export QUERY [--format jsonl|csv] [--fields F,...] [--from D] [--to D]\n"
@@ -397,6 +399,14 @@ static int cmd_search(struct opts *o)
 	json_array_foreach(hits, i, hit) {
 		print_hit(&out, o, hit);
 		flush_buf(&out);
+	}
+	{
+		json_t *dym = json_object_get(root, "did_you_mean");
+
+		/* the server's respelling, ready to run again */
+		if (dym != NULL && jstr(dym, "q") != NULL)
+			buf_printf(&out, "did you mean: %s (%.0f hits)?  newsq search '%s'\n",
+				   jstr(dym, "q"), jnum(dym, "total"), jstr(dym, "q"));
 	}
 	buf_printf(&out, "%zu of %.0f hits (took %.1f ms)", n, jnum(root, "total"),
 		   jnum(root, "took_ms"));
@@ -1025,6 +1035,46 @@ out:
 	return rc;
 }
 
+/* similar ID: GET /articles/{id}/similar; one line per article: score, date, id, title, and
+ * "copy" for a wire copy of ID. */
+static int cmd_similar(struct opts *o)
+{
+	struct buf t = {0}, out = {0};
+	json_t *root = NULL, *list, *e;
+	size_t i;
+	int rc;
+
+	buf_puts(&t, "/articles/");
+	render_url_encode(&t, o->args[0]);
+	buf_puts(&t, "/similar");
+	add_param(&t, "limit", o->limit);
+	add_filters(&t, o);
+	rc = get_json(o, t.data, &root);
+	if (rc != NEWSQ_OK)
+		goto out;
+	list = json_object_get(root, "similar");
+	rc = json_array_size(list) > 0 ? NEWSQ_OK : NEWSQ_NONE;
+	if (o->json)
+		goto out;
+	json_array_foreach(list, i, e) {
+		const char *d = jstr(e, "date");
+
+		buf_printf(&out, "%7.2f  %.10s  ", jnum(e, "score"), d ? d : "");
+		render_plain(&out, jstr(e, "id") ? jstr(e, "id") : "", 0);
+		buf_puts(&out, "  ");
+		render_plain(&out, jstr(e, "title") ? jstr(e, "title") : "(untitled)", 0);
+		if (json_is_true(json_object_get(e, "copy")))
+			buf_puts(&out, o->color ? "  \033[2m[copy]\033[0m" : "  [copy]");
+		buf_putc(&out, '\n');
+	}
+	flush_buf(&out);
+out:
+	json_decref(root);
+	buf_free(&t);
+	buf_free(&out);
+	return rc;
+}
+
 /* ---- command line ---- */
 
 static const struct command commands[] = {
@@ -1033,6 +1083,7 @@ static const struct command commands[] = {
 	{"ingest", O_JSON, 1, SIZE_MAX, cmd_ingest},
 	{"entities", O_TYPE | O_LIMIT | O_FROM | O_TO | O_JSON, 0, 1, cmd_entities},
 	{"related", O_TYPE | O_LIMIT | O_FROM | O_TO | O_JSON, 1, SIZE_MAX, cmd_related},
+	{"similar", O_LIMIT | O_FROM | O_TO | O_SOURCE | O_JSON, 1, 1, cmd_similar},
 	{"timeline", O_FILTERS | O_INTERVAL | O_JSON, 0, SIZE_MAX, cmd_timeline},
 	{"export", O_FILTERS | O_FORMAT | O_FIELDS, 0, SIZE_MAX, cmd_export},
 	{"health", O_JSON, 0, 0, cmd_health},

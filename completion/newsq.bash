@@ -28,7 +28,7 @@ _newsq()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$common" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W 'search get ingest entities related timeline export watch health' \
+			COMPREPLY=($(compgen -W 'search get ingest entities related similar timeline export watch health' \
 				-- "$cur"))
 		fi
 		return
@@ -36,6 +36,7 @@ _newsq()
 	case $cmd in
 	search) w='--from --to --entity --source --sort --limit --cursor --json' ;;
 	entities | related) w='--type --limit --from --to --json' ;;
+	similar) w='--limit --from --to --source --json' ;;
 	timeline) w='--interval --from --to --entity --source --json' ;;
 	export) w='--format --fields --from --to --entity --source' ;;
 	watch) w='--from --to --entity --source --json' ;;

@@ -29,6 +29,8 @@ const struct config_key config_keys[] = {
 	  "SQLite database file; created on first use." },
 	{ "threads", CONFIG_INT, OFF(threads), "0", 0, 256, NULL,
 	  "HTTP worker threads; 0 = one per CPU core." },
+	{ "search_threads", CONFIG_INT, OFF(search_threads), "2", 1, 2, NULL,
+	  "Threads one search over many articles may use (1 or 2)." },
 	{ "spool_dir", CONFIG_STRING, OFF(spool_dir), "", 0, 0, NULL,
 	  "Directory watched for files to ingest; empty = no spool." },
 	{ "spool_interval_ms", CONFIG_INT, OFF(spool_interval_ms), "1000", 10, 3600000, NULL,

@@ -13,6 +13,7 @@ struct config {
 	char *listen;			/* "127.0.0.1:8088" */
 	char *db;			/* "newsd.db" */
 	int threads;			/* HTTP worker threads, 0 = one per core (default 0) */
+	int search_threads;		/* threads one broad search may use, 1 or 2 (default 2) */
 	char *spool_dir;		/* "" = no spool */
 	int spool_interval_ms;		/* 1000 */
 	int64_t max_body_bytes;		/* 67108864 */

@@ -549,8 +549,21 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, i
 		root = sqlite3_column_type(st, 0) == SQLITE_NULL ? c[i] :
 			sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-		if (root != self_rid && (*dup_rid == 0 || root < *dup_rid))
-			*dup_rid = root;
+		if (root == self_rid || (*dup_rid != 0 && root >= *dup_rid))
+			continue;
+		/*
+		 * A copy of a copy must be a copy of the root too: groups are flat, and joining
+		 * whatever resembles any member chains related stories (each sharing a passage
+		 * with the last) into one group whose root has nothing in common with the newest.
+		 */
+		if (root != c[i]) {
+			found = read_sig(d, root, &other, errmsg);
+			if (found < 0)
+				return -1;
+			if (found && !dedup_is_copy(sig, &other))
+				continue;
+		}
+		*dup_rid = root;
 	}
 	return 0;
 }

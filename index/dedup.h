@@ -25,7 +25,9 @@
  *   index article_dup_of ON article(dup_of) WHERE dup_of IS NOT NULL
  *
  * Groups of copies are flat: article.dup_of of a copy is the rid of the group's root, the
- * earliest copy (smallest rid = oldest date), whose own dup_of is NULL. dedup_link keeps it
+ * earliest copy (smallest rid = oldest date), whose own dup_of is NULL. A new article joins a
+ * group only when it is a copy of the root itself, not merely of one of its copies: related
+ * stories each sharing a passage with the last would otherwise chain into one group. dedup_link keeps it
  * so when an older copy arrives late, and dedup_remove when a root is deleted.
  *
  * Short texts (fewer than DEDUP_MIN_SHINGLES shingles of title and body, e.g. Reuters'
@@ -43,8 +45,8 @@
 #define DEDUP_NEAREST 4			/* candidates read per anchor on each side in date order */
 #define DEDUP_SHINGLE 3			/* words per shingle */
 #define DEDUP_MIN_SHINGLES 25		/* fewer: a short text, no signature */
-#define DEDUP_MIN_CONTAINMENT 0.60	/* of the smaller text in the larger */
-#define DEDUP_MIN_JACCARD 0.20
+#define DEDUP_MIN_CONTAINMENT 0.65	/* of the smaller text in the larger */
+#define DEDUP_MIN_JACCARD 0.30
 #define DEDUP_SMALL 64			/* a smaller text of fewer shingles also needs */
 #define DEDUP_SMALL_JACCARD 0.30	/* this Jaccard similarity */
 

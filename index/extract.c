@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "embed.h"
 #include "extract.h"
 #include "util.h"
@@ -438,6 +439,25 @@ int extract_init(char **errmsg)
 	if (!gz.ok)
 		return set_error(errmsg, "%s", gz.error ? gz.error : "gazetteers failed to load");
 	return 0;
+}
+
+const char *extract_gazetteer_name(enum entity_type type, const char *name)
+{
+	char key[KEY_MAX];
+	size_t n;
+	struct gz_slot *s;
+
+	if (type == ENTITY_PERSON || extract_init(NULL) < 0)
+		return NULL;
+	n = key_fold(name, strlen(name), key);
+	s = n ? gz_find(key, n) : NULL;
+	if (s == NULL)
+		return NULL;
+	if (type == ENTITY_PLACE && (s->flags & GZ_PLACE) && s->place >= 0)
+		return gz.places[s->place].name;
+	if (type == ENTITY_ORG && (s->flags & GZ_ORG) && s->org >= 0)
+		return gz.orgs[s->org].name;
+	return NULL;
 }
 
 /* ---------------------------------------------------------------- entity_norm */
@@ -1773,6 +1793,8 @@ void extract_article(struct article *a)
 
 	if (a == NULL || extract_init(NULL) < 0)
 		return;
+	/* given codes ("usa", "yeutter") take their names first, so extraction merges into them */
+	canon_given(a);
 	memset(&x, 0, sizeof(x));
 	if (a->body != NULL)
 		off = body_dateline(a->body, &place, &plen);
@@ -1789,5 +1811,6 @@ void extract_article(struct article *a)
 	scan(&x);
 	resolve_unknowns(&x);
 	merge(&x, a);
+	canon_join_surnames(a);
 	ex_free(&x);
 }

@@ -20,6 +20,10 @@ int extract_init(char **errmsg);
  */
 void extract_article(struct article *a);
 
+/* The gazetteer's canonical name for a place or organisation name or alias ("west-germany",
+ * "USSR"), or NULL (also for people). The string is static. */
+const char *extract_gazetteer_name(enum entity_type type, const char *name);
+
 /*
  * The lookup key of a name: case-folded, diacritics removed, possessive "'s" and honorifics
  * ("Mr.", "Gov.", "President" …) stripped, dots removed from acronyms ("U.S." → "us"),

@@ -3,6 +3,7 @@
  * the page's details; see search.h.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +372,7 @@ struct pass {
 	size_t nrids, caprids;
 	struct rank_state rank;		/* newsd_rank's threshold and what it did */
 	int64_t version;		/* index_version of the read transaction */
+	int slack;			/* top.k holds RANK_SLACK more (a deferred phrase) */
 };
 
 /* A match that cannot enter the top k (newsd_rank pruned it): counted only. */
@@ -406,8 +408,13 @@ static void pass_add(struct pass *ps, struct hit x)
 		ps->rank.threshold = ps->top.h[0].rank;
 }
 
-static int run_pass(struct store *s, const struct search_plan *p, struct pass *ps,
-		    struct search_error *err)
+/*
+ * One pass over the matches with rids in [lo, hi], into ps. whole: the pass covers every row
+ * the query can match (its plan's whole range, possibly in two halves), so a single phrase may
+ * defer its IDF (rank.h); pass_finish then scales. The search's read transaction is open.
+ */
+static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, int64_t hi,
+		    int whole, struct pass *ps, struct search_error *err)
 {
 	sqlite3_stmt *st;
 	const char *sql;
@@ -429,14 +436,14 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 	if (st == NULL)
 		return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the search");
 	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, p->rid_lo);
-	sqlite3_bind_int64(st, 3, p->rid_hi);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
 	if (scored) {
 		sqlite3_bind_double(st, 4, store_title_weight(s));
 		ps->rank.threshold = INFINITY;
 		/* one phrase over the whole table: its IDF only scales every rank alike, and the
-		 * pass's total is the phrase's document count; a cursor compares final ranks */
-		ps->rank.may_defer = !ps->has_cursor && p->rid_lo == INT64_MIN &&
+		 * search's total is the phrase's document count; a cursor compares final ranks */
+		ps->rank.may_defer = !ps->has_cursor && whole && p->rid_lo == INT64_MIN &&
 				     p->rid_hi == INT64_MAX;
 		ps->rank.lengths = rank_lengths_sync(store_db(s), ps->version);
 		/* document counts of the one-word phrases: IDFs without scans */
@@ -444,8 +451,10 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 			       terms_phrase_df(store_terms(s), p->match, ps->rank.df,
 					       RANK_MAX_PHRASES);
 		sqlite3_bind_pointer(st, 5, &ps->rank, "newsd_rank", NULL);
-		if (ps->rank.may_defer)
+		if (ps->rank.may_defer) {
 			ps->top.k += RANK_SLACK;
+			ps->slack = 1;
+		}
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hit x;
@@ -461,21 +470,361 @@ static int run_pass(struct store *s, const struct search_plan *p, struct pass *p
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return step_fail(s, rc, err);
-	if (scored && ps->rank.may_defer) {
-		size_t i;
-
-		ps->top.k -= RANK_SLACK;
-		/* ranks as bm25 gives them, then the top k again (ties among the scaled ranks
-		 * go to the newer article, as everywhere) */
-		if (ps->rank.deferred)
-			for (i = 0; i < ps->top.n; i++)
-				ps->top.h[i].rank = rank_scale(ps->top.h[i].rank, ps->total,
-							       ps->rank.rows);
-		qsort(ps->top.h, ps->top.n, sizeof(*ps->top.h), hit_cmp_relevance);
-		if (ps->top.n > ps->top.k)
-			ps->top.n = ps->top.k;
-	}
 	return 0;
+}
+
+/* After the pass (both halves merged): a deferred single phrase gets bm25's ranks. */
+static void pass_finish(struct pass *ps)
+{
+	size_t i;
+
+	if (!ps->slack)
+		return;
+	ps->top.k -= RANK_SLACK;
+	ps->slack = 0;
+	/* ranks as bm25 gives them, then the top k again (ties among the scaled ranks go to the
+	 * newer article, as everywhere) */
+	if (ps->rank.deferred)
+		for (i = 0; i < ps->top.n; i++)
+			ps->top.h[i].rank = rank_scale(ps->top.h[i].rank, ps->total, ps->rank.rows);
+	qsort(ps->top.h, ps->top.n, sizeof(*ps->top.h), hit_cmp_relevance);
+	if (ps->top.n > ps->top.k)
+		ps->top.n = ps->top.k;
+}
+
+/* ---- two threads for one search ---- */
+
+/*
+ * A broad search is split at a date into two rid ranges of about as many articles each; the
+ * older half runs on the caller's peer, a thread with its own read connection, while the
+ * caller runs the newer half. Both read the same snapshot: each opens a read transaction and
+ * reads the index version, and when a commit came between the two (the versions differ) the
+ * caller runs the older half itself, in its own transaction. Totals add; the two top-k heaps
+ * merge; a deferred single phrase is scaled with the summed total, as one pass would.
+ */
+static int64_t split_min = 50000;	/* fewer articles: one thread (a hand-over costs ~0.1 ms) */
+
+void search_set_split_min(int64_t n)
+{
+	split_min = n;
+}
+
+enum peer_state { PEER_IDLE, PEER_JOB, PEER_DONE, PEER_QUIT };
+
+struct search_peer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct store *s;
+	enum peer_state state;
+	/* the job: the older half */
+	const struct search_plan *plan;
+	int64_t lo, hi, version;
+	int timeout_ms;
+	struct pass *ps;
+	struct search_error err;
+	int rc;				/* 0, -1 (err), or 1: another snapshot */
+};
+
+static _Thread_local struct search_peer *this_peer;
+/* Searches making their pass now, in every thread: a search splits only when it is alone, as
+ * the second core is otherwise busy with another search and a split would only add the
+ * hand-over and the wait for the slower half. */
+static _Atomic int passes_running;
+
+/* Articles per day (day_count), cumulated, for the index version they were read at. */
+static _Thread_local struct {
+	int64_t version;
+	int64_t *day, *cum;
+	size_t n;
+} days = { -1, NULL, NULL, 0 };
+
+static void days_release(void)
+{
+	free(days.day);
+	free(days.cum);
+	days.day = days.cum = NULL;
+	days.n = 0;
+	days.version = -1;
+}
+
+static int days_load(struct store *s, int64_t version)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int64_t sum = 0;
+	int rc;
+
+	if (days.version == version)
+		return 0;
+	days_release();
+	st = store_stmt(s, "SELECT day, n FROM day_count WHERE n > 0 ORDER BY day", NULL);
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (days.n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			days.day = xrealloc(days.day, cap * sizeof(*days.day));
+			days.cum = xrealloc(days.cum, cap * sizeof(*days.cum));
+		}
+		sum += sqlite3_column_int64(st, 1);
+		days.day[days.n] = sqlite3_column_int64(st, 0);
+		days.cum[days.n++] = sum;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		days_release();
+		return -1;
+	}
+	days.version = version;
+	return 0;
+}
+
+static int64_t day_of_rid(int64_t rid)
+{
+	int64_t date = store_rid_date(rid);
+
+	return date >= 0 ? date / 86400 : -((-date + 86399) / 86400);
+}
+
+/* Articles in days before i (days.cum is inclusive). */
+static int64_t cum_before(size_t i)
+{
+	return i ? days.cum[i - 1] : 0;
+}
+
+/*
+ * Where to split [lo, hi]: the last rid of the day by which half of the range's articles are
+ * dated (from the per-day counts; the days at the two ends count whole). 0 when the range
+ * holds too few articles to be worth two threads or cannot be split.
+ */
+static int split_point(struct store *s, int64_t version, int64_t lo, int64_t hi, int64_t *mid)
+{
+	size_t a = 0, b, i;
+	int64_t d0, d1, total, half;
+
+	if (days_load(s, version) < 0 || days.n == 0)
+		return 0;
+	d0 = lo == INT64_MIN ? days.day[0] : day_of_rid(lo);
+	d1 = hi == INT64_MAX ? days.day[days.n - 1] : day_of_rid(hi);
+	while (a < days.n && days.day[a] < d0)
+		a++;
+	b = a;
+	while (b < days.n && days.day[b] <= d1)
+		b++;
+	if (b == a)
+		return 0;
+	total = days.cum[b - 1] - cum_before(a);
+	if (total < split_min)
+		return 0;
+	half = cum_before(a) + total / 2;
+	for (i = a; i < b - 1 && days.cum[i] < half; i++)
+		;
+	if (i >= b - 1)
+		return 0;
+	/* the last rid dated on day i: the second before the next day, every sequence number */
+	*mid = store_rid_max((days.day[i] + 1) * 86400 - 1);
+	return *mid >= lo && *mid < hi;
+}
+
+static void pass_merge(struct pass *into, struct pass *from)
+{
+	size_t i;
+
+	into->total += from->total;
+	into->after += from->after;
+	for (i = 0; i < from->top.n; i++)
+		topk_push(&into->top, from->top.h[i]);
+	if (into->rids) {
+		if (into->nrids + from->nrids > into->caprids) {
+			into->caprids = into->nrids + from->nrids;
+			into->rids = xrealloc(into->rids, into->caprids * sizeof(*into->rids));
+		}
+		memcpy(into->rids + into->nrids, from->rids, from->nrids * sizeof(*from->rids));
+		into->nrids += from->nrids;
+	}
+	into->rank.deferred |= from->rank.deferred;
+	into->rank.scored += from->rank.scored;
+	if (into->rank.rows == 0)
+		into->rank.rows = from->rank.rows;
+}
+
+/* Read the index version inside a read transaction, opened here unless the caller's is open
+ * (the HTTP layer runs each request in one): 1 when it was opened here, else 0. */
+static int begin_read(struct store *s, int64_t *version)
+{
+	int began = sqlite3_get_autocommit(store_db(s)) &&
+		    sqlite3_exec(store_db(s), "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+
+	*version = store_index_version(s);
+	return began;
+}
+
+static void end_read(struct store *s)
+{
+	sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL);
+}
+
+static void *peer_main(void *arg)
+{
+	struct search_peer *pr = arg;
+
+	pthread_mutex_lock(&pr->mu);
+	for (;;) {
+		int64_t v;
+
+		while (pr->state != PEER_JOB && pr->state != PEER_QUIT)
+			pthread_cond_wait(&pr->cv, &pr->mu);
+		if (pr->state == PEER_QUIT)
+			break;
+		pthread_mutex_unlock(&pr->mu);
+		search_deadline_set(pr->s, pr->timeout_ms);
+		if (!begin_read(pr->s, &v) || v != pr->version)
+			pr->rc = 1;
+		else
+			pr->rc = run_pass(pr->s, pr->plan, pr->lo, pr->hi, 1, pr->ps, &pr->err);
+		if (sqlite3_get_autocommit(store_db(pr->s)) == 0)
+			end_read(pr->s);
+		search_deadline_clear(pr->s);
+		pthread_mutex_lock(&pr->mu);
+		pr->state = PEER_DONE;
+		pthread_cond_broadcast(&pr->cv);
+	}
+	pthread_mutex_unlock(&pr->mu);
+	rank_lengths_release();
+	days_release();
+	return NULL;
+}
+
+struct search_peer *search_peer_start(const char *db, const struct store_options *so,
+				      char **errmsg)
+{
+	struct search_peer *pr = xcalloc(1, sizeof(*pr));
+
+	if (store_open(db, STORE_READ, so, &pr->s, errmsg) < 0) {
+		free(pr);
+		return NULL;
+	}
+	pthread_mutex_init(&pr->mu, NULL);
+	pthread_cond_init(&pr->cv, NULL);
+	pr->state = PEER_IDLE;
+	if (pthread_create(&pr->thread, NULL, peer_main, pr) != 0) {
+		store_close(pr->s);
+		pthread_mutex_destroy(&pr->mu);
+		pthread_cond_destroy(&pr->cv);
+		free(pr);
+		set_error(errmsg, "cannot start a search thread");
+		return NULL;
+	}
+	return pr;
+}
+
+void search_peer_stop(struct search_peer *pr)
+{
+	if (pr == NULL)
+		return;
+	pthread_mutex_lock(&pr->mu);
+	pr->state = PEER_QUIT;
+	pthread_cond_broadcast(&pr->cv);
+	pthread_mutex_unlock(&pr->mu);
+	pthread_join(pr->thread, NULL);
+	store_close(pr->s);
+	pthread_mutex_destroy(&pr->mu);
+	pthread_cond_destroy(&pr->cv);
+	free(pr);
+}
+
+void search_peer_attach(struct search_peer *pr)
+{
+	this_peer = pr;
+}
+
+void search_thread_release(void)
+{
+	days_release();
+}
+
+/* A pass that starts like ps (sort, k, cursor, facets), empty. */
+static void pass_like(struct pass *out, const struct pass *ps)
+{
+	memset(out, 0, sizeof(*out));
+	out->sort = ps->sort;
+	out->top.sort = ps->sort;
+	out->top.k = ps->top.k;
+	out->top.h = xmalloc((ps->top.k + RANK_SLACK + 1) * sizeof(*out->top.h));
+	out->has_cursor = ps->has_cursor;
+	out->cursor = ps->cursor;
+	out->version = ps->version;
+	if (ps->rids) {
+		out->caprids = 1024;
+		out->rids = xmalloc(out->caprids * sizeof(*out->rids));
+	}
+}
+
+/*
+ * The search's pass, on two threads when this thread has a peer and the range is broad. The
+ * read transaction is opened here (ps->version read inside it) and ends with the pass.
+ */
+static int search_pass(struct store *s, const struct search_plan *p, struct pass *ps,
+		       int timeout_ms, struct search_error *err)
+{
+	struct search_peer *pr = this_peer;
+	struct pass older;
+	int64_t mid;
+	int rc, began = begin_read(s, &ps->version), alone = ++passes_running == 1;
+
+	/* outside a transaction (BEGIN failed) statements may read different snapshots, and the
+	 * halves could not be compared: one thread */
+	if (pr == NULL || !alone || sqlite3_get_autocommit(store_db(s)) || p->empty ||
+	    !split_point(s, ps->version, p->rid_lo, p->rid_hi, &mid)) {
+		rc = run_pass(s, p, p->rid_lo, p->rid_hi, 1, ps, err);
+		goto out;
+	}
+	pass_like(&older, ps);
+	pthread_mutex_lock(&pr->mu);
+	pr->plan = p;
+	pr->lo = p->rid_lo;
+	pr->hi = mid;
+	pr->version = ps->version;
+	pr->timeout_ms = timeout_ms;
+	pr->ps = &older;
+	pr->rc = 0;
+	memset(&pr->err, 0, sizeof(pr->err));
+	pr->state = PEER_JOB;
+	pthread_cond_broadcast(&pr->cv);
+	pthread_mutex_unlock(&pr->mu);
+
+	rc = run_pass(s, p, mid + 1, p->rid_hi, 1, ps, err);
+
+	pthread_mutex_lock(&pr->mu);
+	while (pr->state != PEER_DONE)
+		pthread_cond_wait(&pr->cv, &pr->mu);
+	pr->state = PEER_IDLE;
+	pthread_mutex_unlock(&pr->mu);
+	if (rc == 0 && pr->rc == 1) {
+		/* the peer saw another snapshot: the older half here, in this one */
+		free(older.top.h);
+		free(older.rids);
+		pass_like(&older, ps);
+		rc = run_pass(s, p, p->rid_lo, mid, 1, &older, err);
+	} else if (rc == 0 && pr->rc < 0) {
+		search_error_clear(err);
+		*err = pr->err;
+		rc = -1;
+	} else {
+		search_error_clear(&pr->err);
+	}
+	if (rc == 0)
+		pass_merge(ps, &older);
+	free(older.top.h);
+	free(older.rids);
+out:
+	passes_running--;
+	if (began)
+		end_read(s);
+	if (rc == 0)
+		pass_finish(ps);
+	return rc;
 }
 
 json_t *search_article_entities(struct store *s, int64_t rid)
@@ -791,8 +1140,7 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 		ps.rids = xmalloc(ps.caprids * sizeof(*ps.rids));
 	}
 	search_deadline_set(s, r->timeout_ms);
-	ps.version = store_index_version(s);
-	if (run_pass(s, &plan, &ps, err) < 0)
+	if (search_pass(s, &plan, &ps, r->timeout_ms, err) < 0)
 		goto out;
 	/* heap order → page order */
 	k = ps.top.n;

@@ -95,4 +95,20 @@ int64_t *search_resolve_entity(struct store *s, const char *name, size_t *n,
 /* The JSON for an article's entities: {"people":[…],"orgs":[…],"places":[…]}. */
 json_t *search_article_entities(struct store *s, int64_t rid);
 
+/*
+ * Two threads for one search: a peer is a thread with its own read connection to db that runs
+ * the older half of a broad search (search_run on the thread that attached it; see search.c).
+ * search_peer_start returns NULL and *errmsg when it cannot; search_peer_stop joins it (NULL-
+ * safe). search_peer_attach(p) makes p this thread's peer (NULL: none).
+ * search_thread_release frees this thread's per-day counts (a worker thread that exits).
+ */
+struct search_peer;
+struct search_peer *search_peer_start(const char *db, const struct store_options *so,
+				      char **errmsg);
+void search_peer_stop(struct search_peer *p);
+void search_peer_attach(struct search_peer *p);
+void search_thread_release(void);
+/* Tests: the fewest articles in a search's range for two threads (default 50,000). */
+void search_set_split_min(int64_t n);
+
 #endif

@@ -52,6 +52,7 @@ struct retags {
 };
 
 static int retags_flush(struct store *s, char **errmsg);
+static int bulk_checkpoint_interval(struct store *s, char **errmsg);
 static void retags_clear(struct retags *r);
 static void retags_free(struct retags *r);
 
@@ -63,6 +64,8 @@ struct store {
 	struct strmap entity_ids;
 	struct strmap alias_pairs;
 	struct retags retags;
+	int bulk;			/* store_bulk: on */
+	int64_t bulk_every;		/* its WAL pages between checkpoints */
 	enum store_mode mode;
 	double title_weight;
 	struct stmt_slot stmts[STMT_CACHE];
@@ -634,6 +637,9 @@ int store_commit(struct store *s, int64_t added, int64_t updated, int64_t remove
 		goto fail;
 	}
 	s->in_txn = 0;
+	/* the batch is committed whatever this says: a failure only keeps the last interval */
+	if (s->bulk)
+		bulk_checkpoint_interval(s, NULL);
 	return 0;
 fail:
 	store_rollback(s);
@@ -1339,13 +1345,41 @@ int store_delete_article(struct store *s, const char *id, int *found, char **err
 	return remove_rid(s, rid, errmsg);
 }
 
+/*
+ * During a bulk load, checkpoint when the WAL reaches a quarter of the database (400 MB at
+ * least, 1 GB at most) instead of every 4 MB. A checkpoint writes each page changed since the
+ * last one to the database file, and a batch in random date order touches pages all over the
+ * b-trees, so the same pages were written again at every checkpoint: on 300k scale articles,
+ * 4.54 GB written with 100 MB between checkpoints, 3.87 GB with 400 MB, 3.62 GB with 1 GB.
+ * Called at bulk start and after each batch's commit, as the file grows.
+ */
+static int bulk_checkpoint_interval(struct store *s, char **errmsg)
+{
+	int64_t pages = 0, every;
+	char sql[64];
+
+	query_int(s, "PRAGMA page_count", &pages, 0);
+	every = pages / 4;
+	if (every < 100000)
+		every = 100000;
+	if (every > 250000)
+		every = 250000;
+	if (every == s->bulk_every)
+		return 0;
+	s->bulk_every = every;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%lld", (long long)every);
+	return exec(s, sql, "setting up bulk loading", errmsg);
+}
+
 int store_bulk(struct store *s, int on, char **errmsg)
 {
-	/* checkpoints every ~100 MB of WAL instead of every 4 MB: each one rewrites and syncs
-	 * the database file, which dominated bulk loads */
-	if (on)
-		return exec(s, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=25000",
-			    "setting up bulk loading", errmsg);
+	s->bulk_every = 0;
+	if (on) {
+		s->bulk = 1;
+		return exec(s, "PRAGMA synchronous=NORMAL", "setting up bulk loading", errmsg) < 0 ?
+		       -1 : bulk_checkpoint_interval(s, errmsg);
+	}
+	s->bulk = 0;
 	if (exec(s, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=1000",
 		 "finishing bulk loading", errmsg) < 0)
 		return -1;

@@ -12,8 +12,11 @@
 
 #include "date.h"
 #include "embed.h"
+#include "openapi.h"
 #include "search.h"
 #include "server.h"
+#include "similar.h"
+#include "suggest.h"
 #include "util.h"
 
 /* Parse a date parameter; to-dates given as a day cover that whole day. */
@@ -163,10 +166,16 @@ void api_search(struct request *r)
 		goto out;
 	sr.cursor = http_param(r, "cursor");
 	res = search_run(r->w->store, &sr, &err);
-	if (res == NULL)
+	if (res == NULL) {
 		http_reply_search_error(r, &err);
-	else
+	} else {
+		json_t *dym = suggest_did_you_mean(r->w->store, &sr, json_integer_value(
+							   json_object_get(res, "total")));
+
+		if (dym)
+			json_object_set_new(res, "did_you_mean", dym);
 		http_reply_json(r, 200, res);
+	}
 out:
 	search_error_clear(&err);
 	free(ents);
@@ -559,4 +568,59 @@ void api_page(struct request *r)
 			  "default-src 'self'; style-src 'self' 'unsafe-inline'; "
 			  "script-src 'self' 'unsafe-inline'; img-src 'self' data:");
 	http_reply_text(r, 200, "text/html; charset=utf-8", (const char *)f->data, f->size);
+}
+
+/* GET /openapi.json: the API's OpenAPI 3.1 description (openapi.c). */
+void api_openapi(struct request *r)
+{
+	static const char *const allowed[] = { NULL };
+	char *err = NULL;
+	json_t *doc;
+
+	if (http_check_params(r, allowed) < 0)
+		return;
+	doc = openapi_document(r->w->srv->cfg, &err);
+	if (doc == NULL) {
+		http_reply_error(r, 500, "internal", -1, "%s", err);
+		free(err);
+		return;
+	}
+	http_reply_json(r, 200, doc);
+}
+
+/* GET /articles/{id}/similar: more like this (similar.c), with date and source filters. */
+void api_similar(struct request *r, const char *id)
+{
+	static const char *const allowed[] = { "limit", "from", "to", "source", NULL };
+	struct similar_request sr;
+	struct search_request f;
+	struct search_error err = { SEARCH_OK, NULL, -1 };
+	const char **ents = NULL, **srcs = NULL;
+	json_t *res;
+
+	memset(&sr, 0, sizeof(sr));
+	memset(&f, 0, sizeof(f));
+	if (http_check_params(r, allowed) < 0 ||
+	    http_param_int(r, "limit", 1, 100, 10, &sr.limit) < 0 ||
+	    api_search_filters(r, &f, &ents, &srcs) < 0)
+		goto out;
+	sr.has_from = f.has_from;
+	sr.from = f.from;
+	sr.has_to = f.has_to;
+	sr.to = f.to;
+	sr.sources = f.sources;
+	sr.nsources = f.nsources;
+	search_deadline_set(r->w->store, f.timeout_ms);
+	res = similar_run(r->w->store, id, &sr, &err);
+	search_deadline_clear(r->w->store);
+	if (res)
+		http_reply_json(r, 200, res);
+	else if (err.code == SEARCH_OK)
+		http_reply_error(r, 404, "not_found", -1, "no article with id '%.200s'", id);
+	else
+		http_reply_search_error(r, &err);
+out:
+	search_error_clear(&err);
+	free(ents);
+	free(srcs);
 }

@@ -27,13 +27,15 @@
 #include "entity.h"
 #include "log.h"
 #include "rank.h"
+#include "search.h"
 #include "notify.h"
 #include "server.h"
 #include "util.h"
 
 enum endpoint {
 	EP_SEARCH, EP_ARTICLE, EP_ARTICLES_POST, EP_HEALTH, EP_STATS, EP_ENTITIES,
-	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY, EP_WATCH, EP_WATCHES
+	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY, EP_OPENAPI,
+	EP_SIMILAR, EP_WATCH, EP_WATCHES
 };
 
 const double http_latency_bounds[METRIC_BUCKETS] = {
@@ -42,7 +44,8 @@ const double http_latency_bounds[METRIC_BUCKETS] = {
 
 const char *const http_endpoint_names[METRIC_ENDPOINTS] = {
 	"search", "article", "articles_post", "health", "stats", "entities", "timeline",
-	"export", "metrics", "page", "other", "entity", "watch", "watches"
+	"export", "metrics", "page", "other", "entity", "openapi", "similar", "watch",
+	"watches"
 };
 
 /* The last slot counts every other status. */
@@ -359,6 +362,15 @@ void http_reply_text(struct request *r, int status, const char *ctype, const cha
 		evbuffer_add(out, body, len);
 	}
 	evhttp_add_header(h, "Vary", "Accept-Encoding");
+	if (r->head) {
+		/* libevent sends a reply's body even to HEAD, which desynchronises a kept-alive
+		 * connection; send the headers GET would have, Content-Length included, only */
+		char cl[32];
+
+		snprintf(cl, sizeof(cl), "%zu", evbuffer_get_length(out));
+		evhttp_add_header(h, "Content-Length", cl);
+		evbuffer_drain(out, evbuffer_get_length(out));
+	}
 	record_metrics(r, status);
 	evhttp_send_reply(r->req, status, reason(status), out);
 	evbuffer_free(out);
@@ -472,7 +484,11 @@ static void route(struct request *r)
 			api_watches_item(r, p + 9);
 		return;
 	}
-	if (strncmp(p, "/articles/", 10) == 0) {
+	if (strncmp(p, "/articles/", 10) == 0 && strlen(p) > 18 &&
+	    strcmp(p + strlen(p) - 8, "/similar") == 0) {
+		/* /articles/{id}/similar: the suffix decides, as for /entities/{name}/related */
+		r->endpoint = EP_SIMILAR;
+	} else if (strncmp(p, "/articles/", 10) == 0) {
 		r->endpoint = EP_ARTICLE;
 		if (!method_is(r, READ_METHODS | EVHTTP_REQ_DELETE))
 			return;
@@ -496,6 +512,8 @@ static void route(struct request *r)
 		r->endpoint = EP_EXPORT;
 	} else if (strcmp(p, "/metrics") == 0) {
 		r->endpoint = EP_METRICS;
+	} else if (strcmp(p, "/openapi.json") == 0) {
+		r->endpoint = EP_OPENAPI;
 	} else if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
 		r->endpoint = EP_PAGE;
 	} else {
@@ -522,6 +540,14 @@ static void route(struct request *r)
 	case EP_TIMELINE: api_timeline(r); break;
 	case EP_METRICS: api_metrics(r); break;
 	case EP_PAGE: api_page(r); break;
+	case EP_OPENAPI: api_openapi(r); break;
+	case EP_SIMILAR: {
+		char *id = xstrndup(p + 10, strlen(p) - 18);
+
+		api_similar(r, id);
+		free(id);
+		break;
+	}
 	default: break;
 	}
 	if (in_txn)
@@ -705,9 +731,11 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	search_peer_attach(w->peer);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	entity_cache_release();
 	rank_lengths_release();
+	search_thread_release();
 	return NULL;
 }
 
@@ -721,6 +749,11 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	w->index = i;
 	pthread_mutex_init(&w->lock, NULL);
 	if (store_open(s->cfg->db, STORE_READ, &so, &w->store, errmsg) < 0)
+		return -1;
+	/* a second thread per worker for broad searches: threads run one query at a time each,
+	 * so the peer is idle whenever its worker is not searching */
+	if (s->cfg->search_threads > 1 &&
+	    (w->peer = search_peer_start(s->cfg->db, &so, errmsg)) == NULL)
 		return -1;
 	w->base = event_base_new();
 	w->http = evhttp_new(w->base);
@@ -766,6 +799,7 @@ static void worker_free(struct worker *w)
 		event_free(w->stop);
 	if (w->base)
 		event_base_free(w->base);
+	search_peer_stop(w->peer);
 	store_close(w->store);
 	while (w->nspare > 0)
 		store_close(w->spare[--w->nspare]);

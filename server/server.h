@@ -33,6 +33,7 @@ struct worker {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct store *store;		/* this thread's read connection */
+	struct search_peer *peer;	/* the second thread of broad searches, or NULL */
 	struct event *wake;		/* ingest completions are ready */
 	struct event *stop;		/* stop accepting */
 	pthread_mutex_t lock;
@@ -46,7 +47,7 @@ struct worker {
 
 /* Latency histogram buckets (seconds) for /metrics. */
 #define METRIC_BUCKETS 12
-#define METRIC_ENDPOINTS 14
+#define METRIC_ENDPOINTS 16
 #define METRIC_STATUSES 14
 
 struct server {
@@ -118,6 +119,8 @@ void api_health(struct request *r);
 void api_stats(struct request *r);
 void api_metrics(struct request *r);
 void api_page(struct request *r);
+void api_openapi(struct request *r);
+void api_similar(struct request *r, const char *id);
 /* api_data.c */
 void api_entities(struct request *r);
 void api_entity(struct request *r, const char *name);

@@ -1637,6 +1637,7 @@ static json_t *wq_json(struct wq *q)
 /* POST /watches {"name","q","entity","source","from","to","lang","webhook"} */
 void api_watches_create(struct request *r)
 {
+	static const char *const none[] = { NULL };
 	static const char *const fields[] = { "name", "q", "entity", "source", "from", "to", "lang",
 					      "snippets", "snippet_words", "webhook", NULL };
 	struct watch_hub *h = r->w->srv->hub;
@@ -1652,7 +1653,7 @@ void api_watches_create(struct request *r)
 	int port;
 
 	memset(&sv, 0, sizeof(sv));
-	if (!http_write_allowed(r))
+	if (http_check_params(r, none) < 0 || !http_write_allowed(r))
 		return;
 	if (len > 65536) {
 		http_reply_error(r, 413, "payload_too_large", -1, "a watch is at most 64 KiB of JSON");

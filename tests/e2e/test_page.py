@@ -547,6 +547,42 @@ def test_keyboard_typing_paging_chips_and_back():
         b.close()
 
 
+def test_did_you_mean_is_offered():
+    api = srv.get("/search", q="wheta harvets").json
+    assert api["total"] == 0 and api["did_you_mean"]["q"] == "wheat harvest", api
+    root = dom(page_url(q="wheta harvets"))
+    link = root.by_id("dym")
+    assert link is not None, "no did-you-mean link: %s" % root.by_id("msg").text()
+    assert link.text() == "wheat harvest", link.text()
+    assert "q=wheat+harvest" in link.attrs.get("href", ""), link.attrs
+    assert "(%d result" % api["did_you_mean"]["total"] in root.by_id("msg").text()
+    root = dom(page_url(q="oil"))
+    assert not [n for n in root.walk() if n.attrs.get("id") == "dym"], \
+        "a suggestion for a query with results"
+
+
+def test_similar_link_shows_the_story():
+    b = Browser()
+    try:
+        b.page("Page.enable")
+        b.page("Page.navigate", url=page_url(q="wheat"))
+        b.wait("%s.length == 10" % HITS, "the wheat hits")
+        first = b.js("document.querySelector('#hits li.hit a[href^=\"articles/\"]').textContent")
+        b.js("document.querySelector('#hits li.hit button.simbtn').click()")
+        b.wait("document.querySelectorAll('#hits li.hit ul.similar li a').length > 0",
+               "the similar list")
+        got = b.js("Array.from(document.querySelectorAll('#hits li.hit ul.similar li a'))"
+                   ".map(function (a) { return decodeURIComponent(a.getAttribute('href')"
+                   ".slice(9)); })")
+        want = [x["id"] for x in srv.get("/articles/%s/similar" % first, limit=5).json["similar"]]
+        assert got == want, (got, want)
+        assert first not in got
+        b.js("document.querySelector('#hits li.hit button.simbtn').click()")
+        b.wait("!document.querySelector('#hits li.hit ul.similar')", "the list to close")
+    finally:
+        b.close()
+
+
 def test_live_toggle_prepends_a_posted_article():
     """The "Live" checkbox opens an EventSource on /watch: an article POSTed afterwards
     appears on top of the results without a reload."""

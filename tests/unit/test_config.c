@@ -120,7 +120,7 @@ START_TEST(test_table_sane)
 {
 	int i, j;
 
-	ck_assert_int_eq(nkeys(), 35);
+	ck_assert_int_eq(nkeys(), 36);
 	for (i = 0; config_keys[i].name; i++) {
 		const struct config_key *k = &config_keys[i];
 

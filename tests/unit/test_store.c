@@ -576,6 +576,126 @@ START_TEST(test_retag_pending)
 }
 END_TEST
 
+/* The JSON of a search, without its timing. */
+static char *search_text(const char *q, enum search_sort sort, int sort_given, int offset,
+			 const char *cursor, unsigned facets, int64_t from, int64_t to)
+{
+	struct search_request r;
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	json_t *res;
+	char *out;
+
+	memset(&r, 0, sizeof(r));
+	r.q = q;
+	r.sort = sort;
+	r.sort_given = sort_given;
+	r.limit = 7;
+	r.offset = offset;
+	r.cursor = cursor;
+	r.snippets = 1;
+	r.snippet_words = 8;
+	r.facets = facets;
+	r.has_from = from != 0;
+	r.from = from;
+	r.has_to = to != 0;
+	r.to = to;
+	res = search_run(rs, &r, &e);
+	ck_assert_msg(res != NULL, "%s: %s", q, e.message);
+	json_object_del(res, "took_ms");
+	out = json_dumps(res, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(res);
+	return out;
+}
+
+/*
+ * A broad search runs on two threads, split at a date (search.c): every answer (totals, hits in
+ * order with their ranks, cursors, facets) must be the one a single thread gives, for single
+ * phrases (deferred IDF), several, exclusions, date ranges, date sorts, pages and cursors.
+ */
+START_TEST(test_two_thread_search)
+{
+	static const char *const words[] = { "oil", "bank", "trade", "gold", "rates", "crop",
+					      "strike", "port", "coffee", "steel", "talks", "loan" };
+	static const char *const queries[] = { "oil", "bank", "oil bank", "oil OR gold",
+					       "bank NOT trade", "\"gold rates\"", "st*",
+					       "coffee OR steel OR loan", "talks AND port", "zzz",
+					       "" /* filters only: newest first */ };
+	struct store_options so = { "porter", 16, 1000, 4.0 };
+	struct search_peer *peer;
+	char *err = NULL, title[64], body[512], date[32], id[16];
+	uint32_t x = 12345;
+	int i, j, w;
+	size_t qi;
+	int64_t from, to;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	for (i = 0; i < 600; i++) {
+		size_t len = 0;
+
+		for (w = 0; w < 40; w++) {
+			x = x * 1664525u + 1013904223u;
+			len += (size_t)snprintf(body + len, sizeof(body) - len, "%s ",
+						words[(x >> 24) % 12]);
+		}
+		x = x * 1664525u + 1013904223u;
+		snprintf(title, sizeof(title), "%s %s", words[(x >> 20) % 12], words[(x >> 8) % 12]);
+		snprintf(date, sizeof(date), "2026-%02d-%02dT%02d:00:00Z", 1 + (i / 7) % 12,
+			 1 + i % 28, i % 24);
+		snprintf(id, sizeof(id), "g%d", i);
+		put(id, date, title, body, NULL);
+	}
+	commit();
+	ck_assert_msg((peer = search_peer_start(dbpath, &so, &err)) != NULL, "%s", err);
+	ck_assert(date_parse("2026-03-01", 10, &from, NULL, NULL) == 0);
+	ck_assert(date_parse("2026-09-30", 10, &to, NULL, NULL) == 0);
+	search_set_split_min(10);
+	for (qi = 0; qi < sizeof(queries) / sizeof(*queries); qi++)
+		for (j = 0; j < 8; j++) {
+			enum search_sort sort = j % 4 == 1 ? SORT_NEWEST : j % 4 == 2 ?
+						SORT_OLDEST : SORT_RELEVANCE;
+			int64_t f = j >= 4 ? from : 0, t = j >= 4 ? to : 0;
+			char *one, *two, *c1 = NULL, *c2 = NULL;
+			json_t *page;
+
+			search_peer_attach(NULL);
+			one = search_text(queries[qi], sort, j % 4 != 0, j % 4 == 3 ? 3 : 0, NULL,
+					  j % 2 ? SEARCH_FACET_SOURCES : 0, f, t);
+			search_peer_attach(peer);
+			/* inside the caller's read transaction too (the HTTP layer opens one) */
+			if (j % 2)
+				ck_assert_int_eq(sqlite3_exec(store_db(rs), "BEGIN", NULL, NULL,
+							      NULL), SQLITE_OK);
+			two = search_text(queries[qi], sort, j % 4 != 0, j % 4 == 3 ? 3 : 0, NULL,
+					  j % 2 ? SEARCH_FACET_SOURCES : 0, f, t);
+			if (j % 2)
+				ck_assert_int_eq(sqlite3_exec(store_db(rs), "COMMIT", NULL, NULL,
+							      NULL), SQLITE_OK);
+			ck_assert_msg(strcmp(one, two) == 0, "%s (%d):\n%.300s\n%.300s", queries[qi], j,
+				      one, two);
+			/* the next page through the cursor */
+			page = json_loads(one, 0, NULL);
+			if (json_is_string(json_object_get(page, "next_cursor"))) {
+				const char *cur = json_string_value(json_object_get(page,
+										  "next_cursor"));
+
+				search_peer_attach(NULL);
+				c1 = search_text(queries[qi], sort, j % 4 != 0, 0, cur, 0, f, t);
+				search_peer_attach(peer);
+				c2 = search_text(queries[qi], sort, j % 4 != 0, 0, cur, 0, f, t);
+				ck_assert_msg(strcmp(c1, c2) == 0, "%s (%d) page 2", queries[qi], j);
+			}
+			json_decref(page);
+			free(one);
+			free(two);
+			free(c1);
+			free(c2);
+		}
+	search_peer_attach(NULL);
+	search_set_split_min(50000);
+	search_peer_stop(peer);
+}
+END_TEST
+
 START_TEST(test_check_clean)
 {
 	char *err = NULL, *report = NULL;
@@ -635,6 +755,7 @@ int main(void)
 	tcase_add_test(tc, test_cursor_paging);
 	tcase_add_test(tc, test_check_clean);
 	tcase_add_test(tc, test_retag_pending);
+	tcase_add_test(tc, test_two_thread_search);
 	tcase_add_test(tc, test_refuses_foreign_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
