@@ -1109,8 +1109,8 @@ static void hook_tick(evutil_socket_t fd, short what, void *arg)
 		free(ids[i]);
 	}
 	if (now_monotonic() - h->last_prune >= PRUNE_EVERY_S) {
-		int64_t keep = watch_key(store_index_version(h->wr) -
-					 h->cfg->watch_keep_versions + 1, 0);
+		int64_t v = store_index_version(h->wr) - h->cfg->watch_keep_versions + 1;
+		int64_t keep = v > 0 ? watch_key(v, 0) : 0;
 		int64_t before = keep < oldest + 1 ? keep : oldest + 1;
 
 		h->last_prune = now_monotonic();
