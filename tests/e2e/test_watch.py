@@ -594,7 +594,9 @@ def test_slow_reader_is_dropped_without_growing_memory():
         assert "newsd_watch_streams_dropped_total 1" in metrics, \
             [l for l in metrics.splitlines() if "watch" in l]
         assert "newsd_watch_streams 0" in metrics
-        assert rss1 - rss0 < 32 * 1024, "RSS grew by %d kB" % (rss1 - rss0)
+        # (under AddressSanitizer freed memory sits in quarantine: sizes say nothing there)
+        sanitized = "asan" in os.path.basename(os.path.normpath(harness.BUILD))
+        assert sanitized or rss1 - rss0 < 32 * 1024, "RSS grew by %d kB" % (rss1 - rss0)
     finally:
         sock.close()
         m.stop()
