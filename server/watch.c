@@ -1111,7 +1111,8 @@ static void hook_tick(evutil_socket_t fd, short what, void *arg)
 	if (now_monotonic() - h->last_prune >= PRUNE_EVERY_S) {
 		int64_t v = store_index_version(h->wr) - h->cfg->watch_keep_versions + 1;
 		int64_t keep = v > 0 ? watch_key(v, 0) : 0;
-		int64_t before = keep < oldest + 1 ? keep : oldest + 1;
+		/* never past the oldest webhook's cursor (none: INT64_MAX) */
+		int64_t before = oldest == INT64_MAX || keep <= oldest ? keep : oldest + 1;
 
 		h->last_prune = now_monotonic();
 		if (before > 0 && watch_log_prune(h->wr, before, PRUNE_ROWS, &err) < 0) {
