@@ -744,21 +744,27 @@ void search_thread_release(void)
 	days_release();
 }
 
-/* A pass that starts like ps (sort, k, cursor, facets), empty. */
+/* An empty pass keeping the best k hits in sort order, collecting every rid when facets. */
+static void pass_init(struct pass *ps, enum search_sort sort, size_t k, int facets)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->sort = sort;
+	ps->top.sort = sort;
+	ps->top.k = k;
+	ps->top.h = xmalloc((k + RANK_SLACK + 1) * sizeof(*ps->top.h));
+	if (facets) {
+		ps->caprids = 1024;
+		ps->rids = xmalloc(ps->caprids * sizeof(*ps->rids));
+	}
+}
+
+/* A pass that starts like ps (sort, k, cursor, facets, version), empty. */
 static void pass_like(struct pass *out, const struct pass *ps)
 {
-	memset(out, 0, sizeof(*out));
-	out->sort = ps->sort;
-	out->top.sort = ps->sort;
-	out->top.k = ps->top.k;
-	out->top.h = xmalloc((ps->top.k + RANK_SLACK + 1) * sizeof(*out->top.h));
+	pass_init(out, ps->sort, ps->top.k, ps->rids != NULL);
 	out->has_cursor = ps->has_cursor;
 	out->cursor = ps->cursor;
 	out->version = ps->version;
-	if (ps->rids) {
-		out->caprids = 1024;
-		out->rids = xmalloc(out->caprids * sizeof(*out->rids));
-	}
 }
 
 /*
@@ -1126,18 +1132,11 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 	if (sort == SORT_RELEVANCE && !plan.has_q)
 		sort = SORT_NEWEST;	/* nothing to rank by: newest first, as API.md says */
 	sig = request_signature(r, sort);
-	ps.sort = sort;
-	ps.top.sort = sort;
-	ps.top.k = (size_t)r->offset + (size_t)r->limit;
-	ps.top.h = xmalloc((ps.top.k + RANK_SLACK + 1) * sizeof(*ps.top.h));
+	pass_init(&ps, sort, (size_t)r->offset + (size_t)r->limit, r->facets != 0);
 	if (r->cursor && r->cursor[0]) {
 		if (cursor_parse(r->cursor, sig, &ps.cursor, err) < 0)
 			goto out;
 		ps.has_cursor = 1;
-	}
-	if (r->facets) {
-		ps.caprids = 1024;
-		ps.rids = xmalloc(ps.caprids * sizeof(*ps.rids));
 	}
 	search_deadline_set(s, r->timeout_ms);
 	if (search_pass(s, &plan, &ps, r->timeout_ms, err) < 0)
