@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
 #include "date.h"
 #include "entity.h"
 #include "extract.h"
@@ -301,14 +302,43 @@ static int count_ents(struct counter *c, const char *ents, int64_t skip)
 	return seen;
 }
 
-/* Count the entities of each rid into c. */
+/* Add the entities of one article (from the columns) to c, except skip; 1 when skip is among
+ * them. */
+static int count_ids(struct counter *c, const uint32_t *ids, size_t n, int64_t skip)
+{
+	size_t i;
+	int seen = 0;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] == skip)
+			seen = 1;
+		else
+			counter_add(c, ids[i], 1);
+	}
+	return seen;
+}
+
+/* Count the entities of each rid (sorted) into c: from the in-memory columns of this read
+ * transaction's version when there are some, else row by row. */
 static int count_rids(struct store *s, const int64_t *rids, size_t n, struct counter *c,
 		      struct search_error *err)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT ents FROM article WHERE rid = ?1", NULL);
+	const struct columns *cols = columns_acquire(s, store_index_version(s));
 	size_t i;
 	int rc;
 
+	if (cols) {
+		struct columns_cursor cur = { 0, 0 };
+		const uint32_t *ids;
+		size_t k;
+
+		for (i = 0; i < n; i++)
+			if (columns_get(cols, rids[i], &cur, NULL, &ids, &k))
+				count_ids(c, ids, k, 0);
+		columns_release(cols);
+		return 0;
+	}
 	if (st == NULL)
 		return sql_fail(s, err);
 	for (i = 0; i < n; i++) {
@@ -507,6 +537,7 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	int64_t total = 0, n_self = 0;
 	json_t *out = NULL;
 	const struct counter *global = NULL;
+	const struct columns *cols;
 	int rc, use_all, unbounded;
 	char m[64];
 
@@ -521,11 +552,34 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 		goto out;
 	}
 	entity_match(id, m, sizeof(m));
-	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, rid_lo);
-	sqlite3_bind_int64(st, 3, rid_hi);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		n_self += count_ents(&c, (const char *)sqlite3_column_text(st, 0), id);
+	cols = columns_acquire(s, store_index_version(s));
+	if (cols) {
+		/* only the doclist: each article's entities are in memory */
+		struct columns_cursor cur = { 0, 0 };
+		const uint32_t *ids;
+		size_t nids;
+
+		st = store_stmt(s, "SELECT rowid FROM fts WHERE fts MATCH ?1"
+				" AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid", NULL);
+		if (st == NULL) {
+			columns_release(cols);
+			sql_fail(s, err);
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, rid_lo);
+		sqlite3_bind_int64(st, 3, rid_hi);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (columns_get(cols, sqlite3_column_int64(st, 0), &cur, NULL, &ids, &nids))
+				n_self += count_ids(&c, ids, nids, id);
+		columns_release(cols);
+	} else {
+		sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, rid_lo);
+		sqlite3_bind_int64(st, 3, rid_hi);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			n_self += count_ents(&c, (const char *)sqlite3_column_text(st, 0), id);
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		sql_fail(s, err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
 #include "date.h"
 #include "entity.h"
 #include "extract.h"
@@ -1032,18 +1033,21 @@ static int cmp_rid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Source counts over the matches, most frequent first (sources are few: a dense array). */
-static json_t *source_facet(struct store *s, const int64_t *rids, size_t n,
+/* Source counts over the matches (sorted rids), most frequent first (sources are few: a dense
+ * array), from the in-memory columns when there are some for version, else row by row. */
+static json_t *source_facet(struct store *s, int64_t version, const int64_t *rids, size_t n,
 			    struct search_error *err)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT source_id FROM article WHERE rid = ?1", NULL);
 	sqlite3_stmt *mx = store_stmt(s, "SELECT coalesce(max(id), 0) FROM source", NULL);
 	sqlite3_stmt *nm = store_stmt(s, "SELECT name FROM source WHERE id = ?1", NULL);
+	const struct columns *cols = columns_acquire(s, version);
 	int64_t *counts, maxid = 0, id;
 	json_t *out;
 	size_t i;
 
 	if (st == NULL || mx == NULL || nm == NULL) {
+		columns_release(cols);
 		fail(err, SEARCH_INTERNAL, -1, "internal error counting sources");
 		return NULL;
 	}
@@ -1051,7 +1055,16 @@ static json_t *source_facet(struct store *s, const int64_t *rids, size_t n,
 		maxid = sqlite3_column_int64(mx, 0);
 	sqlite3_reset(mx);
 	counts = xcalloc((size_t)maxid + 1, sizeof(*counts));
-	for (i = 0; i < n; i++) {
+	if (cols) {
+		struct columns_cursor cur = { 0, 0 };
+		uint32_t src;
+
+		for (i = 0; i < n; i++)
+			if (columns_get(cols, rids[i], &cur, &src, NULL, NULL) && src > 0 &&
+			    src <= (uint64_t)maxid)
+				counts[src]++;
+	}
+	for (i = 0; cols == NULL && i < n; i++) {
 		sqlite3_bind_int64(st, 1, rids[i]);
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 			id = sqlite3_column_int64(st, 0);
@@ -1078,6 +1091,7 @@ static json_t *source_facet(struct store *s, const int64_t *rids, size_t n,
 		counts[best] = 0;
 	}
 	free(counts);
+	columns_release(cols);
 	return out;
 }
 
@@ -1095,7 +1109,7 @@ static int facets_json(struct store *s, struct pass *ps, unsigned which, json_t 
 		json_object_set_new(f, "entities", v);
 	}
 	if (which & SEARCH_FACET_SOURCES) {
-		v = source_facet(s, ps->rids, ps->nrids, err);
+		v = source_facet(s, ps->version, ps->rids, ps->nrids, err);
 		if (v == NULL)
 			goto fail;
 		json_object_set_new(f, "sources", v);

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "columns.h"
 #include "date.h"
 #include "embed.h"
 #include "openapi.h"
@@ -457,6 +458,16 @@ void api_stats(struct request *r)
 	if (q)
 		sqlite3_reset(q);
 	json_object_set_new(o, "versions", versions);
+	{
+		/* the sources and entities kept in memory for facets (columns.h) */
+		int64_t cv;
+		size_t cn, cb;
+
+		json_object_set_new(o, "columns", columns_stats(&cv, &cn, &cb) ?
+				    json_pack("{s:I, s:I, s:I}", "version", (json_int_t)cv,
+					      "rows", (json_int_t)cn, "bytes", (json_int_t)cb) :
+				    json_null());
+	}
 	json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - (time_t)s->started)));
 	json_object_set_new(o, "version", json_string(NEWSD_VERSION));
 	http_reply_json(r, 200, o);

@@ -24,6 +24,7 @@
 struct server;
 struct watch_stream;
 struct watch_hub;
+struct columns_service;
 
 struct worker {
 	struct server *srv;
@@ -61,6 +62,7 @@ struct server {
 	atomic_int inflight;		/* requests waiting on ingest or streaming */
 	atomic_int ready;
 	struct watch_hub *hub;		/* live watches (watch.c) */
+	struct columns_service *columns;	/* sources and entities in memory (columns.h) */
 	/* metrics: [endpoint][status class] counts and latency histograms */
 	_Atomic uint64_t req_count[METRIC_ENDPOINTS][METRIC_STATUSES];
 	_Atomic uint64_t lat_bucket[METRIC_ENDPOINTS][METRIC_BUCKETS + 1];

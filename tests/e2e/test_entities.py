@@ -444,3 +444,55 @@ def test_aliases_from_text():
     assert "Harriet Quenby" in ents["people"] and "Quenby" not in ents["people"], ents
     got = {h["id"] for h in ext.get("/search", entity="vsa").json["hits"]}
     assert got == {"alias-1"}, got
+
+
+# -- counts from memory, across writes (last: it changes ARTS) --------------------------------
+
+def columns_at(version):
+    """Wait until /stats says the in-memory sources and entities (columns.c) are read at
+    version (a facet request brings them up to the index version)."""
+    deadline = time.time() + 20
+    while True:
+        assert srv.get("/search", q="plovarin", facets="sources").status == 200
+        r = srv.get("/stats")
+        assert r.status == 200, r
+        c = r.json.get("columns")
+        if c and c["version"] >= version:
+            return c
+        assert time.time() < deadline, "columns never read: %r" % c
+        time.sleep(0.1)
+
+
+def test_counts_follow_writes():
+    """Facets, /entities?q= and related, counted from the in-memory columns, stay exact after
+    updates that change articles' sources and entities, and after deletions."""
+    c = columns_at(srv.health()["index_version"])
+    assert c["rows"] == len(ARTS) and c["bytes"] > 0, c
+    rnd = random.Random(9)
+    changed = rnd.sample(ARTS, 12)
+    for a in changed[:10]:
+        a["source"] = "wire-d"
+        a["entities"] = {"people": ["Ann Quillon"], "orgs": [], "places": ["Norvia"]}
+    r = srv.post("/articles", harness.jsonl([posted(a) for a in changed[:10]]))
+    assert r.status == 200 and r.json["updated"] == 10, r
+    for a in changed[10:]:
+        r = srv.delete(harness.article_path(a["id"]))
+        assert r.status in (200, 204), r
+        ARTS.remove(a)
+    version = srv.health()["index_version"]
+    for p in ({"q": "plovarin"}, {"q": "sketherow"}, {"source": "wire-d"}):
+        arts = select(p.get("q"), source=p.get("source"))
+        r = srv.get("/search", dict(p, facets="entities,sources", limit=1, snippets=0))
+        assert r.status == 200 and r.json["total"] == len(arts), (p, r)
+        f = r.json["facets"]
+        check_top(f["entities"], counts(arts), 1000, "after writes: facets.entities %s" % p)
+        src = {}
+        for a in arts:
+            src[a["source"]] = src.get(a["source"], 0) + 1
+        assert {s["name"]: s["count"] for s in f["sources"]} == src, (p, f["sources"], src)
+        if "q" in p:
+            got = {e["name"]: e["count"] for e in entities(q=p["q"], limit=1000)}
+            assert got == counts(arts), ("after writes: /entities?q=%s" % p["q"], got)
+    assert columns_at(version)["version"] == version
+    check_related("Ann Quillon", {"min_count": 1, "limit": 1000},
+                  lift_table("Ann Quillon", min_count=1))

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "columns.h"
 #include "date.h"
 #include "entity.h"
 #include "ingest.h"
@@ -19,6 +20,7 @@
 
 static char dbpath[64];
 static struct store *ws, *rs;
+static const char *put_source = "wire";	/* the source put() gives */
 
 static void setup(void)
 {
@@ -66,7 +68,7 @@ static void put(const char *id, const char *date, const char *title, const char 
 	a.id = xstrdup(id);
 	a.title = xstrdup(title);
 	a.body = xstrdup(body);
-	a.source = xstrdup("wire");
+	a.source = xstrdup(put_source);
 	ck_assert(date_parse(date, strlen(date), &a.date, NULL, NULL) == 0);
 	copy = xstrdup(ents ? ents : "");
 	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
@@ -696,6 +698,144 @@ START_TEST(test_two_thread_search)
 }
 END_TEST
 
+/* Everything that counts sources or entities over a result set, as one JSON text read on s:
+ * the three facets of a few searches, /entities of a query, and the related entities. */
+static char *counts_text(struct store *s)
+{
+	static const char *const queries[] = { "oil", "bank", "oil OR bank", "" };
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	struct entity_filter f = { -1, NULL, 50 };
+	json_t *all = json_array(), *res;
+	struct search_request r;
+	struct search_plan plan;
+	int64_t id;
+	size_t i;
+	char *out;
+
+	for (i = 0; i < sizeof(queries) / sizeof(*queries); i++) {
+		memset(&r, 0, sizeof(r));
+		r.q = queries[i];
+		r.limit = 3;
+		r.facets = SEARCH_FACET_ENTITIES | SEARCH_FACET_SOURCES | SEARCH_FACET_DATES;
+		res = search_run(s, &r, &e);
+		ck_assert_msg(res != NULL, "%s", e.message);
+		json_array_append(all, json_object_get(res, "facets"));
+		json_array_append(all, json_object_get(res, "total"));
+		json_decref(res);
+		if (!queries[i][0])
+			continue;
+		ck_assert(search_plan_build(s, &r, &plan, &e) == 0);
+		res = entity_top(s, &plan, 0, &f, &e);
+		ck_assert_msg(res != NULL, "%s", e.message);
+		json_array_append_new(all, res);
+		search_plan_free(&plan);
+	}
+	res = entity_info(s, "alpha", -1, &id, &e);
+	ck_assert(res != NULL);
+	json_decref(res);
+	res = entity_related(s, id, INT64_MIN, INT64_MAX, -1, 20, 1, &e);
+	ck_assert_msg(res != NULL, "%s", e.message);
+	json_array_append_new(all, res);
+	out = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(all);
+	return out;
+}
+
+/* Articles i..i+n-1 of a small world: words, sources and entities vary with i and with gen
+ * (an update gives an article other ones). */
+static void put_world(int i, int n, int gen)
+{
+	static const char *const src[] = { "wire", "Gazette", "Courier", "Herald" };
+	static const char *const ents[] = { "person:Alpha;", "org:Beta;", "place:Gamma;",
+					    "person:Delta;", "org:Epsilon;" };
+	char id[16], date[32], title[64], ent[160];
+	int k;
+
+	for (; n-- > 0; i++) {
+		ent[0] = '\0';
+		for (k = 0; k < 5; k++)
+			if ((i + gen) % (k + 2) == 0)
+				strcat(ent, ents[k]);
+		snprintf(id, sizeof(id), "w%d", i);
+		snprintf(date, sizeof(date), "2026-%02d-%02dT10:00:00Z", 1 + i % 12, 1 + i % 27);
+		snprintf(title, sizeof(title), "%s report %d", i % 3 ? "oil" : "bank", gen);
+		put_source = src[(i + gen) % 4];
+		put(id, date, title, i % 5 ? "oil prices and bank rates" : "the bank", ent);
+	}
+	put_source = "wire";
+}
+
+/*
+ * Sources and entities are counted from the in-memory columns once their base is read
+ * (columns.c): every count must be the one row-by-row reading gives, for the base, after
+ * writes (new, updated and deleted articles: the overlay), and for a reader still at the
+ * older version.
+ */
+START_TEST(test_columns)
+{
+	struct store_options so = { "porter", 16, 1000, 4.0 };
+	struct columns_service *svc;
+	struct store *old;
+	char *err = NULL, *rows_new, *cols_new, *rows_old, *cols_old;
+	const struct columns *c;
+	int found;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	put_world(0, 200, 0);
+	commit();
+	ck_assert_msg(store_open(dbpath, STORE_READ, &so, &old, &err) == 0, "%s", err);
+	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
+	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	/* a reader that stays at this version */
+	ck_assert_int_eq(sqlite3_exec(store_db(old), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	cols_old = counts_text(old);
+	/* updates (other sources and entities), deletions, new articles */
+	ck_assert(store_begin(ws, &err) == 0);
+	put_world(50, 40, 1);
+	put_world(200, 30, 0);
+	ck_assert(store_delete_article(ws, "w3", &found, &err) == 0 && found);
+	ck_assert(store_delete_article(ws, "w120", &found, &err) == 0 && found);
+	commit();
+	ck_assert_int_eq(sqlite3_exec(store_db(rs), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	c = columns_acquire(rs, store_index_version(rs));
+	ck_assert_msg(c != NULL, "no columns for the new version");
+	columns_release(c);
+	ck_assert_int_eq(sqlite3_exec(store_db(rs), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	/* and again: this overlay is merged into the last one (the same articles changed) */
+	ck_assert(store_begin(ws, &err) == 0);
+	put_world(60, 20, 2);
+	put_world(210, 5, 3);
+	commit();
+	ck_assert_int_eq(sqlite3_exec(store_db(rs), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	c = columns_acquire(rs, store_index_version(rs));
+	ck_assert_msg(c != NULL, "no columns for the newest version");
+	columns_release(c);
+	cols_new = counts_text(rs);
+	ck_assert_int_eq(sqlite3_exec(store_db(rs), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	c = columns_acquire(old, store_index_version(old));
+	ck_assert_msg(c != NULL, "no columns for the older version");
+	columns_release(c);
+	columns_stop(svc);
+	/* the same, row by row */
+	ck_assert(columns_acquire(rs, 1) == NULL);
+	rows_old = counts_text(old);
+	ck_assert_int_eq(sqlite3_exec(store_db(old), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(store_db(rs), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	rows_new = counts_text(rs);
+	ck_assert_int_eq(sqlite3_exec(store_db(rs), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_msg(strcmp(cols_old, rows_old) == 0, "older version:\n%.400s\n%.400s", cols_old,
+		      rows_old);
+	ck_assert_msg(strcmp(cols_new, rows_new) == 0, "newer version:\n%.400s\n%.400s", cols_new,
+		      rows_new);
+	ck_assert_msg(strcmp(rows_old, rows_new) != 0, "the writes changed no count");
+	free(rows_old);
+	free(rows_new);
+	free(cols_old);
+	free(cols_new);
+	store_close(old);
+}
+END_TEST
+
 START_TEST(test_check_clean)
 {
 	char *err = NULL, *report = NULL;
@@ -756,6 +896,7 @@ int main(void)
 	tcase_add_test(tc, test_check_clean);
 	tcase_add_test(tc, test_retag_pending);
 	tcase_add_test(tc, test_two_thread_search);
+	tcase_add_test(tc, test_columns);
 	tcase_add_test(tc, test_refuses_foreign_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

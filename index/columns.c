@@ -1,0 +1,558 @@
+/*
+ * columns.c — articles' source and entity ids in memory, shared by a process's threads;
+ * see columns.h.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "columns.h"
+#include "log.h"
+#include "util.h"
+
+/* Rows sorted by rid: source id, and entity ids ent[off[i] .. off[i + 1]). */
+struct cols {
+	size_t n, ne;
+	int64_t *rid;
+	uint32_t *src;
+	uint32_t *off;		/* n + 1 entries */
+	uint32_t *ent;
+};
+
+struct base {
+	int refs;
+	struct cols c;
+};
+
+struct columns {
+	int refs;
+	int64_t version;
+	struct base *base;
+	struct cols over;	/* rows written since the base was read */
+};
+
+struct columns_service {
+	pthread_t thread;
+	struct store *s;
+	char *file;		/* the database file, as SQLite names it */
+	int quit, want, tried;
+};
+
+#define KEEP 4			/* snapshots kept: readers are rarely more than a version apart */
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static struct columns_service *svc;
+static struct columns *ring[KEEP];
+static int64_t base_version = -1;
+
+/* ---- building ---- */
+
+static void cols_free(struct cols *c)
+{
+	free(c->rid);
+	free(c->src);
+	free(c->off);
+	free(c->ent);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Read rows (rid, source_id, ents) from st, in any order, into c sorted by rid. The step
+ * result that ended the read: SQLITE_DONE when complete. quit (may be NULL) stops early. */
+struct keyed {
+	int64_t rid;
+	size_t i;
+};
+
+static int by_rid(const void *a, const void *b)
+{
+	int64_t x = ((const struct keyed *)a)->rid, y = ((const struct keyed *)b)->rid;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const int *quit)
+{
+	struct cols r = { 0 };
+	size_t cap = 0, ecap = 0, i, sorted = 1;
+	int rc;
+
+	r.off = xmalloc(sizeof(*r.off));
+	r.off[0] = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 2);
+		int64_t id;
+
+		if (r.n == max_rows || (quit && (r.n & 4095) == 0 && __atomic_load_n(quit, __ATOMIC_RELAXED))) {
+			rc = SQLITE_FULL;
+			break;
+		}
+		if (r.n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			r.rid = xrealloc(r.rid, cap * sizeof(*r.rid));
+			r.src = xrealloc(r.src, cap * sizeof(*r.src));
+			r.off = xrealloc(r.off, (cap + 1) * sizeof(*r.off));
+		}
+		r.rid[r.n] = sqlite3_column_int64(st, 0);
+		r.src[r.n] = (uint32_t)sqlite3_column_int64(st, 1);
+		if (r.n > 0 && r.rid[r.n] < r.rid[r.n - 1])
+			sorted = 0;
+		while (p && (p = store_ents_next(p, &id, NULL, NULL)) != NULL) {
+			if (r.ne == ecap) {
+				ecap = ecap ? ecap * 2 : 4096;
+				r.ent = xrealloc(r.ent, ecap * sizeof(*r.ent));
+			}
+			r.ent[r.ne++] = (uint32_t)id;
+		}
+		if (r.ne > UINT32_MAX - 1) {
+			rc = SQLITE_TOOBIG;
+			break;
+		}
+		r.off[++r.n] = (uint32_t)r.ne;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		cols_free(&r);
+		return rc;
+	}
+	if (sorted) {
+		*c = r;
+	} else {
+		/* a backfill is written in random date order: sort the rows by rid */
+		struct keyed *k = xmalloc((r.n ? r.n : 1) * sizeof(*k));
+		size_t e = 0;
+
+		for (i = 0; i < r.n; i++) {
+			k[i].rid = r.rid[i];
+			k[i].i = i;
+		}
+		qsort(k, r.n, sizeof(*k), by_rid);
+		c->n = r.n;
+		c->ne = r.ne;
+		c->rid = xmalloc((r.n ? r.n : 1) * sizeof(*c->rid));
+		c->src = xmalloc((r.n ? r.n : 1) * sizeof(*c->src));
+		c->off = xmalloc((r.n + 1) * sizeof(*c->off));
+		c->ent = xmalloc((r.ne ? r.ne : 1) * sizeof(*c->ent));
+		c->off[0] = 0;
+		for (i = 0; i < r.n; i++) {
+			size_t j = k[i].i, m = r.off[j + 1] - r.off[j];
+
+			c->rid[i] = r.rid[j];
+			c->src[i] = r.src[j];
+			memcpy(c->ent + e, r.ent + r.off[j], m * sizeof(*c->ent));
+			e += m;
+			c->off[i + 1] = (uint32_t)e;
+		}
+		free(k);
+		cols_free(&r);
+		return SQLITE_DONE;
+	}
+	/* give the slack of the doubling back */
+	if (c->n) {
+		c->rid = xrealloc(c->rid, c->n * sizeof(*c->rid));
+		c->src = xrealloc(c->src, c->n * sizeof(*c->src));
+		c->off = xrealloc(c->off, (c->n + 1) * sizeof(*c->off));
+	}
+	if (c->ne)
+		c->ent = xrealloc(c->ent, c->ne * sizeof(*c->ent));
+	return SQLITE_DONE;
+}
+
+/* c = a's rows with b's merged in (b wins on the same rid). */
+static void cols_merge(const struct cols *a, const struct cols *b, struct cols *c)
+{
+	size_t i = 0, j = 0, n = 0, e = 0, cap = a->n + b->n, ecap = a->ne + b->ne;
+
+	c->rid = xmalloc((cap ? cap : 1) * sizeof(*c->rid));
+	c->src = xmalloc((cap ? cap : 1) * sizeof(*c->src));
+	c->off = xmalloc((cap + 1) * sizeof(*c->off));
+	c->ent = xmalloc((ecap ? ecap : 1) * sizeof(*c->ent));
+	c->off[0] = 0;
+	while (i < a->n || j < b->n) {
+		const struct cols *from;
+		size_t k, m;
+
+		if (j >= b->n || (i < a->n && a->rid[i] < b->rid[j])) {
+			from = a;
+			k = i++;
+		} else {
+			if (i < a->n && a->rid[i] == b->rid[j])
+				i++;	/* the newer row replaces it */
+			from = b;
+			k = j++;
+		}
+		m = from->off[k + 1] - from->off[k];
+		c->rid[n] = from->rid[k];
+		c->src[n] = from->src[k];
+		memcpy(c->ent + e, from->ent + from->off[k], m * sizeof(*c->ent));
+		e += m;
+		c->off[++n] = (uint32_t)e;
+	}
+	c->n = n;
+	c->ne = e;
+}
+
+/* ---- snapshots (under mu) ---- */
+
+static void base_unref(struct base *b)
+{
+	if (b && --b->refs == 0) {
+		cols_free(&b->c);
+		free(b);
+	}
+}
+
+static void snap_unref(struct columns *c)
+{
+	if (c && --c->refs == 0) {
+		base_unref(c->base);
+		cols_free(&c->over);
+		free(c);
+	}
+}
+
+/* Keep c in the ring (it gains the ring's reference), replacing a snapshot of the same
+ * version or else the oldest when full. */
+static void ring_put(struct columns *c)
+{
+	int i, slot = -1;
+
+	for (i = 0; i < KEEP && slot < 0; i++)
+		if (ring[i] && ring[i]->version == c->version)
+			slot = i;
+	for (i = 0; i < KEEP && slot < 0; i++)
+		if (ring[i] == NULL)
+			slot = i;
+	if (slot < 0) {
+		slot = 0;
+		for (i = 1; i < KEEP; i++)
+			if (ring[i]->version < ring[slot]->version)
+				slot = i;
+	}
+	snap_unref(ring[slot]);
+	ring[slot] = c;
+}
+
+static void ring_clear(void)
+{
+	int i;
+
+	for (i = 0; i < KEEP; i++) {
+		snap_unref(ring[i]);
+		ring[i] = NULL;
+	}
+}
+
+/* ---- the columns thread ---- */
+
+static int read_base(struct columns_service *sv)
+{
+	sqlite3 *db = store_db(sv->s);
+	sqlite3_stmt *st = NULL;
+	struct columns *c;
+	struct base *b;
+	double t0 = now_monotonic();
+	int64_t v;
+	int rc;
+
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	v = store_index_version(sv->s);
+	if (sqlite3_prepare_v2(db, "SELECT rid, source_id, ents FROM article", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		return -1;
+	}
+	b = xcalloc(1, sizeof(*b));
+	rc = cols_read(st, &b->c, SIZE_MAX, &sv->quit);
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_db_release_memory(db);
+	malloc_trim(0);		/* the sort's scratch arrays go back to the system */
+	if (rc != SQLITE_DONE) {
+		free(b);
+		if (!__atomic_load_n(&sv->quit, __ATOMIC_RELAXED))
+			log_warn("columns: cannot read the articles' sources and entities (%s); "
+				 "facets read rows instead", sqlite3_errstr(rc));
+		return -1;
+	}
+	b->refs = 1;
+	c = xcalloc(1, sizeof(*c));
+	c->refs = 1;
+	c->version = v;
+	c->base = b;
+	log_info("columns: %zu articles' sources and entities in memory (%.0f MB, version %lld,"
+		 " %.1f s)", b->c.n, (double)(b->c.n * 16 + b->c.ne * 4) / 1e6, (long long)v,
+		 now_monotonic() - t0);
+	pthread_mutex_lock(&mu);
+	/* snapshots on the old base would go on growing their overlays: newer readers start
+	 * from this one (readers of an older version read rows until their next request) */
+	ring_clear();
+	ring_put(c);
+	base_version = v;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+static void *columns_main(void *arg)
+{
+	struct columns_service *sv = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		while (!sv->quit && sv->tried && !sv->want)
+			pthread_cond_wait(&cv, &mu);
+		if (sv->quit) {
+			pthread_mutex_unlock(&mu);
+			break;
+		}
+		sv->want = 0;
+		sv->tried = 1;
+		pthread_mutex_unlock(&mu);
+		read_base(sv);
+		pthread_mutex_lock(&mu);
+		pthread_cond_broadcast(&cv);	/* columns_wait: tried, even when it failed */
+		pthread_mutex_unlock(&mu);
+	}
+	return NULL;
+}
+
+struct columns_service *columns_start(const char *db, const struct store_options *so,
+				      char **errmsg)
+{
+	struct columns_service *sv = xcalloc(1, sizeof(*sv));
+	const char *f;
+
+	/* one pass over the article table: a small page cache, not the readers' */
+	struct store_options small = *so;
+
+	small.cache_mb = 4;
+	if (store_open(db, STORE_READ, &small, &sv->s, errmsg) < 0) {
+		free(sv);
+		return NULL;
+	}
+	f = sqlite3_db_filename(store_db(sv->s), "main");
+	sv->file = xstrdup(f ? f : "");
+	pthread_mutex_lock(&mu);
+	if (svc != NULL) {
+		pthread_mutex_unlock(&mu);
+		store_close(sv->s);
+		free(sv->file);
+		free(sv);
+		set_error(errmsg, "columns: already started in this process");
+		return NULL;
+	}
+	svc = sv;
+	base_version = -1;
+	pthread_mutex_unlock(&mu);
+	if (pthread_create(&sv->thread, NULL, columns_main, sv) != 0) {
+		pthread_mutex_lock(&mu);
+		svc = NULL;
+		pthread_mutex_unlock(&mu);
+		store_close(sv->s);
+		free(sv->file);
+		free(sv);
+		set_error(errmsg, "cannot start the columns thread");
+		return NULL;
+	}
+	return sv;
+}
+
+void columns_stop(struct columns_service *sv)
+{
+	if (sv == NULL)
+		return;
+	pthread_mutex_lock(&mu);
+	__atomic_store_n(&sv->quit, 1, __ATOMIC_RELAXED);
+	sqlite3_interrupt(store_db(sv->s));
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(sv->thread, NULL);
+	pthread_mutex_lock(&mu);
+	svc = NULL;
+	ring_clear();
+	base_version = -1;
+	pthread_mutex_unlock(&mu);
+	store_close(sv->s);
+	free(sv->file);
+	free(sv);
+}
+
+/* ---- readers ---- */
+
+const struct columns *columns_acquire(struct store *s, int64_t version)
+{
+	struct columns *best = NULL, *c;
+	sqlite3_stmt *st;
+	const char *f = sqlite3_db_filename(store_db(s), "main");
+	struct cols ch = { 0 };
+	size_t max_rows;
+	int i, rc;
+
+	pthread_mutex_lock(&mu);
+	if (svc == NULL || f == NULL || strcmp(f, svc->file) != 0) {
+		pthread_mutex_unlock(&mu);
+		return NULL;
+	}
+	for (i = 0; i < KEEP; i++) {
+		c = ring[i];
+		if (c && c->version == version) {
+			c->refs++;
+			pthread_mutex_unlock(&mu);
+			return c;
+		}
+		if (c && c->version < version && (best == NULL || c->version > best->version))
+			best = c;
+	}
+	/* a new snapshot reads rows through the caller's read transaction: without one, the
+	 * rows could be newer than version */
+	if (best == NULL || sqlite3_get_autocommit(store_db(s))) {
+		pthread_mutex_unlock(&mu);
+		return NULL;
+	}
+	best->refs++;
+	pthread_mutex_unlock(&mu);
+
+	/* the rows written since best, through the caller's read transaction (its version) */
+	max_rows = best->base->c.n / 2 + 65536;
+	st = store_stmt(s, "SELECT rid, source_id, ents FROM article WHERE version > ?1", NULL);
+	if (st == NULL) {
+		rc = SQLITE_ERROR;
+	} else {
+		sqlite3_bind_int64(st, 1, best->version);
+		rc = cols_read(st, &ch, max_rows, NULL);
+	}
+	c = NULL;
+	if (rc == SQLITE_DONE) {
+		c = xcalloc(1, sizeof(*c));
+		c->refs = 2;	/* the ring's and the caller's */
+		c->version = version;
+		c->base = best->base;
+		cols_merge(&best->over, &ch, &c->over);
+		cols_free(&ch);
+	}
+	pthread_mutex_lock(&mu);
+	if (c) {
+		c->base->refs++;
+		/* another thread may have built the same version meanwhile: either is right */
+		ring_put(c);
+		if (c->over.n > c->base->c.n / 8 + 65536 && svc) {
+			svc->want = 1;
+			pthread_cond_broadcast(&cv);
+		}
+	} else if (rc == SQLITE_FULL && svc) {
+		svc->want = 1;	/* a large change: read everything again, in the background */
+		pthread_cond_broadcast(&cv);
+	}
+	snap_unref(best);
+	pthread_mutex_unlock(&mu);
+	return c;
+}
+
+void columns_release(const struct columns *cc)
+{
+	if (cc == NULL)
+		return;
+	pthread_mutex_lock(&mu);
+	snap_unref((struct columns *)cc);
+	pthread_mutex_unlock(&mu);
+}
+
+/* The place of x in the sorted a[0..n), searched from *hint forward when x lies ahead of it
+ * (lookups come in rid order), else by bisection; SIZE_MAX when absent. */
+static size_t find(const int64_t *a, size_t n, int64_t x, size_t *hint)
+{
+	size_t lo = 0, hi = n, step;
+
+	if (n == 0)
+		return SIZE_MAX;
+	if (*hint < n && a[*hint] <= x) {
+		lo = *hint;
+		for (step = 1; lo + step < n && a[lo + step] <= x; step *= 2)
+			lo += step;
+		hi = lo + step < n ? lo + step : n;
+	}
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*hint = lo;
+	return a[lo] == x ? lo : SIZE_MAX;
+}
+
+int columns_get(const struct columns *c, int64_t rid, struct columns_cursor *cur,
+		uint32_t *source, const uint32_t **ents, size_t *nents)
+{
+	const struct cols *in = &c->over;
+	size_t i = find(in->rid, in->n, rid, &cur->over);
+
+	if (i == SIZE_MAX) {
+		in = &c->base->c;
+		i = find(in->rid, in->n, rid, &cur->base);
+		if (i == SIZE_MAX)
+			return 0;
+	}
+	if (source)
+		*source = in->src[i];
+	if (ents) {
+		*ents = in->ent + in->off[i];
+		*nents = in->off[i + 1] - in->off[i];
+	}
+	return 1;
+}
+
+int columns_stats(int64_t *version, size_t *articles, size_t *bytes)
+{
+	const struct columns *c = NULL;
+	int i;
+
+	pthread_mutex_lock(&mu);
+	for (i = 0; i < KEEP; i++)
+		if (ring[i] && (c == NULL || ring[i]->version > c->version))
+			c = ring[i];
+	if (c) {
+		*version = c->version;
+		*articles = c->base->c.n + c->over.n;
+		*bytes = (c->base->c.n + c->over.n) * 16 + (c->base->c.ne + c->over.ne) * 4;
+	}
+	pthread_mutex_unlock(&mu);
+	return c != NULL;
+}
+
+int64_t columns_base_version(void)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&mu);
+	v = base_version;
+	pthread_mutex_unlock(&mu);
+	return v;
+}
+
+int columns_wait(int64_t v, int timeout_ms)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&mu);
+	while (base_version < v && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&cv, &mu, &ts);
+	rc = base_version >= v ? 0 : -1;
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
