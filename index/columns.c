@@ -509,6 +509,89 @@ int columns_get(const struct columns *c, int64_t rid, struct columns_cursor *cur
 	return 1;
 }
 
+/* The first index of a sorted a[0..n) whose value is >= x (n when none). */
+static size_t lower(const int64_t *a, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* [*a, *b): the rows of in with rids in [lo, hi]. */
+static void range_of(const struct cols *in, int64_t lo, int64_t hi, size_t *a, size_t *b)
+{
+	*a = lower(in->rid, in->n, lo);
+	*b = hi == INT64_MAX ? in->n : lower(in->rid, in->n, hi + 1);
+	if (*b < *a)
+		*b = *a;
+}
+
+size_t columns_rows_in(const struct columns *c, int64_t lo, int64_t hi)
+{
+	const struct cols *b = &c->base->c, *o = &c->over;
+	size_t ba, bb, oa, ob, i, n, hint = 0;
+
+	range_of(b, lo, hi, &ba, &bb);
+	range_of(o, lo, hi, &oa, &ob);
+	n = (bb - ba) + (ob - oa);
+	/* an overlay row that replaces a base row counts once */
+	for (i = oa; i < ob; i++)
+		if (find(b->rid, b->n, o->rid[i], &hint) != SIZE_MAX)
+			n--;
+	return n;
+}
+
+void columns_walk(const struct columns *c, int64_t lo, int64_t hi, int desc,
+		  int (*fn)(void *ctx, int64_t rid, uint32_t source, const uint32_t *ents,
+			    size_t nents),
+		  void *ctx)
+{
+	const struct cols *b = &c->base->c, *o = &c->over;
+	size_t ba, bb, oa, ob;
+
+	range_of(b, lo, hi, &ba, &bb);
+	range_of(o, lo, hi, &oa, &ob);
+	while (ba < bb || oa < ob) {
+		const struct cols *in;
+		size_t k;
+
+		/* the next row in order from either array; on the same rid the overlay's, and the
+		 * base's is skipped */
+		if (!desc) {
+			if (oa < ob && (ba >= bb || o->rid[oa] <= b->rid[ba])) {
+				if (ba < bb && b->rid[ba] == o->rid[oa])
+					ba++;
+				in = o;
+				k = oa++;
+			} else {
+				in = b;
+				k = ba++;
+			}
+		} else {
+			if (oa < ob && (ba >= bb || o->rid[ob - 1] >= b->rid[bb - 1])) {
+				if (ba < bb && b->rid[bb - 1] == o->rid[ob - 1])
+					bb--;
+				in = o;
+				k = --ob;
+			} else {
+				in = b;
+				k = --bb;
+			}
+		}
+		if (fn(ctx, in->rid[k], in->src[k], in->ent + in->off[k],
+		       in->off[k + 1] - in->off[k]) != 0)
+			break;
+	}
+}
+
 int columns_stats(int64_t *version, size_t *articles, size_t *bytes)
 {
 	const struct columns *c = NULL;

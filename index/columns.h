@@ -53,6 +53,16 @@ struct columns_cursor {
 int columns_get(const struct columns *c, int64_t rid, struct columns_cursor *cur,
 		uint32_t *source, const uint32_t **ents, size_t *nents);
 
+/* Rows of the snapshot with rids in [lo, hi] (an article deleted since the base was read may
+ * still be among them: compare with a count of live articles before trusting a walk). */
+size_t columns_rows_in(const struct columns *c, int64_t lo, int64_t hi);
+/* Call fn for each row in [lo, hi], in rid order (descending when desc), until it returns
+ * nonzero. */
+void columns_walk(const struct columns *c, int64_t lo, int64_t hi, int desc,
+		  int (*fn)(void *ctx, int64_t rid, uint32_t source, const uint32_t *ents,
+			    size_t nents),
+		  void *ctx);
+
 /* The newest snapshot (for /stats): 1 with its version, rows (articles; one updated since the
  * base read counts twice) and bytes, 0 when none. */
 int columns_stats(int64_t *version, size_t *rows, size_t *bytes);

@@ -125,6 +125,9 @@ void search_plan_free(struct search_plan *p)
 {
 	free(p->match);
 	free(p->parsed);
+	free(p->fsrc);
+	free(p->fent);
+	free(p->fend);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -133,7 +136,7 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 {
 	struct buf m = { 0 };
 	char *match = NULL, *emsg = NULL;
-	size_t i, j, n;
+	size_t i, j, n, nent = 0;
 	int epos = 0, nparts = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -176,6 +179,8 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 				buf_printf(&m, "%s{tags} : \"0s%lld\"", any ? " OR " : "",
 					   (long long)sqlite3_column_int64(st, 0));
 				any = 1;
+				p->fsrc = xrealloc(p->fsrc, (p->nfsrc + 1) * sizeof(*p->fsrc));
+				p->fsrc[p->nfsrc++] = sqlite3_column_int64(st, 0);
 			}
 		}
 		sqlite3_reset(st);
@@ -198,6 +203,11 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 			buf_printf(&m, "%s{tags} : \"0e%lld\"", j ? " OR " : "", (long long)ids[j]);
 		buf_puts(&m, ")");
 		nparts++;
+		p->fent = xrealloc(p->fent, (nent + n) * sizeof(*p->fent));
+		memcpy(p->fent + nent, ids, n * sizeof(*ids));
+		nent += n;
+		p->fend = xrealloc(p->fend, (p->nfgroups + 1) * sizeof(*p->fend));
+		p->fend[p->nfgroups++] = nent;
 		free(ids);
 	}
 	if (nparts == 0)
@@ -210,6 +220,8 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 		free(inner);
 	}
 	p->match = buf_detach(&m);
+	/* every filter above is in fsrc/fent; a filter added here must clear this or be there */
+	p->filters_only = !p->has_q && !r->collapse_dups;
 	return 0;
 fail:
 	buf_free(&m);
@@ -768,6 +780,119 @@ static void pass_like(struct pass *out, const struct pass *ps)
 	out->version = ps->version;
 }
 
+/* ---- filters only, from the in-memory columns ---- */
+
+static _Atomic int64_t columns_passes;	/* searches answered so (tests) */
+
+/* Articles dated in [lo, hi], from the per-day counts: -1 when the range does not cover whole
+ * days (or the counts cannot be read). */
+static int64_t live_in(struct store *s, int64_t version, int64_t lo, int64_t hi)
+{
+	int64_t d0, d1, n = 0;
+	size_t i;
+
+	if (days_load(s, version) < 0)
+		return -1;
+	if (lo != INT64_MIN && (lo != store_rid_min(store_rid_date(lo)) ||
+				store_rid_date(lo) != day_of_rid(lo) * 86400))
+		return -1;
+	if (hi != INT64_MAX && (hi != store_rid_max(store_rid_date(hi)) ||
+				store_rid_date(hi) != day_of_rid(hi) * 86400 + 86399))
+		return -1;
+	d0 = lo == INT64_MIN ? INT64_MIN : day_of_rid(lo);
+	d1 = hi == INT64_MAX ? INT64_MAX : day_of_rid(hi);
+	for (i = 0; i < days.n; i++)
+		if (days.day[i] >= d0 && days.day[i] <= d1)
+			n += days.cum[i] - cum_before(i);
+	return n;
+}
+
+static int has_id(const uint32_t *ids, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] == id)
+			return 1;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+struct cols_walk {
+	const struct search_plan *p;
+	struct pass *ps;
+};
+
+/* One article of the range: into the pass when it passes the plan's filters. */
+static int cols_row(void *ctx, int64_t rid, uint32_t source, const uint32_t *ents, size_t nents)
+{
+	struct cols_walk *w = ctx;
+	const struct search_plan *p = w->p;
+	size_t g, i, from = 0;
+	struct hit x;
+
+	if (p->nfsrc) {
+		for (i = 0; i < p->nfsrc && p->fsrc[i] != source; i++)
+			;
+		if (i == p->nfsrc)
+			return 0;
+	}
+	for (g = 0; g < p->nfgroups; g++) {
+		int found = 0;
+
+		for (i = from; i < p->fend[g] && !found; i++)
+			found = has_id(ents, nents, p->fent[i]);
+		if (!found)
+			return 0;
+		from = p->fend[g];
+	}
+	x.rid = rid;
+	x.rank = 0.0;
+	pass_add(w->ps, x);
+	return 0;
+}
+
+/*
+ * A search of filters only (entities, sources, a date range of whole days), by date, without
+ * facets: from the columns of the read transaction's version, a walk over the range's rows
+ * instead of a doclist of every match (an entity over a year: 118k matches, 26 ms). The
+ * columns may keep rows deleted since their base: they are trusted only when the range holds
+ * as many rows as the per-day counts say it holds articles. 1 when answered (ps filled as the
+ * pass would), 0 when the pass must run.
+ */
+static int columns_pass(struct store *s, const struct search_plan *p, struct pass *ps)
+{
+	const struct columns *c;
+	struct cols_walk w = { p, ps };
+	int64_t live;
+
+	if (!p->filters_only || p->empty || ps->rids || ps->sort == SORT_RELEVANCE ||
+	    sqlite3_get_autocommit(store_db(s)))
+		return 0;
+	live = live_in(s, ps->version, p->rid_lo, p->rid_hi);
+	if (live < 0 || (c = columns_acquire(s, ps->version)) == NULL)
+		return 0;
+	if ((int64_t)columns_rows_in(c, p->rid_lo, p->rid_hi) != live) {
+		columns_release(c);
+		return 0;
+	}
+	columns_walk(c, p->rid_lo, p->rid_hi, ps->sort != SORT_OLDEST, cols_row, &w);
+	columns_release(c);
+	columns_passes++;
+	return 1;
+}
+
+int64_t search_columns_passes(void)
+{
+	return columns_passes;
+}
+
 /*
  * The search's pass, on two threads when this thread has a peer and the range is broad. The
  * read transaction is opened here (ps->version read inside it) and ends with the pass.
@@ -782,6 +907,10 @@ static int search_pass(struct store *s, const struct search_plan *p, struct pass
 
 	/* outside a transaction (BEGIN failed) statements may read different snapshots, and the
 	 * halves could not be compared: one thread */
+	if (columns_pass(s, p, ps)) {
+		rc = 0;
+		goto out;
+	}
 	if (pr == NULL || !alone || sqlite3_get_autocommit(store_db(s)) || p->empty ||
 	    !split_point(s, ps->version, p->rid_lo, p->rid_hi, &mid)) {
 		rc = run_pass(s, p, p->rid_lo, p->rid_hi, 1, ps, err);

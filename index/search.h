@@ -61,6 +61,12 @@ struct search_plan {
 	int has_q;
 	int empty;			/* a filter names an unknown entity/source: no results */
 	int64_t rid_lo, rid_hi;
+	/* A search of filters only (no q, no collapse): the filters as ids, so the in-memory
+	 * columns can answer it (columns.h). Any of the sources (none: any source), and for each
+	 * entity filter any of its ids: fent[fend[g - 1] .. fend[g]). */
+	int filters_only;
+	int64_t *fsrc, *fent;
+	size_t nfsrc, *fend, nfgroups;
 };
 
 int search_plan_build(struct store *s, const struct search_request *r, struct search_plan *p,
@@ -83,6 +89,9 @@ void search_error_clear(struct search_error *err);
  * *err (the article is not in this snapshot, or a database error). */
 int search_hit(struct store *s, const struct search_plan *p, int64_t rid, int snippets,
 	       int snippet_words, json_t **out, struct search_error *err);
+
+/* Searches answered from the in-memory columns so far (tests). */
+int64_t search_columns_passes(void);
 
 /* Query timeout: a progress handler on the connection until search_deadline_clear. */
 void search_deadline_set(struct store *s, int timeout_ms);
