@@ -318,6 +318,15 @@ static int count_ids(struct counter *c, const uint32_t *ids, size_t n, int64_t s
 	return seen;
 }
 
+/* columns_walk: every entity of one article into the counter ctx. */
+static int count_row(void *ctx, int64_t rid, uint32_t source, const uint32_t *ids, size_t n)
+{
+	(void)rid;
+	(void)source;
+	count_ids(ctx, ids, n, 0);
+	return 0;
+}
+
 /* Count the entities of each rid (sorted) into c: from the in-memory columns of this read
  * transaction's version when there are some, else row by row. */
 static int count_rids(struct store *s, const int64_t *rids, size_t n, struct counter *c,
@@ -537,7 +546,7 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	int64_t total = 0, n_self = 0;
 	json_t *out = NULL;
 	const struct counter *global = NULL;
-	const struct columns *cols;
+	const struct columns *cols = NULL;
 	int rc, use_all, unbounded;
 	char m[64];
 
@@ -562,7 +571,6 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 		st = store_stmt(s, "SELECT rowid FROM fts WHERE fts MATCH ?1"
 				" AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid", NULL);
 		if (st == NULL) {
-			columns_release(cols);
 			sql_fail(s, err);
 			goto out;
 		}
@@ -572,7 +580,6 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			if (columns_get(cols, sqlite3_column_int64(st, 0), &cur, NULL, &ids, &nids))
 				n_self += count_ids(&c, ids, nids, id);
-		columns_release(cols);
 	} else {
 		sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, rid_lo);
@@ -609,7 +616,10 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	/* the other entities' article counts: a few index lookups, or for many candidates one
 	 * pass over the range */
 	use_all = ncand > 64 && !unbounded;
-	if (use_all) {
+	if (use_all && cols && (int64_t)columns_rows_in(cols, rid_lo, rid_hi) == total) {
+		/* the range's rows in memory are its articles (none deleted since the base) */
+		columns_walk(cols, rid_lo, rid_hi, 0, count_row, &all);
+	} else if (use_all) {
 		st = store_stmt(s, "SELECT ents FROM article WHERE rid BETWEEN ?1 AND ?2"
 				" AND ents IS NOT NULL", NULL);
 		if (st == NULL) {
@@ -646,6 +656,7 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 	qsort(v, k, sizeof(*v), kv_by_score);
 	out = render(s, v, k, &f, 0, 1);
 out:
+	columns_release(cols);
 	free(v);
 	counter_free(&c);
 	counter_free(&all);

@@ -793,6 +793,17 @@ static char *counts_text(struct store *s)
 	res = entity_related(s, id, INT64_MIN, INT64_MAX, -1, 20, 1, &e);
 	ck_assert_msg(res != NULL, "%s", e.message);
 	json_array_append_new(all, res);
+	{
+		int64_t lo, hi;
+
+		ck_assert(date_parse("2026-03-01", 10, &lo, NULL, NULL) == 0);
+		ck_assert(date_parse("2026-09-30", 10, &hi, NULL, NULL) == 0);
+		res = entity_related(s, id, store_rid_min(lo), store_rid_max(hi + 86399), -1, 200,
+				     1, &e);
+		ck_assert_msg(res != NULL, "%s", e.message);
+		ck_assert_int_gt(json_array_size(res), 64);
+		json_array_append_new(all, res);
+	}
 	out = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
 	json_decref(all);
 	return out;
@@ -805,7 +816,7 @@ static void put_world(int i, int n, int gen)
 	static const char *const src[] = { "wire", "Gazette", "Courier", "Herald" };
 	static const char *const ents[] = { "person:Alpha;", "org:Beta;", "place:Gamma;",
 					    "person:Delta;", "org:Epsilon;" };
-	char id[16], date[32], title[64], ent[160];
+	char id[16], date[32], title[64], ent[256];
 	int k;
 
 	for (; n-- > 0; i++) {
@@ -813,6 +824,11 @@ static void put_world(int i, int n, int gen)
 		for (k = 0; k < 5; k++)
 			if ((i + gen) % (k + 2) == 0)
 				strcat(ent, ents[k]);
+		/* and many rarer ones: related entities in a date range count them all at once
+		 * when there are more than 64 candidates (entity.c) */
+		for (k = 0; k < 3; k++)
+			snprintf(ent + strlen(ent), sizeof(ent) - strlen(ent), "org:Unit %d;",
+				 (i * 7 + k * 31 + gen) % 97);
 		snprintf(id, sizeof(id), "w%d", i);
 		snprintf(date, sizeof(date), "2026-%02d-%02dT10:00:00Z", 1 + i % 12, 1 + i % 27);
 		snprintf(title, sizeof(title), "%s report %d", i % 3 ? "oil" : "bank", gen);
