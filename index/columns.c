@@ -16,6 +16,7 @@
 /* Rows sorted by rid: source id, and entity ids ent[off[i] .. off[i + 1]). */
 struct cols {
 	size_t n, ne;
+	uint32_t maxent;	/* the largest entity id */
 	int64_t *rid;
 	uint32_t *src;
 	uint32_t *off;		/* n + 1 entries */
@@ -106,6 +107,8 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 				r.ent = xrealloc(r.ent, ecap * sizeof(*r.ent));
 			}
 			r.ent[r.ne++] = (uint32_t)id;
+			if ((uint32_t)id > r.maxent)
+				r.maxent = (uint32_t)id;
 		}
 		if (r.ne > UINT32_MAX - 1) {
 			rc = SQLITE_TOOBIG;
@@ -132,6 +135,7 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 		qsort(k, r.n, sizeof(*k), by_rid);
 		c->n = r.n;
 		c->ne = r.ne;
+		c->maxent = r.maxent;
 		c->rid = xmalloc((r.n ? r.n : 1) * sizeof(*c->rid));
 		c->src = xmalloc((r.n ? r.n : 1) * sizeof(*c->src));
 		c->off = xmalloc((r.n + 1) * sizeof(*c->off));
@@ -193,6 +197,7 @@ static void cols_merge(const struct cols *a, const struct cols *b, struct cols *
 	}
 	c->n = n;
 	c->ne = e;
+	c->maxent = a->maxent > b->maxent ? a->maxent : b->maxent;
 }
 
 /* ---- snapshots (under mu) ---- */
@@ -590,6 +595,11 @@ void columns_walk(const struct columns *c, int64_t lo, int64_t hi, int desc,
 		       in->off[k + 1] - in->off[k]) != 0)
 			break;
 	}
+}
+
+uint32_t columns_max_entity(const struct columns *c)
+{
+	return c->over.maxent > c->base->c.maxent ? c->over.maxent : c->base->c.maxent;
 }
 
 int columns_stats(int64_t *version, size_t *articles, size_t *bytes)

@@ -53,6 +53,9 @@ struct columns_cursor {
 int columns_get(const struct columns *c, int64_t rid, struct columns_cursor *cur,
 		uint32_t *source, const uint32_t **ents, size_t *nents);
 
+/* The largest entity id of the snapshot (for dense counting arrays). */
+uint32_t columns_max_entity(const struct columns *c);
+
 /* Rows of the snapshot with rids in [lo, hi] (an article deleted since the base was read may
  * still be among them: compare with a count of live articles before trusting a walk). */
 size_t columns_rows_in(const struct columns *c, int64_t lo, int64_t hi);

@@ -656,19 +656,21 @@ START_TEST(test_two_thread_search)
 			enum search_sort sort = j % 4 == 1 ? SORT_NEWEST : j % 4 == 2 ?
 						SORT_OLDEST : SORT_RELEVANCE;
 			int64_t f = j >= 4 ? from : 0, t = j >= 4 ? to : 0;
+			unsigned facets = j % 2 ? SEARCH_FACET_SOURCES | SEARCH_FACET_ENTITIES |
+					  SEARCH_FACET_DATES : 0;
 			char *one, *two, *c1 = NULL, *c2 = NULL;
 			json_t *page;
 
 			search_peer_attach(NULL);
 			one = search_text(queries[qi], sort, j % 4 != 0, j % 4 == 3 ? 3 : 0, NULL,
-					  j % 2 ? SEARCH_FACET_SOURCES : 0, f, t);
+					  facets, f, t);
 			search_peer_attach(peer);
 			/* inside the caller's read transaction too (the HTTP layer opens one) */
 			if (j % 2)
 				ck_assert_int_eq(sqlite3_exec(store_db(rs), "BEGIN", NULL, NULL,
 							      NULL), SQLITE_OK);
 			two = search_text(queries[qi], sort, j % 4 != 0, j % 4 == 3 ? 3 : 0, NULL,
-					  j % 2 ? SEARCH_FACET_SOURCES : 0, f, t);
+					  facets, f, t);
 			if (j % 2)
 				ck_assert_int_eq(sqlite3_exec(store_db(rs), "COMMIT", NULL, NULL,
 							      NULL), SQLITE_OK);
