@@ -65,8 +65,7 @@ const struct config_key config_keys[] = {
 	{ "report_every", CONFIG_INT, OFF(report_every), "0", 0, 1000000000, NULL,
 	  "newsd index: print a progress line every N records (0: none), and bytes written." },
 	{ "cache_mb", CONFIG_INT, OFF(cache_mb), "64", 1, 16384, NULL,
-	  "SQLite page cache of the writing connection, in MiB; each read connection of the"
-	  " HTTP threads (two per thread) gets half." },
+	  "SQLite page cache of the writing connection in MiB; HTTP threads' read connections get half." },
 	{ "shutdown_timeout_s", CONFIG_INT, OFF(shutdown_timeout_s), "10", 0, 3600, NULL,
 	  "On SIGTERM, how long in-flight requests may finish before exit, in seconds." },
 	{ "log_file", CONFIG_STRING, OFF(log_file), "", 0, 0, NULL,
