@@ -168,7 +168,7 @@ asan: deps
 	@$(MAKE) --no-print-directory npm-deps
 	@$(MAKE) --no-print-directory VARIANT=asan all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  $(MAKE) --no-print-directory VARIANT=asan unit e2e
+	  CK_TIMEOUT_MULTIPLIER=5 $(MAKE) --no-print-directory VARIANT=asan unit e2e
 
 valgrind: all
 	@for t in $(UNIT_BIN); do CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done

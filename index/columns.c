@@ -11,6 +11,7 @@
 
 #include "columns.h"
 #include "log.h"
+#include "rank.h"
 #include "util.h"
 
 /* Rows sorted by rid: source id, and entity ids ent[off[i] .. off[i + 1]). */
@@ -19,6 +20,7 @@ struct cols {
 	uint32_t maxent;	/* the largest entity id */
 	int64_t *rid;
 	uint32_t *src;
+	uint32_t *len;		/* tokens in the row (fts_docsize), NO_LEN when unknown */
 	uint32_t *off;		/* n + 1 entries */
 	uint32_t *ent;
 };
@@ -42,6 +44,7 @@ struct columns_service {
 	int quit, want, tried;
 };
 
+#define NO_LEN UINT32_MAX
 #define KEEP 4			/* snapshots kept: readers are rarely more than a version apart */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -56,13 +59,15 @@ static void cols_free(struct cols *c)
 {
 	free(c->rid);
 	free(c->src);
+	free(c->len);
 	free(c->off);
 	free(c->ent);
 	memset(c, 0, sizeof(*c));
 }
 
-/* Read rows (rid, source_id, ents) from st, in any order, into c sorted by rid. The step
- * result that ended the read: SQLITE_DONE when complete. quit (may be NULL) stops early. */
+/* Read rows (rid, source_id, ents, and the fts_docsize blob or NULL when st has a fourth
+ * column) from st, in any order, into c sorted by rid. The step result that ended the read:
+ * SQLITE_DONE when complete. quit (may be NULL) stops early. */
 struct keyed {
 	int64_t rid;
 	size_t i;
@@ -95,10 +100,15 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 			cap = cap ? cap * 2 : 1024;
 			r.rid = xrealloc(r.rid, cap * sizeof(*r.rid));
 			r.src = xrealloc(r.src, cap * sizeof(*r.src));
+			r.len = xrealloc(r.len, cap * sizeof(*r.len));
 			r.off = xrealloc(r.off, (cap + 1) * sizeof(*r.off));
 		}
 		r.rid[r.n] = sqlite3_column_int64(st, 0);
 		r.src[r.n] = (uint32_t)sqlite3_column_int64(st, 1);
+		r.len[r.n] = sqlite3_column_count(st) > 3 &&
+			     sqlite3_column_type(st, 3) == SQLITE_BLOB ?
+			     rank_blob_tokens(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3)) :
+			     NO_LEN;
 		if (r.n > 0 && r.rid[r.n] < r.rid[r.n - 1])
 			sorted = 0;
 		while (p && (p = store_ents_next(p, &id, NULL, NULL)) != NULL) {
@@ -138,6 +148,7 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 		c->maxent = r.maxent;
 		c->rid = xmalloc((r.n ? r.n : 1) * sizeof(*c->rid));
 		c->src = xmalloc((r.n ? r.n : 1) * sizeof(*c->src));
+		c->len = xmalloc((r.n ? r.n : 1) * sizeof(*c->len));
 		c->off = xmalloc((r.n + 1) * sizeof(*c->off));
 		c->ent = xmalloc((r.ne ? r.ne : 1) * sizeof(*c->ent));
 		c->off[0] = 0;
@@ -146,6 +157,7 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 
 			c->rid[i] = r.rid[j];
 			c->src[i] = r.src[j];
+			c->len[i] = r.len[j];
 			memcpy(c->ent + e, r.ent + r.off[j], m * sizeof(*c->ent));
 			e += m;
 			c->off[i + 1] = (uint32_t)e;
@@ -158,6 +170,7 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 	if (c->n) {
 		c->rid = xrealloc(c->rid, c->n * sizeof(*c->rid));
 		c->src = xrealloc(c->src, c->n * sizeof(*c->src));
+		c->len = xrealloc(c->len, c->n * sizeof(*c->len));
 		c->off = xrealloc(c->off, (c->n + 1) * sizeof(*c->off));
 	}
 	if (c->ne)
@@ -172,6 +185,7 @@ static void cols_merge(const struct cols *a, const struct cols *b, struct cols *
 
 	c->rid = xmalloc((cap ? cap : 1) * sizeof(*c->rid));
 	c->src = xmalloc((cap ? cap : 1) * sizeof(*c->src));
+	c->len = xmalloc((cap ? cap : 1) * sizeof(*c->len));
 	c->off = xmalloc((cap + 1) * sizeof(*c->off));
 	c->ent = xmalloc((ecap ? ecap : 1) * sizeof(*c->ent));
 	c->off[0] = 0;
@@ -191,6 +205,7 @@ static void cols_merge(const struct cols *a, const struct cols *b, struct cols *
 		m = from->off[k + 1] - from->off[k];
 		c->rid[n] = from->rid[k];
 		c->src[n] = from->src[k];
+		c->len[n] = from->len[k];
 		memcpy(c->ent + e, from->ent + from->off[k], m * sizeof(*c->ent));
 		e += m;
 		c->off[++n] = (uint32_t)e;
@@ -253,6 +268,34 @@ static void ring_clear(void)
 
 /* ---- the columns thread ---- */
 
+/* Each row's length in tokens (what bm25 reads), from fts_docsize in rid order beside the
+ * sorted rows. The step result that ended the read. */
+static int read_lengths(sqlite3 *db, struct cols *c, const int *quit)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i = 0, k = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT id, sz FROM fts_docsize ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return SQLITE_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if ((++k & 4095) == 0 && __atomic_load_n(quit, __ATOMIC_RELAXED)) {
+			rc = SQLITE_INTERRUPT;
+			break;
+		}
+		while (i < c->n && c->rid[i] < id)
+			i++;
+		if (i < c->n && c->rid[i] == id)
+			c->len[i] = rank_blob_tokens(sqlite3_column_blob(st, 1),
+						     sqlite3_column_bytes(st, 1));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int read_base(struct columns_service *sv)
 {
 	sqlite3 *db = store_db(sv->s);
@@ -274,6 +317,8 @@ static int read_base(struct columns_service *sv)
 	b = xcalloc(1, sizeof(*b));
 	rc = cols_read(st, &b->c, SIZE_MAX, &sv->quit);
 	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		rc = read_lengths(db, &b->c, &sv->quit);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_db_release_memory(db);
 	malloc_trim(0);		/* the sort's scratch arrays go back to the system */
@@ -290,7 +335,7 @@ static int read_base(struct columns_service *sv)
 	c->version = v;
 	c->base = b;
 	log_info("columns: %zu articles' sources and entities in memory (%.0f MB, version %lld,"
-		 " %.1f s)", b->c.n, (double)(b->c.n * 16 + b->c.ne * 4) / 1e6, (long long)v,
+		 " %.1f s)", b->c.n, (double)(b->c.n * 20 + b->c.ne * 4) / 1e6, (long long)v,
 		 now_monotonic() - t0);
 	pthread_mutex_lock(&mu);
 	/* snapshots on the old base would go on growing their overlays: newer readers start
@@ -424,7 +469,8 @@ const struct columns *columns_acquire(struct store *s, int64_t version)
 
 	/* the rows written since best, through the caller's read transaction (its version) */
 	max_rows = best->base->c.n / 2 + 65536;
-	st = store_stmt(s, "SELECT rid, source_id, ents FROM article WHERE version > ?1", NULL);
+	st = store_stmt(s, "SELECT a.rid, a.source_id, a.ents, d.sz FROM article a"
+			" LEFT JOIN fts_docsize d ON d.id = a.rid WHERE a.version > ?1", NULL);
 	if (st == NULL) {
 		rc = SQLITE_ERROR;
 	} else {
@@ -597,6 +643,31 @@ void columns_walk(const struct columns *c, int64_t lo, int64_t hi, int desc,
 	}
 }
 
+int64_t columns_length(const struct columns *c, int64_t rid, struct columns_cursor *cur)
+{
+	const struct cols *in = &c->over;
+	size_t i = find(in->rid, in->n, rid, &cur->over);
+
+	if (i == SIZE_MAX) {
+		in = &c->base->c;
+		i = find(in->rid, in->n, rid, &cur->base);
+		if (i == SIZE_MAX)
+			return -1;
+	}
+	return in->len[i] == NO_LEN ? -1 : (int64_t)in->len[i];
+}
+
+int columns_serving(struct store *s)
+{
+	const char *f = sqlite3_db_filename(store_db(s), "main");
+	int on;
+
+	pthread_mutex_lock(&mu);
+	on = svc != NULL && f != NULL && strcmp(f, svc->file) == 0;
+	pthread_mutex_unlock(&mu);
+	return on;
+}
+
 uint32_t columns_max_entity(const struct columns *c)
 {
 	return c->over.maxent > c->base->c.maxent ? c->over.maxent : c->base->c.maxent;
@@ -614,7 +685,7 @@ int columns_stats(int64_t *version, size_t *articles, size_t *bytes)
 	if (c) {
 		*version = c->version;
 		*articles = c->base->c.n + c->over.n;
-		*bytes = (c->base->c.n + c->over.n) * 16 + (c->base->c.ne + c->over.ne) * 4;
+		*bytes = (c->base->c.n + c->over.n) * 20 + (c->base->c.ne + c->over.ne) * 4;
 	}
 	pthread_mutex_unlock(&mu);
 	return c != NULL;

@@ -15,7 +15,10 @@
  * which is harmless: lookups are by the rid of a row the reader's own query found. When the
  * overlay grows past an eighth of the base, the columns thread reads a new base.
  *
- * Size: 16 bytes per article plus 4 per (article, entity) pair: about 48 MB per million
+ * Each row's length in tokens is kept too, for ranking (rank.h): one copy per process instead
+ * of one per ranking thread.
+ *
+ * Size: 20 bytes per article plus 4 per (article, entity) pair: about 53 MB per million
  * articles of the scale corpus (8 entities an article), once per process. While the base is
  * being read (at start: a few seconds at 1M), columns_acquire returns NULL and callers read the
  * rows as before.
@@ -52,6 +55,14 @@ struct columns_cursor {
 /* Article rid's source id (0: none) and entity ids (sorted): 1, or 0 when rid is unknown. */
 int columns_get(const struct columns *c, int64_t rid, struct columns_cursor *cur,
 		uint32_t *source, const uint32_t **ents, size_t *nents);
+
+/* Article rid's length in tokens (all columns: what bm25 reads from fts_docsize), -1 when
+ * unknown. */
+int64_t columns_length(const struct columns *c, int64_t rid, struct columns_cursor *cur);
+
+/* 1 when a columns thread serves s's database (then its snapshots, not per-thread copies, hold
+ * the lengths: see rank.h). */
+int columns_serving(struct store *s);
 
 /* The largest entity id of the snapshot (for dense counting arrays). */
 uint32_t columns_max_entity(const struct columns *c);

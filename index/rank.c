@@ -48,8 +48,9 @@ void rank_lengths_release(void)
 
 /* The sum of a docsize blob's varints (SQLite's: 7 bits a byte, most significant first): the
  * row's tokens over all columns. */
-static uint32_t blob_tokens(const unsigned char *p, int n)
+uint32_t rank_blob_tokens(const void *blob, int n)
 {
+	const unsigned char *p = blob;
 	uint32_t sum = 0, v;
 	int i = 0;
 
@@ -122,7 +123,7 @@ static int lengths_build(sqlite3 *db, int64_t version)
 			lengths.len = xrealloc(lengths.len, cap * sizeof(*lengths.len));
 		}
 		lengths.rid[lengths.n] = sqlite3_column_int64(st, 0);
-		lengths.len[lengths.n] = blob_tokens(sqlite3_column_blob(st, 1),
+		lengths.len[lengths.n] = rank_blob_tokens(sqlite3_column_blob(st, 1),
 						     sqlite3_column_bytes(st, 1));
 		lengths.n++;
 	}
@@ -152,7 +153,7 @@ static int lengths_update(sqlite3 *db, int64_t version)
 	sqlite3_bind_int64(st, 1, lengths.version);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		hput(&lengths, sqlite3_column_int64(st, 0),
-		     blob_tokens(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1)));
+		     rank_blob_tokens(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1)));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -1;
@@ -364,8 +365,9 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 		sqlite3_result_null(ctx);
 		return;
 	}
-	if (st && st->lengths) {
-		int64_t n = lengths_get(st->lengths, api->xRowid(fts));
+	if (st && (st->cols || st->lengths)) {
+		int64_t n = st->cols ? columns_length(st->cols, api->xRowid(fts), &st->cur) :
+			    lengths_get(st->lengths, api->xRowid(fts));
 
 		if (n >= 0)
 			ntok = (int)n;

@@ -23,12 +23,16 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "columns.h"
+
 struct rank_lengths;
 
 #define RANK_MAX_PHRASES 64
 
 struct rank_state {
 	const struct rank_lengths *lengths;	/* in: rows' lengths in tokens, or NULL */
+	const struct columns *cols;	/* in: the same from the shared columns, or NULL */
+	struct columns_cursor cur;	/* zeroed before a pass */
 	double df[RANK_MAX_PHRASES];	/* in: documents of phrase i, NAN when unknown */
 	int ndf;			/* in: how many of df are given */
 	double threshold;	/* in: rank of the k-th kept hit (larger is worse), or +inf */
@@ -49,6 +53,9 @@ struct rank_state {
 const struct rank_lengths *rank_lengths_sync(sqlite3 *db, int64_t version);
 /* Free this thread's lengths (a worker thread that exits). */
 void rank_lengths_release(void);
+
+/* The sum of an fts_docsize blob's varints: the row's tokens over all columns. */
+uint32_t rank_blob_tokens(const void *blob, int n);
 
 /* Register newsd_rank on a connection (with FTS5). 0, or -1 and *errmsg. */
 int rank_register(sqlite3 *db, char **errmsg);

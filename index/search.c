@@ -458,7 +458,11 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 		 * search's total is the phrase's document count; a cursor compares final ranks */
 		ps->rank.may_defer = !ps->has_cursor && whole && p->rid_lo == INT64_MIN &&
 				     p->rid_hi == INT64_MAX;
-		ps->rank.lengths = rank_lengths_sync(store_db(s), ps->version);
+		/* row lengths: the shared columns' (one copy per process), else this thread's */
+		ps->rank.cols = columns_acquire(s, ps->version);
+		memset(&ps->rank.cur, 0, sizeof(ps->rank.cur));
+		ps->rank.lengths = ps->rank.cols || columns_serving(s) ? NULL :
+				   rank_lengths_sync(store_db(s), ps->version);
 		/* document counts of the one-word phrases: IDFs without scans */
 		ps->rank.ndf = ps->rank.may_defer ? 0 :
 			       terms_phrase_df(store_terms(s), p->match, ps->rank.df,
@@ -481,6 +485,8 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 		pass_add(ps, x);
 	}
 	sqlite3_reset(st);
+	columns_release(ps->rank.cols);
+	ps->rank.cols = NULL;
 	if (rc != SQLITE_DONE)
 		return step_fail(s, rc, err);
 	return 0;

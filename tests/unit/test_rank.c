@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "columns.h"
 #include "date.h"
 #include "ingest.h"
 #include "parse.h"
@@ -427,6 +428,36 @@ START_TEST(test_generated)
 }
 END_TEST
 
+/* The same with a columns thread serving the file (newsd serve): row lengths come from the
+ * shared columns (base and overlay), never from a per-thread copy. */
+START_TEST(test_generated_columns)
+{
+	struct store_options so = { "porter", 32, 1000, 4.0 };
+	struct columns_service *svc;
+	char *err = NULL;
+	int64_t v;
+	size_t rows, bytes;
+
+	open_db();
+	load_generated(3000);
+	nchecked = nnonempty = 0;
+	vocab_load();
+	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
+	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	random_queries(300);
+	rewrite_some(200);
+	random_queries(200);
+	/* the queries after the rewrite ranked from an overlay at the new version */
+	ck_assert(columns_stats(&v, &rows, &bytes) && v == store_index_version(rs));
+	columns_stop(svc);
+	vocab_free();
+	printf("generated corpus, lengths from the columns: %d queries compared (%d with matches)\n",
+	       nchecked, nnonempty);
+	ck_assert_int_ge(nnonempty, 150);
+	close_db();
+}
+END_TEST
+
 START_TEST(test_reuters)
 {
 	if (access(REUTERS, R_OK) != 0) {
@@ -457,6 +488,7 @@ static Suite *rank_suite(void)
 	TCase *tc = tcase_create("bm25");
 
 	tcase_add_test(tc, test_generated);
+	tcase_add_test(tc, test_generated_columns);
 	tcase_add_test(tc, test_reuters);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);

@@ -966,6 +966,8 @@ int main(void)
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	/* the two-thread and columns tests run a few hundred searches each */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rid_order);
 	tcase_add_test(tc, test_upsert_delete);
 	tcase_add_test(tc, test_pipe_sorts_batches);
