@@ -132,6 +132,8 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 		return rc;
 	}
 	if (sorted) {
+		if (r.ent == NULL)	/* never NULL: lookups add offsets to it */
+			r.ent = xmalloc(sizeof(*r.ent));
 		*c = r;
 	} else {
 		/* a backfill is written in random date order: sort the rows by rid */
@@ -158,7 +160,8 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 			c->rid[i] = r.rid[j];
 			c->src[i] = r.src[j];
 			c->len[i] = r.len[j];
-			memcpy(c->ent + e, r.ent + r.off[j], m * sizeof(*c->ent));
+			if (m)	/* r.ent is NULL when no article has one */
+				memcpy(c->ent + e, r.ent + r.off[j], m * sizeof(*c->ent));
 			e += m;
 			c->off[i + 1] = (uint32_t)e;
 		}
@@ -206,7 +209,8 @@ static void cols_merge(const struct cols *a, const struct cols *b, struct cols *
 		c->rid[n] = from->rid[k];
 		c->src[n] = from->src[k];
 		c->len[n] = from->len[k];
-		memcpy(c->ent + e, from->ent + from->off[k], m * sizeof(*c->ent));
+		if (m)
+			memcpy(c->ent + e, from->ent + from->off[k], m * sizeof(*c->ent));
 		e += m;
 		c->off[++n] = (uint32_t)e;
 	}
