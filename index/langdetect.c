@@ -22,7 +22,7 @@ static const struct {
 	{ "en", "the of and to in a is that for it on was with as by at from be this have are "
 		"not but or an they which his her he she we has been were their would will there "
 		"its after said more also who when about than other into only up out new had what "
-		"them these can could should all our you do does" },
+		"them these can could should all our you do does per over no end under so far" },
 	{ "de", "der die das und ist nicht ein eine einer eines einem einen zu den dem des mit "
 		"von auf für sich auch im es sie er wir ich dass als wird werden wurde bei nach "
 		"aus hat haben sind noch wie oder aber nur vor über zum zur durch kann diese "
@@ -47,10 +47,12 @@ static const struct {
 		"nu bara vid hade blev vara varit mot sedan denna dessa hur" },
 	{ "da", "og at det som en på er af for med til den ikke har de et om var jeg han hun "
 		"men vi så fra kan skal eller efter også når dette sig sine sin under meget nu kun "
-		"ved havde blev hvad nogle være været mod siden denne disse hvor hvis" },
+		"ved havde blev hvad nogle være været mod siden denne disse hvor hvis igen end "
+		"gøre sagde bliver" },
 	{ "no", "og at det som en på er av for med til den ikke har de et om var jeg han hun "
 		"men vi så fra kan skal eller etter også når dette seg sine sin under mye nå bare "
-		"ved hadde ble hva noen være vært mot siden denne disse hvor hvis kun" },
+		"ved hadde ble hva noen være vært mot siden denne disse hvor hvis kun igjen enn "
+		"gjøre sa ikkje" },
 	{ "fi", "ja on ei se että oli hän ovat mutta tai kun myös joka jos sen niin kuin vain "
 		"ole olla ollut mukaan sekä tämä nyt koska vielä siitä sitä hänen ne he me minä "
 		"kanssa jälkeen jo voi eli jotka ovat oli tässä tätä" },
@@ -66,7 +68,8 @@ static const struct {
 		"més però també hi ha seu seva aquest aquesta entre quan pel amb aquests molt" },
 	{ "pl", "i w na z że się nie do jest to jak o co ale po od za przez tak dla są był "
 		"była było być oraz lub tym jego jej który która które może już także jako tego "
-		"ich przy został" },
+		"ich przy został tej ten ta te gdy jeśli tylko można ze we aby bardzo czy jest "
+		"których którym należy jednak również" },
 	{ "cs", "a v se na je že to s z o do i jako ale by pro tak jsou byl byla bylo které "
 		"který která také jeho její už nebo při podle když jen aby bude jsem tento" },
 	{ "id", "yang dan di ini itu dengan untuk dari dalam tidak akan pada adalah ke juga "
@@ -108,6 +111,11 @@ static const struct {
 };
 #define NLETTERS (sizeof(letters) / sizeof(letters[0]))
 #define LETTER_WEIGHT 0.25
+/* The least score that decides: three function words, or fewer with telling letters. */
+#define MIN_SCORE 3.0
+/* Another language must score this many times English: English is the default, and names
+ * and figures in English copy ("LOS ANGELES", "FRANCS END") look like other languages' words. */
+#define EN_MARGIN 2.0
 
 /* Scripts that name their language outright (most of its letters in the text). */
 static const struct {
@@ -193,7 +201,11 @@ static unsigned fold(unsigned cp)
 		return cp + 32;
 	if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
 		return cp + 32;
-	if (cp >= 0x100 && cp <= 0x17f && cp != 0x130 && cp != 0x131 && !(cp & 1))
+	/* Latin Extended-A: upper case even, then odd from Ĺ to Ň and from Ź to Ž */
+	if (((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177)) && !(cp & 1) &&
+	    cp != 0x130)
+		return cp + 1;
+	if (((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e)) && (cp & 1))
 		return cp + 1;
 	if (cp == 0x130)
 		return 'i';
@@ -286,8 +298,8 @@ static void scan(struct scores *sc, const char *text, size_t n)
 {
 	char word[64];
 	size_t wl = 0, i = 0, len;
-	int overflow = 0;
-	unsigned cp;
+	int overflow = 0, lower = 0;
+	unsigned cp, f;
 
 	if (n > LANGDETECT_MAX_BYTES)
 		n = LANGDETECT_MAX_BYTES;
@@ -303,7 +315,9 @@ static void scan(struct scores *sc, const char *text, size_t n)
 			}
 		}
 		i += len;
-		cp = fold(cp);
+		f = fold(cp);
+		lower |= f == cp;
+		cp = f;
 		if (is_letter(cp)) {
 			count_letter(sc, cp);
 			if (wl + 4 < sizeof(word))
@@ -312,10 +326,14 @@ static void scan(struct scores *sc, const char *text, size_t n)
 				overflow = 1;
 			continue;
 		}
-		if (wl && !overflow)
+		/* one-letter words (Czech "v", Polish "w", initials, "S-K-I") are too weak, and
+		 * words in capitals are headlines' names and codes ("LOS ANGELES", "FRANCS END"),
+		 * not running text */
+		if (wl > 1 && !overflow && lower)
 			count_word(sc, word, wl);
 		wl = 0;
 		overflow = 0;
+		lower = 0;
 		if (i > n)
 			break;
 	}
@@ -353,8 +371,9 @@ int langdetect(const char *text, size_t n, char out[3])
 	for (i = 1; i < NWL; i++)
 		if (sc.lang[i] > sc.lang[best])
 			best = i;
-	/* too little to go on: the default; Cyrillic text with no word known: Russian */
-	if (sc.lang[best] < 2.0) {
+	/* too little to go on (a headline, a table of figures): the default; Cyrillic text with
+	 * no word known: Russian */
+	if (sc.lang[best] < MIN_SCORE || (best != 0 && sc.lang[best] < EN_MARGIN * sc.lang[0])) {
 		if (sc.cyrillic > sc.latin) {
 			memcpy(out, "ru", 3);
 			return 1;
