@@ -312,6 +312,29 @@ START_TEST(test_upgrade_v1)
 	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
 	free(report);
 	ck_assert_int_eq(total_of(NULL, "Naimi"), 0);
+	/* schema 3: articles per language counted; the index stays English-stemmed (porter),
+	 * so /search refuses a language filter with a readable message */
+	ck_assert_int_eq(store_multilang(ws), 0);
+	st = store_stmt(rs, "SELECT group_concat(lang || ':' || n) FROM lang_count", &err);
+	ck_assert_msg(st != NULL, "%s", err);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "en:3");
+	sqlite3_reset(st);
+	ck_assert_int_eq(total_of("talk", NULL), 1);
+	{
+		static const char *const langs[] = { "de" };
+		struct search_request sr;
+		struct search_plan p;
+		struct search_error e = { SEARCH_OK, NULL, -1 };
+
+		memset(&sr, 0, sizeof(sr));
+		sr.langs = langs;
+		sr.nlangs = 1;
+		ck_assert_int_eq(search_plan_build(rs, &sr, &p, &e), -1);
+		ck_assert_int_eq(e.code, SEARCH_BAD_PARAMETER);
+		ck_assert_msg(strstr(e.message, "indexed again"), "%s", e.message);
+		search_error_clear(&e);
+	}
 }
 END_TEST
 
