@@ -272,15 +272,17 @@ static void count_letter(struct scores *sc, unsigned cp)
 	size_t i, j;
 
 	sc->letters++;
+	if (cp < 0xc0) {		/* ASCII letters: most of any Latin text */
+		sc->latin++;
+		return;
+	}
 	if (cp < 0x250)
 		sc->latin++;
 	else if (cp >= 0x400 && cp <= 0x4ff)
 		sc->cyrillic++;
-	for (i = 0; i < NSCRIPTS; i++)
+	for (i = 0; cp >= scripts[0].lo && i < NSCRIPTS; i++)
 		if (cp >= scripts[i].lo && cp <= scripts[i].hi)
 			sc->script[i]++;
-	if (cp < 0xc0)
-		return;
 	for (i = 0; i < NLETTERS; i++) {
 		const char *p;
 

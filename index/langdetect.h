@@ -12,7 +12,7 @@
 /* The ISO 639-1 code of text[0..n) in out (3 bytes), or LANG_DEFAULT ("en") when the text
  * gives too little evidence. Returns 1 when detected, 0 when defaulted. Reads at most the
  * first LANGDETECT_MAX_BYTES. */
-#define LANGDETECT_MAX_BYTES 4096
+#define LANGDETECT_MAX_BYTES 2048
 int langdetect(const char *text, size_t n, char out[3]);
 
 /* The same for an article: title and body (either may be NULL). */
