@@ -193,3 +193,30 @@ def test_check_clean():
     p = subprocess.run([harness.binary("newsd"), "check", "--db", srv.db],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_stemming_none():
+    # stemming = none: no language stems (nor English): words match as written, folded; the
+    # language filter, facet and detection work as with stemming
+    cfg = os.path.join(harness.tmpdir("languages-none"), "newsd.conf")
+    harness.write_config(cfg, {"stemming": "none"})
+    s = harness.Server("languages-none", config=cfg).start()
+    try:
+        with open(DATA, "rb") as f:
+            assert s.post("/articles", f.read()).status == 200
+
+        def found(params):
+            r = s.get("/search", params=params)
+            assert r.status == 200, r
+            return sorted(h["id"] for h in r.json["hits"])
+        assert found({"q": "Wahlen", "lang": "de"}) == []
+        assert found({"q": "Wahl", "lang": "de"}) == ["de-wahl"]
+        assert found({"q": "Wahlen"}) == ["en-wahlen"]
+        assert found({"q": "elect"}) == []
+        assert found({"q": "elections"}) == ["en-elections", "fr-elections"]
+        assert found({"lang": "fr"}) == ["fr-elections", "fr-port"]
+        r = s.get("/search", params={"q": "Wahl", "facets": "langs"})
+        assert r.json["facets"]["langs"] == [{"name": "de", "count": 1}], r.json
+        assert s.get(harness.article_path("it-treni")).json["lang"] == "it"
+    finally:
+        s.stop()
