@@ -1184,7 +1184,7 @@ static json_t *lang_facet(struct store *s, const int64_t *rids, size_t n,
 	struct {
 		char code[3];
 		int64_t n;
-	} c[64];
+	} c[200];		/* ISO 639-1 has 184 codes */
 	size_t i, j, nc = 0;
 	json_t *out;
 
