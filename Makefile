@@ -7,7 +7,8 @@
 #   make valgrind   unit tests under valgrind (build/release)
 #   make bench      benchmarks in bench/ (ratios against baselines measured in the same run)
 #   make bench-scale  newsd at 1M articles against Sphinx 2.2 (bench/scale.sh; SCALE_* variables)
-#   make eval       entity extraction against Reuters editor tags; did-you-mean and similar articles
+#   make eval       language detection on Debian's translated manual pages (make lang-eval);
+#                   entity extraction against Reuters editor tags; did-you-mean and similar articles
 #   make dedup-eval wire-copy detection: precision/recall of planted copies on Reuters
 #   make crashtest  SIGKILL durability test, 100 kills of newsd serve during writes and 20 of
 #                   newsd index during a bulk load (CRASH_KILLS=N, CRASH_BULK_KILLS=N)
@@ -31,7 +32,8 @@ CFLAGS  ?=
 CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT_$(VARIANT)) $(WARN) -Iindex -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS += $(filter -fsanitize=%,$(OPT_$(VARIANT)))
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# libstemmer (Snowball stemmers, Debian libstemmer-dev) ships no pkg-config file
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lpthread -lm
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 INDEX_SRC  := $(sort $(wildcard index/*.c))
@@ -47,7 +49,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # man-db: make test renders the man pages (tests/e2e/test_install.py).
 DEPS_PKGS  := build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 zlib1g-dev \
-              libjansson-dev libinih-dev libssl-dev check python3 curl man-db
+              libjansson-dev libinih-dev libssl-dev libstemmer-dev check python3 curl man-db
 # The OpenAPI validator of tests/e2e/test_openapi.py runs on node; npm installs it (make
 # npm-deps). Installed only when there is no npm command: a nodejs from elsewhere (with its
 # own npm) conflicts with Debian's npm package.
@@ -60,7 +62,7 @@ FUZZ_PKGS  := clang libclang-rt-14-dev
 PKG_PKGS   := debhelper dpkg-dev fakeroot lintian
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps npm-deps bench-deps run demo test unit e2e asan valgrind bench eval dedup-eval clean \
+.PHONY: all deps npm-deps bench-deps run demo test unit e2e asan valgrind bench eval lang-eval dedup-eval clean \
         crashtest fuzz fuzz-deps soak bench-scale man install uninstall pkg-deps deb deb-test
 all: $(BUILD)/newsd $(BUILD)/newsq $(UNIT_BIN)
 
@@ -198,7 +200,17 @@ $(EVAL_DB): $(BUILD)/newsd
 	rm -f $@ $@-wal $@-shm
 	$(BUILD)/newsd index --db $@ $(EVAL_CORPUS) >/dev/null
 
+$(BUILD)/bench/lang_eval: bench/lang_eval.c $(BUILD)/libnewsd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# language detection on paragraphs of the translated manual pages installed on this machine
+# (bench/lang_eval_set.py makes the labelled set; nothing of it is kept in the tree)
+lang-eval: $(BUILD)/bench/lang_eval
+	python3 bench/lang_eval_set.py 2>/dev/null | $(BUILD)/bench/lang_eval
+
 eval: $(BUILD)/bench/entity_eval $(BUILD)/bench/discovery_eval $(BUILD)/newsd
+	@$(MAKE) --no-print-directory lang-eval
 	@if [ -f $(EVAL_CORPUS) ]; then $(BUILD)/bench/entity_eval $(EVAL_CORPUS) && \
 	  $(MAKE) --no-print-directory $(EVAL_DB) && \
 	  $(BUILD)/bench/discovery_eval $(EVAL_DB) $(EVAL_CORPUS); \

@@ -43,7 +43,8 @@ enum {
 	O_FORMAT = 1u << 8,
 	O_FIELDS = 1u << 9,
 	O_TYPE = 1u << 10,
-	O_JSON = 1u << 11
+	O_JSON = 1u << 11,
+	O_LANG = 1u << 12
 };
 
 #define O_FILTERS (O_FROM | O_TO | O_ENTITY | O_SOURCE)
@@ -58,10 +59,12 @@ struct opts {
 	size_t nentity;
 	const char **source;
 	size_t nsource;
+	const char **lang;
+	size_t nlang;
 	const char **args;	/* positional arguments after the command */
 	size_t nargs;
 	unsigned seen;		/* O_* options given */
-	const char *seen_name[12];	/* spelling of each given option, for messages */
+	const char *seen_name[13];	/* spelling of each given option, for messages */
 	struct render_server srv;
 };
 
@@ -76,6 +79,7 @@ static const struct option_def option_defs[] = {
 	{"--source", O_SOURCE, 1}, {"--sort", O_SORT, 1}, {"--limit", O_LIMIT, 1},
 	{"--cursor", O_CURSOR, 1}, {"--interval", O_INTERVAL, 1}, {"--format", O_FORMAT, 1},
 	{"--fields", O_FIELDS, 1}, {"--type", O_TYPE, 1}, {"--json", O_JSON, 0},
+	{"--lang", O_LANG, 1},
 };
 
 struct command {
@@ -90,7 +94,7 @@ static const char usage_text[] =
 	"usage: newsq [-s URL] COMMAND [ARGS] [OPTIONS]\n"
 	"\n"
 	"commands:\n"
-	"  search QUERY [--from D] [--to D] [--entity E]... [--source S]...\n"
+	"  search QUERY [--from D] [--to D] [--entity E]... [--source S]... [--lang L]...\n"
 	"         [--sort relevance|newest|oldest] [--limit N] [--cursor C]\n"
 	"                       full-text search; QUERY may be several words\n"
 	"  get ID               show one article\n"
@@ -312,6 +316,10 @@ static void put_more_hint(struct buf *b, const struct opts *o, const char *q, co
 		buf_puts(b, " --source ");
 		render_shell_quote(b, o->source[i]);
 	}
+	for (i = 0; i < o->nlang; i++) {
+		buf_puts(b, " --lang ");
+		render_shell_quote(b, o->lang[i]);
+	}
 	if (o->sort) {
 		buf_puts(b, " --sort ");
 		render_shell_quote(b, o->sort);
@@ -384,6 +392,8 @@ static int cmd_search(struct opts *o)
 	if (*q)
 		add_param(&t, "q", q);
 	add_filters(&t, o);
+	for (i = 0; i < o->nlang; i++)
+		add_param(&t, "lang", o->lang[i]);
 	add_param(&t, "sort", o->sort);
 	add_param(&t, "limit", o->limit);
 	add_param(&t, "cursor", o->cursor);
@@ -1078,7 +1088,8 @@ out:
 /* ---- command line ---- */
 
 static const struct command commands[] = {
-	{"search", O_FILTERS | O_SORT | O_LIMIT | O_CURSOR | O_JSON, 0, SIZE_MAX, cmd_search},
+	{"search", O_FILTERS | O_LANG | O_SORT | O_LIMIT | O_CURSOR | O_JSON, 0, SIZE_MAX,
+	 cmd_search},
 	{"get", O_JSON, 1, 1, cmd_get},
 	{"ingest", O_JSON, 1, SIZE_MAX, cmd_ingest},
 	{"entities", O_TYPE | O_LIMIT | O_FROM | O_TO | O_JSON, 0, 1, cmd_entities},
@@ -1140,6 +1151,7 @@ static void set_option(struct opts *o, const struct option_def *def, const char 
 	case O_TO: o->to = value; break;
 	case O_ENTITY: o->entity[o->nentity++] = value; break;
 	case O_SOURCE: o->source[o->nsource++] = value; break;
+	case O_LANG: o->lang[o->nlang++] = value; break;
 	case O_SORT: o->sort = value; break;
 	case O_LIMIT: o->limit = value; break;
 	case O_CURSOR: o->cursor = value; break;
@@ -1228,6 +1240,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.entity = xcalloc((size_t)argc, sizeof(*o.entity));
 	o.source = xcalloc((size_t)argc, sizeof(*o.source));
+	o.lang = xcalloc((size_t)argc, sizeof(*o.lang));
 	o.args = xcalloc((size_t)argc, sizeof(*o.args));
 	env = getenv("NEWSQ_SERVER");
 	o.server_url = env != NULL && *env ? env : NEWSQ_DEFAULT_SERVER;
@@ -1284,6 +1297,7 @@ out:
 	render_server_free(&o.srv);
 	free(o.entity);
 	free(o.source);
+	free(o.lang);
 	free(o.args);
 	free(err);
 	return rc;

@@ -19,7 +19,7 @@ _newsq()
 	--interval) COMPREPLY=($(compgen -W 'day week month' -- "$cur")); return ;;
 	--format) COMPREPLY=($(compgen -W 'jsonl csv' -- "$cur")); return ;;
 	--type) COMPREPLY=($(compgen -W 'person org place' -- "$cur")); return ;;
-	-s | --server | --from | --to | --entity | --source | --limit | --cursor | --fields)
+	-s | --server | --from | --to | --entity | --source | --lang | --limit | --cursor | --fields)
 		COMPREPLY=()
 		return
 		;;
@@ -34,7 +34,7 @@ _newsq()
 		return
 	fi
 	case $cmd in
-	search) w='--from --to --entity --source --sort --limit --cursor --json' ;;
+	search) w='--from --to --entity --source --lang --sort --limit --cursor --json' ;;
 	entities | related) w='--type --limit --from --to --json' ;;
 	similar) w='--limit --from --to --source --json' ;;
 	timeline) w='--interval --from --to --entity --source --json' ;;

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "article.h"
+#include "lang.h"
+#include "langdetect.h"
 #include "util.h"
 
 static const char *const type_names[ENTITY_NTYPES] = { "person", "org", "place" };
@@ -75,4 +77,17 @@ void article_clear(struct article *a)
 	free(a->ents);
 	free(a->sig);
 	memset(a, 0, sizeof(*a));
+}
+
+void article_set_lang(struct article *a)
+{
+	char code[3];
+
+	if (a->lang && strlen(a->lang) == 2 && strcmp(a->lang, "nb") != 0 &&
+	    strcmp(a->lang, "nn") != 0 && lang_known(a->lang))
+		return;		/* already a code (normalised ahead, on the parsing thread) */
+	if (lang_normalize(a->lang, code) < 0)
+		langdetect_article(a->title, a->body, code);
+	free(a->lang);
+	a->lang = xstrdup(code);
 }

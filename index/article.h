@@ -39,7 +39,7 @@ struct article {
 	int64_t date;		/* seconds since the Unix epoch, UTC */
 	char *source;
 	char *url;
-	char *lang;
+	char *lang;		/* as given; article_set_lang makes it an ISO 639-1 code */
 	char *authors_json;	/* JSON array text, or NULL */
 	char *extra_json;	/* JSON object of unknown input fields, or NULL */
 	struct entity_mention *ents;
@@ -52,6 +52,9 @@ struct article {
 struct entity_mention *article_add_entity(struct article *a, enum entity_type type,
 					  const char *name, int given);
 void entity_mention_add_alias(struct entity_mention *m, const char *alias);
+/* Make a->lang the article's ISO 639-1 code: the given lang normalised ("de-AT" → "de"), or,
+ * when absent or not a language code, detected from the title and body (langdetect.h). */
+void article_set_lang(struct article *a);
 /* Free every member and zero the struct (the struct itself is not freed). NULL-safe. */
 void article_clear(struct article *a);
 

@@ -57,7 +57,9 @@ const struct config_key config_keys[] = {
 	{ "write_token", CONFIG_STRING, OFF(write_token), "", 0, 0, NULL,
 	  "Bearer token required for writes; empty = writes from loopback clients only." },
 	{ "stemming", CONFIG_STRING, OFF(stemming), "porter", 0, 0, stemming_choices,
-	  "porter | none: English stemming of indexed words (fixed when the database is created)." },
+	  "porter | none: porter stems words in each article's language (FTS5's porter for "
+	  "English, libstemmer's Snowball for the others); none: no stemming (fixed when the "
+	  "database is created)." },
 	{ "title_weight", CONFIG_DOUBLE, OFF(title_weight), "4.0", 0, 100, NULL,
 	  "BM25 weight of the title; the body has weight 1.0." },
 	{ "batch_max_records", CONFIG_INT, OFF(batch_max_records), "20000", 1, 1000000, NULL,

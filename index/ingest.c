@@ -282,6 +282,7 @@ int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
 	}
 	if (p->b->opt && p->b->opt->extraction)
 		extract_article(a);
+	article_set_lang(a);
 	if (p->b->opt && p->b->opt->dedup) {
 		a->sig = xmalloc(sizeof(*a->sig));
 		dedup_signature(a->title, a->body, a->sig);

@@ -13,6 +13,7 @@
 #include "date.h"
 #include "entity.h"
 #include "extract.h"
+#include "lang.h"
 #include "rank.h"
 #include "search.h"
 #include "terms.h"
@@ -121,6 +122,91 @@ int64_t *search_resolve_entity(struct store *s, const char *name, size_t *n,
 	return ids;
 }
 
+void search_plan_use(struct store *s, const struct search_plan *p)
+{
+	store_use_langs(s, p->langs);
+}
+
+/*
+ * The language filter and the query languages (lang): each code checked (400 otherwise), the
+ * filter appended to m as tags of the articles not in English ("0l<code>"): English is the
+ * articles with none of the other languages' tags (English rows have no tag: see store.c).
+ */
+static int lang_filter(struct store *s, const struct search_request *r, struct search_plan *p,
+		       struct buf *m, int *nparts, struct search_error *err)
+{
+	char code[3], (*codes)[3] = NULL;
+	size_t i, j, n = 0;
+	int en = 0, rc = -1;
+
+	for (i = 0; i < r->nlangs; i++) {
+		if (lang_normalize(r->langs[i], code) < 0 || strlen(r->langs[i]) != 2 ||
+		    strcmp(r->langs[i], code) != 0) {
+			if (strcmp(r->langs[i], "nb") == 0 || strcmp(r->langs[i], "nn") == 0)
+				memcpy(code, "no", 3);
+			else
+				return fail(err, SEARCH_BAD_PARAMETER, -1, "lang takes ISO 639-1 "
+					    "codes in lower case such as 'en' or 'de', not '%.40s'",
+					    r->langs[i]);
+		}
+		p->langs |= lang_bit(code);
+		codes = xrealloc(codes, (n + 1) * sizeof(*codes));
+		memcpy(codes[n++], code, 3);
+		en |= strcmp(code, LANG_DEFAULT) == 0;
+	}
+	if (n == 0 || r->langs_stem_only)
+		goto done;
+	if (!store_multilang(s)) {
+		fail(err, SEARCH_BAD_PARAMETER, -1, "this database was indexed before languages "
+		     "were: it cannot filter by lang until it is indexed again (see the log, or "
+		     "docs/DESIGN.md, Languages)");
+		goto out;
+	}
+	if (en) {
+		/* English and others: not any language left out */
+		sqlite3_stmt *st = store_stmt(s, "SELECT lang FROM lang_count WHERE n > 0"
+					      " AND lang != 'en' ORDER BY lang", NULL);
+		int any = 0;
+
+		if (st == NULL) {
+			fail(err, SEARCH_INTERNAL, -1, "internal error reading the languages");
+			goto out;
+		}
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *l = (const char *)sqlite3_column_text(st, 0);
+
+			for (j = 0; j < n && strcmp(codes[j], l) != 0; j++)
+				;
+			if (j < n || strlen(l) != 2)
+				continue;
+			if (!any) {
+				char *inner = buf_detach(m);
+
+				buf_printf(m, "(%s) NOT (", *nparts ? inner : "{tags} : \"" QUERY_ALL_TOKEN "\"");
+				free(inner);
+			}
+			buf_printf(m, "%s{tags} : \"0l%s\"", any ? " OR " : "", l);
+			any = 1;
+		}
+		sqlite3_reset(st);
+		if (any) {
+			buf_puts(m, ")");
+			(*nparts)++;
+		}
+	} else {
+		buf_puts(m, *nparts ? " AND (" : "(");
+		for (j = 0; j < n; j++)
+			buf_printf(m, "%s{tags} : \"0l%s\"", j ? " OR " : "", codes[j]);
+		buf_puts(m, ")");
+		(*nparts)++;
+	}
+done:
+	rc = 0;
+out:
+	free(codes);
+	return rc;
+}
+
 void search_plan_free(struct search_plan *p)
 {
 	free(p->match);
@@ -210,6 +296,8 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 		p->fend[p->nfgroups++] = nent;
 		free(ids);
 	}
+	if (lang_filter(s, r, p, &m, &nparts, err) < 0)
+		goto fail;
 	if (nparts == 0)
 		buf_puts(&m, "{tags} : \"" QUERY_ALL_TOKEN "\"");
 	if (r->collapse_dups) {
@@ -220,8 +308,9 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 		free(inner);
 	}
 	p->match = buf_detach(&m);
-	/* every filter above is in fsrc/fent; a filter added here must clear this or be there */
-	p->filters_only = !p->has_q && !r->collapse_dups;
+	/* the filters the columns know (sources, entities, dates: fsrc/fent); a filter added here
+	 * must clear this or be there. lang is a tag only the doclists know. */
+	p->filters_only = !p->has_q && !r->collapse_dups && r->nlangs == 0;
 	return 0;
 fail:
 	buf_free(&m);
@@ -237,6 +326,7 @@ int search_plan_iterate(struct store *s, const struct search_plan *p, int asc,
 
 	if (p->empty)
 		return 0;
+	search_plan_use(s, p);
 	st = store_stmt(s, asc ?
 			"SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3"
 			" ORDER BY rowid ASC" :
@@ -339,6 +429,8 @@ static uint32_t request_signature(const struct search_request *r, enum search_so
 		h = hash64(r->entities[i], strlen(r->entities[i]), h + 1);
 	for (i = 0; i < r->nsources; i++)
 		h = hash64(r->sources[i], strlen(r->sources[i]), h + 2);
+	for (i = 0; i < r->nlangs; i++)
+		h = hash64(r->langs[i], strlen(r->langs[i]), h + 3);
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -436,6 +528,7 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 
 	if (p->empty)
 		return 0;
+	search_plan_use(s, p);
 	if (scored)
 		sql = "SELECT rowid, newsd_rank(fts, ?4, ?5) FROM fts"
 		      " WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3";
@@ -1024,6 +1117,7 @@ static int hit_json(struct store *s, const struct search_plan *p, const struct s
 	int rc;
 
 	*out = NULL;
+	search_plan_use(s, p);
 	/* no bm25() here: it would scan every match of every phrase again for its IDF, per
 	 * hit; the pass (or score_page) already has the rank */
 	st = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url,"
@@ -1096,6 +1190,7 @@ static int score_page(struct store *s, const struct search_plan *p, struct hit *
 
 	if (n == 0 || !p->has_q)
 		return 0;
+	search_plan_use(s, p);
 	for (i = 0; i < n; i++) {
 		lo = h[i].rid < lo ? h[i].rid : lo;
 		hi = h[i].rid > hi ? h[i].rid : hi;
@@ -1156,6 +1251,7 @@ static json_t *query_echo(const struct search_request *r, const struct search_pl
 	}
 	json_object_set_new(q, "entity", str_list(r->entities, r->nentities));
 	json_object_set_new(q, "source", str_list(r->sources, r->nsources));
+	json_object_set_new(q, "lang", str_list(r->langs, r->nlangs));
 	json_object_set_new(q, "sort", json_string(sort_name(sort)));
 	json_object_set_new(q, "collapse", r->collapse_dups ? json_string("dups") : json_null());
 	return q;
@@ -1275,6 +1371,55 @@ static json_t *source_facet(struct store *s, int64_t version, const int64_t *rid
 	return out;
 }
 
+/* Language counts over the matches, most frequent first (then by code). */
+static json_t *lang_facet(struct store *s, const int64_t *rids, size_t n,
+			  struct search_error *err)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT lang FROM article WHERE rid = ?1", NULL);
+	struct {
+		char code[3];
+		int64_t n;
+	} c[200];		/* ISO 639-1 has 184 codes */
+	size_t i, j, nc = 0;
+	json_t *out;
+
+	if (st == NULL) {
+		fail(err, SEARCH_INTERNAL, -1, "internal error counting languages");
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		char code[3];
+
+		sqlite3_bind_int64(st, 1, rids[i]);
+		if (sqlite3_step(st) != SQLITE_ROW ||
+		    lang_normalize((const char *)sqlite3_column_text(st, 0), code) < 0)
+			memcpy(code, LANG_DEFAULT, 3);	/* none (an older file): English */
+		sqlite3_reset(st);
+		for (j = 0; j < nc && strcmp(c[j].code, code) != 0; j++)
+			;
+		if (j == nc) {
+			if (nc == sizeof(c) / sizeof(c[0]))
+				continue;
+			memcpy(c[nc].code, code, 3);
+			c[nc++].n = 0;
+		}
+		c[j].n++;
+	}
+	out = json_array();
+	while (nc > 0) {
+		size_t best = 0;
+
+		for (j = 1; j < nc; j++)
+			if (c[j].n > c[best].n ||
+			    (c[j].n == c[best].n && strcmp(c[j].code, c[best].code) < 0))
+				best = j;
+		json_array_append_new(out, json_pack("{s:s, s:I}", "name", c[best].code,
+						     "count", (json_int_t)c[best].n));
+		c[best] = c[--nc];
+	}
+	return out;
+}
+
 /* facets: counts over the whole result set (every match, not the page). */
 static int facets_json(struct store *s, struct pass *ps, unsigned which, json_t *res,
 		       struct search_error *err)
@@ -1299,6 +1444,12 @@ static int facets_json(struct store *s, struct pass *ps, unsigned which, json_t 
 		if (v == NULL)
 			goto fail;
 		json_object_set_new(f, "dates", v);
+	}
+	if (which & SEARCH_FACET_LANGS) {
+		v = lang_facet(s, ps->rids, ps->nrids, err);
+		if (v == NULL)
+			goto fail;
+		json_object_set_new(f, "langs", v);
 	}
 	json_object_set_new(res, "facets", f);
 	return 0;

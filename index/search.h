@@ -18,6 +18,7 @@ enum search_sort { SORT_RELEVANCE, SORT_NEWEST, SORT_OLDEST };
 #define SEARCH_FACET_ENTITIES 1u
 #define SEARCH_FACET_SOURCES 2u
 #define SEARCH_FACET_DATES 4u
+#define SEARCH_FACET_LANGS 8u
 
 struct search_request {
 	const char *q;			/* NULL or "" = no query: filters only, newest first */
@@ -27,6 +28,10 @@ struct search_request {
 	size_t nentities;
 	const char *const *sources;	/* any may match */
 	size_t nsources;
+	const char *const *langs;	/* ISO 639-1: any may match, and query words are stemmed
+					 * in these languages (none: the index's languages) */
+	size_t nlangs;
+	int langs_stem_only;		/* langs only stem q; the caller filters (watches) */
 	int sort_given;
 	enum search_sort sort;
 	int limit;			/* 0..100 */
@@ -60,6 +65,8 @@ struct search_plan {
 	char *parsed;			/* normalised q, or NULL */
 	int has_q;
 	int empty;			/* a filter names an unknown entity/source: no results */
+	uint64_t langs;			/* languages q's words are stemmed in (lang.h mask; 0: the
+					 * index's); search_plan_use sets them on a connection */
 	int64_t rid_lo, rid_hi;
 	/* A search of filters only (no q, no collapse): the filters as ids, so the in-memory
 	 * columns can answer it (columns.h). Any of the sources (none: any source), and for each
@@ -72,6 +79,9 @@ struct search_plan {
 int search_plan_build(struct store *s, const struct search_request *r, struct search_plan *p,
 		      struct search_error *err);
 void search_plan_free(struct search_plan *p);
+/* Make the connection s tokenize the plan's query words in its languages: call before
+ * running p->match on s (any thread's connection). */
+void search_plan_use(struct store *s, const struct search_plan *p);
 
 /* Call cb(ctx, rid) for every match in rid order (ascending when asc, else descending).
  * cb returns 0 to go on, 1 to stop. Returns 0, or -1 with err (timeout, internal). */

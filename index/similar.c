@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "lang.h"
 #include "similar.h"
 #include "terms.h"
 #include "util.h"
@@ -232,8 +233,8 @@ json_t *similar_run(struct store *s, const char *id, const struct similar_reques
 	int rc;
 
 	/* the first 8 KiB of the body: the lead carries the story's words */
-	st = store_stmt(s, "SELECT rid, title, substr(body, 1, 8192), coalesce(dup_of, rid), tags"
-			" FROM article WHERE id = ?1", NULL);
+	st = store_stmt(s, "SELECT rid, title, substr(body, 1, 8192), coalesce(dup_of, rid), tags,"
+			" lang FROM article WHERE id = ?1", NULL);
 	if (st == NULL)
 		return fail(err, "internal error reading the article");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -247,6 +248,8 @@ json_t *similar_run(struct store *s, const char *id, const struct similar_reques
 	collect(&t0, (const char *)sqlite3_column_text(st, 1), 2.0, 0);
 	collect(&t0, (const char *)sqlite3_column_text(st, 2), 1.0, 0);
 	collect_entities(&t0, (const char *)sqlite3_column_text(st, 4), 0);
+	/* its words are stemmed as the article's language stems them (langtok.h) */
+	store_use_langs(s, lang_bit((const char *)sqlite3_column_text(st, 5)));
 	sqlite3_reset(st);
 	toks_merge(&t0);
 	weigh(s, &t0);

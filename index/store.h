@@ -20,6 +20,10 @@
  *   entity_alias(norm, entity_id, alias)   every normalised surface form → entity
  *   An entity's articles are the FTS5 doclist of its tag "0e<id>".
  *   term_df(term, n, nt, nb)         articles per indexed word (terms.h), for IDFs
+ *   lang_count(lang, n)              articles per language (schema 3)
+ *   fts tokenize='newsd' (schema 3 files): words stemmed in each article's language
+ *       (langtok.h); articles not in English carry the tag "0l<code>". Schema-2 files keep
+ *       'porter unicode61 remove_diacritics 2' (English stemming, no language tags).
  *   version(v, committed_at, added, updated, removed)  one row per committed write batch
  *   watch_log(key, rid, id, kind, …), saved_watch(…)   live watches: the change log each write
  *                                    appends to, and saved watches (watch.h)
@@ -32,7 +36,7 @@
 
 #include "article.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x6e657773	/* "news" */
 #define STORE_RID_SHIFT 20		/* articles per second of date: 2^20 */
 
@@ -57,6 +61,15 @@ void store_close(struct store *s);
  * corpus does not grow the server's resident memory. */
 void store_low_memory(struct store *s);
 sqlite3 *store_db(struct store *s);
+/* Languages (langtok.h, lang.h). store_multilang: 1 when the index stems per language and
+ * has language tags (created by this schema), 0 for an older, English-stemmed file.
+ * store_lang_mask: the languages of the index's articles (lang_count; English alone for an
+ * older file). store_use_langs: the languages this connection stems query words in from now
+ * on (0: store_lang_mask); call it before running a MATCH. */
+struct langtok *store_langtok(struct store *s);
+int store_multilang(const struct store *s);
+uint64_t store_lang_mask(struct store *s);
+void store_use_langs(struct store *s, uint64_t mask);
 double store_title_weight(const struct store *s);
 
 /* Translate the last SQLite error into a message a person understands (never the raw

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "langtok.h"
 #include "store.h"
 #include "terms.h"
 #include "util.h"
@@ -41,12 +42,14 @@ struct terms {
 	sqlite3 *db;
 	fts5_tokenizer tok;
 	Fts5Tokenizer *inst;
+	struct langtok *lt;	/* the "newsd" tokenizer's state, or NULL for a schema-2 file */
 	struct tmap txn;	/* writer: deltas of the open transaction */
 	struct dset doc;	/* one article's words */
 	int in_title;		/* tokenizing the title (1) or the body (0) */
 	sqlite3_stmt *complete;	/* reader statements, prepared on first use */
 	sqlite3_stmt *lookup;
 	int ntokens;		/* query tokenizing: tokens of the phrase */
+	int colocated;		/* and stems beside them (several query languages) */
 	char *first;		/* and the first of them */
 };
 
@@ -167,12 +170,17 @@ int terms_schema(sqlite3 *db, int fresh, char **errmsg)
 	return 0;
 }
 
-struct terms *terms_open(sqlite3 *db, const char *stemming, char **errmsg)
+struct terms *terms_open(sqlite3 *db, struct langtok *lt, int multilang, int stems,
+			 char **errmsg)
 {
 	static const char *const porter_args[] = { "unicode61", "remove_diacritics", "2" };
 	static const char *const plain_args[] = { "remove_diacritics", "2" };
-	int porter = stemming == NULL || strcmp(stemming, "none") != 0;
+	static const char *const none_args[] = { "none" };
 	fts5_api *api = store_fts5_api(db, "word counts", errmsg);
+	const char *name = multilang ? LANGTOK_NAME : stems ? "porter" : "unicode61";
+	const char *const *args = multilang ? (stems ? NULL : none_args) :
+				  stems ? porter_args : plain_args;
+	int nargs = multilang ? (stems ? 0 : 1) : stems ? 3 : 2;
 	struct terms *t;
 	void *ud = NULL;
 
@@ -180,9 +188,9 @@ struct terms *terms_open(sqlite3 *db, const char *stemming, char **errmsg)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
 	t->db = db;
-	if (api->xFindTokenizer(api, porter ? "porter" : "unicode61", &ud, &t->tok) != SQLITE_OK ||
-	    t->tok.xCreate(ud, porter ? (const char **)porter_args : (const char **)plain_args,
-			   porter ? 3 : 2, &t->inst) != SQLITE_OK) {
+	t->lt = multilang ? lt : NULL;
+	if (api->xFindTokenizer(api, name, &ud, &t->tok) != SQLITE_OK ||
+	    t->tok.xCreate(ud, (const char **)args, nargs, &t->inst) != SQLITE_OK) {
 		free(t);
 		set_error(errmsg, "word counts: the FTS5 tokenizer is not available");
 		return NULL;
@@ -215,12 +223,14 @@ static int doc_token(void *ctx, int flags, const char *tok, int n, int start, in
 	return SQLITE_OK;
 }
 
-void terms_add(struct terms *t, const char *title, const char *body, int delta)
+void terms_add(struct terms *t, const char *lang, const char *title, const char *body,
+	       int delta)
 {
 	size_t i;
 
 	if (t == NULL)
 		return;
+	langtok_set_doc(t->lt, lang);
 	dset_reset(&t->doc);
 	t->in_title = 1;
 	if (title && title[0])
@@ -230,6 +240,7 @@ void terms_add(struct terms *t, const char *title, const char *body, int delta)
 	if (body && body[0])
 		t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_DOCUMENT, body, (int)strlen(body),
 				 doc_token);
+	langtok_set_doc(t->lt, NULL);
 	for (i = 0; i < t->doc.cap; i++) {
 		const struct dword *d = &t->doc.v[i];
 		struct tcount *c;
@@ -297,10 +308,12 @@ int terms_rebuild(struct terms *t, char **errmsg)
 
 	terms_discard(t);
 	if (sqlite3_exec(t->db, "DELETE FROM term_df", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(t->db, "SELECT title, body FROM article", -1, &st, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(t->db, "SELECT title, body, lang FROM article", -1, &st,
+			       NULL) != SQLITE_OK)
 		return set_error(errmsg, "counting words: %s", sqlite3_errmsg(t->db));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		terms_add(t, (const char *)sqlite3_column_text(st, 0),
+		terms_add(t, (const char *)sqlite3_column_text(st, 2),
+			  (const char *)sqlite3_column_text(st, 0),
 			  (const char *)sqlite3_column_text(st, 1), 1);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -318,8 +331,10 @@ static int query_token(void *ctx, int flags, const char *tok, int n, int start, 
 
 	(void)start;
 	(void)end;
-	if (flags & FTS5_TOKEN_COLOCATED)
+	if (flags & FTS5_TOKEN_COLOCATED) {
+		t->colocated = 1;
 		return SQLITE_OK;
+	}
 	if (t->ntokens++ == 0)
 		t->first = xstrndup(tok, (size_t)(n > 0 ? n : 0));
 	return SQLITE_OK;
@@ -354,10 +369,13 @@ static double word_df(struct terms *t, const char *text, size_t len, const char 
 	if (col == 0)
 		return NAN;
 	t->ntokens = 0;
+	t->colocated = 0;
 	free(t->first);
 	t->first = NULL;
 	t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_QUERY, text, (int)len, query_token);
-	if (t->ntokens != 1 || t->first == NULL)
+	/* a word with several stems (query languages) matches any of them: its count is not
+	 * one row of term_df, so the phrase is counted by a scan */
+	if (t->ntokens != 1 || t->colocated || t->first == NULL)
 		return NAN;
 	sqlite3_bind_text(st, 1, t->first, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)

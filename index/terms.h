@@ -22,14 +22,19 @@ struct terms;
 /* The table (IF NOT EXISTS). fresh: the database has no article yet, so the counts are
  * complete from the start. Call inside a write transaction. 0, or -1 and *errmsg. */
 int terms_schema(sqlite3 *db, int fresh, char **errmsg);
-/* A tokenizer and counters for a connection (read or write); stemming as in meta. NULL and
- * *errmsg on failure. */
-struct terms *terms_open(sqlite3 *db, const char *stemming, char **errmsg);
+/* A tokenizer and counters for a connection (read or write): the fts table's tokenizer, the
+ * "newsd" one (multilang, with lt's languages: langtok.h) or a schema-2 file's porter or
+ * unicode61 (stems = 0: stemming none). NULL and *errmsg on failure. */
+struct langtok;
+struct terms *terms_open(sqlite3 *db, struct langtok *lt, int multilang, int stems,
+			 char **errmsg);
 void terms_close(struct terms *t);
 
-/* Writer: count an article's words in (delta 1) or out (delta -1) of the open transaction.
+/* Writer: count an article's words in (delta 1) or out (delta -1) of the open transaction,
+ * tokenized in its language lang (NULL: English).
  * The counts go to term_df at terms_flush, or are dropped by terms_discard (a rollback). */
-void terms_add(struct terms *t, const char *title, const char *body, int delta);
+void terms_add(struct terms *t, const char *lang, const char *title, const char *body,
+	       int delta);
 int terms_flush(struct terms *t, char **errmsg);
 void terms_discard(struct terms *t);
 /* Count every article again (newsd optimize) and mark the counts complete. */

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "langtok.h"
 #include "log.h"
 #include "snippet.h"
 #include "watch.h"
@@ -312,7 +313,10 @@ int watch_batch_load(struct watch_batch *b, int64_t after, int64_t upto, int lim
 		sqlite3_bind_value(ins, 2, sqlite3_column_value(rd, 5));
 		sqlite3_bind_value(ins, 3, sqlite3_column_value(rd, 6));
 		sqlite3_bind_value(ins, 4, sqlite3_column_value(rd, 7));
+		/* tokenized in the article's language, as the fts table has it (langtok.h) */
+		langtok_set_doc(store_langtok(s), lang);
 		irc = sqlite3_step(ins);
+		langtok_set_doc(store_langtok(s), NULL);
 		sqlite3_reset(ins);
 		if (irc != SQLITE_DONE) {
 			sqlite3_reset(rd);

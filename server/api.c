@@ -131,9 +131,11 @@ static unsigned parse_facets(struct request *r, int *ok)
 			f |= SEARCH_FACET_SOURCES;
 		else if (strcmp(tok, "dates") == 0)
 			f |= SEARCH_FACET_DATES;
+		else if (strcmp(tok, "langs") == 0)
+			f |= SEARCH_FACET_LANGS;
 		else {
 			http_reply_error(r, 400, "bad_parameter", -1, "facets takes a comma list of "
-					 "entities, sources, dates; not '%.40s'", tok);
+					 "entities, sources, dates, langs; not '%.40s'", tok);
 			*ok = 0;
 			break;
 		}
@@ -146,11 +148,11 @@ void api_search(struct request *r)
 {
 	static const char *const allowed[] = {
 		"q", "from", "to", "entity", "source", "sort", "limit", "cursor", "offset",
-		"snippets", "snippet_words", "facets", "collapse", NULL
+		"snippets", "snippet_words", "facets", "collapse", "lang", NULL
 	};
 	struct search_request sr;
 	struct search_error err = { SEARCH_OK, NULL, -1 };
-	const char **ents = NULL, **srcs = NULL;
+	const char **ents = NULL, **srcs = NULL, **langs = NULL;
 	json_t *res;
 	int ok;
 
@@ -165,6 +167,9 @@ void api_search(struct request *r)
 	sr.facets = parse_facets(r, &ok);
 	if (!ok)
 		goto out;
+	/* checked by search_plan_build: 400 for a code that is not ISO 639-1 */
+	langs = http_param_list(r, "lang", &sr.nlangs);
+	sr.langs = langs;
 	sr.cursor = http_param(r, "cursor");
 	res = search_run(r->w->store, &sr, &err);
 	if (res == NULL) {
@@ -181,6 +186,7 @@ out:
 	search_error_clear(&err);
 	free(ents);
 	free(srcs);
+	free(langs);
 }
 
 static json_t *json_text_or_null(sqlite3_stmt *st, int col)
@@ -405,6 +411,25 @@ static int64_t scalar(struct store *s, const char *sql)
 	return v;
 }
 
+/* {"en": n, "de": m, …}: articles per language, most first (lang_count; a file from before
+ * it, opened read-only, is counted from its articles). */
+static json_t *lang_counts(struct store *st)
+{
+	json_t *o = json_object();
+	sqlite3_stmt *q = store_stmt(st, "SELECT lang, n FROM lang_count WHERE n > 0"
+				     " ORDER BY n DESC, lang", NULL);
+
+	if (q == NULL)
+		q = store_stmt(st, "SELECT coalesce(lang, 'en'), count(*) FROM article"
+			       " GROUP BY 1 ORDER BY 2 DESC, 1", NULL);
+	while (q && sqlite3_step(q) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(q, 0),
+				    json_integer(sqlite3_column_int64(q, 1)));
+	if (q)
+		sqlite3_reset(q);
+	return o;
+}
+
 void api_stats(struct request *r)
 {
 	static const char *const allowed[] = { NULL };
@@ -424,6 +449,7 @@ void api_stats(struct request *r)
 	json_object_set_new(o, "articles", json_integer(n));
 	json_object_set_new(o, "entities", json_integer(scalar(st, "SELECT count(*) FROM entity")));
 	json_object_set_new(o, "sources", json_integer(scalar(st, "SELECT count(*) FROM source")));
+	json_object_set_new(o, "langs", lang_counts(st));
 	if (n > 0) {
 		date_format(scalar(st, "SELECT date FROM article ORDER BY rid LIMIT 1"), d1);
 		date_format(scalar(st, "SELECT date FROM article ORDER BY rid DESC LIMIT 1"), d2);

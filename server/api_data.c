@@ -313,6 +313,7 @@ static void export_slice(struct export *ex)
 	for (i = 0; i < ex->nfields; i++)
 		if (ex->fields[i] == F_SNIPPET)
 			want_snip = 1;
+	search_plan_use(s, &ex->plan);
 	ids = store_stmt(s, "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid > ?2 AND rowid <= ?3"
 			 " ORDER BY rowid ASC LIMIT 256", NULL);
 	row = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url, a.body FROM article a"

@@ -54,8 +54,8 @@ static const struct oa_param
 	P_OFFSET = { "offset", OA_INT, 0, 0, 10000, 0, NULL, "Hits to skip (prefer cursor)." },
 	P_SNIPPETS = { "snippets", OA_INT, 0, 0, 5, 3, NULL, "Fragments per hit." },
 	P_SWORDS = { "snippet_words", OA_INT, 0, 1, 64, 24, NULL, "Words per fragment." },
-	P_FACETS = { "facets", OA_CSV, 0, 0, 0, 0, "entities sources dates", "Counts over the "
-		     "whole result set." },
+	P_FACETS = { "facets", OA_CSV, 0, 0, 0, 0, "entities sources dates langs", "Counts over "
+		     "the whole result set." },
 	P_TYPE = { "type", OA_ENUM, 0, 0, 0, 0, "person org place", "Entity type." },
 	P_PREFIX = { "prefix", OA_STRING, 0, 0, 0, 0, NULL, "Names or aliases starting with this "
 		     "(autocomplete)." },
@@ -68,13 +68,17 @@ static const struct oa_param
 		     "(RFC 4180)." },
 	P_LANG = { "lang", OA_STRING, 1, 0, 0, 0, NULL, "Article language (ISO 639-1, e.g. en, "
 		   "de); repeatable, any may match." },
+	P_SLANG = { "lang", OA_STRING, 1, 0, 0, 0, NULL, "Article language (ISO 639-1 in lower "
+		    "case, e.g. en, de); repeatable, any may match. Also the languages the words of "
+		    "q are stemmed in (default: every language of the index, each its own way). A "
+		    "code that is not ISO 639-1 is a 400 bad_parameter." },
 	P_FIELDS = { "fields", OA_CSV, 0, 0, 0, 0, "id date source title url snippet body",
 		     "Columns (default id,date,source,title,url)." };
 
 #define FILTERS &P_Q, &P_FROM, &P_TO, &P_ENTITY, &P_SOURCE
 static const struct oa_param *const search_params[] = {
-	FILTERS, &P_SORT, &P_SLIMIT, &P_CURSOR, &P_OFFSET, &P_SNIPPETS, &P_SWORDS, &P_FACETS,
-	&P_COLLAPSE, NULL
+	FILTERS, &P_SLANG, &P_SORT, &P_SLIMIT, &P_CURSOR, &P_OFFSET, &P_SNIPPETS, &P_SWORDS,
+	&P_FACETS, &P_COLLAPSE, NULL
 };
 static const struct oa_param *const entities_params[] = {
 	FILTERS, &P_TYPE, &P_PREFIX, &P_ELIMIT, &P_COLLAPSE, NULL

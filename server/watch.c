@@ -277,6 +277,10 @@ static int filter_init(struct filter *f, json_t *spec, const struct config *c, s
 	f->langs = str_list(json_object_get(spec, "lang"), &f->nlangs, &bad);
 	f->sr.entities = f->ents;
 	f->sr.sources = f->srcs;
+	/* the watch's languages stem q as /search does; lang_ok filters the rows */
+	f->sr.langs = f->langs;
+	f->sr.nlangs = f->nlangs;
+	f->sr.langs_stem_only = 1;
 	if (bad)
 		return werr_set(e, 400, "bad_parameter", "entity, source and lang take a string or "
 				"a list of strings");
@@ -460,6 +464,7 @@ static const unsigned char *wq_hits(struct watch_hub *h, struct wq *q, size_t n,
 		}
 	if (q->plan.empty || q->plan.match == NULL)
 		return q->hit;
+	search_plan_use(h->rd, &q->plan);
 	if (watch_batch_match(h->batch, q->plan.match, q->hit, &err) < 0) {
 		log_warn("watch: %s", err);
 		free(err);

@@ -3,6 +3,7 @@
  * schema checks, upsert/delete, alias resolution, lift scoring, timeline buckets, cursors.
  */
 #include <check.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 #include "date.h"
 #include "entity.h"
 #include "ingest.h"
+#include "lang.h"
 #include "search.h"
 #include "store.h"
+#include "terms.h"
 #include "timeline.h"
 #include "util.h"
 
@@ -90,6 +93,18 @@ static void put(const char *id, const char *date, const char *title, const char 
 	free(copy);
 	ck_assert_msg(store_put_article(ws, &a, &updated, &err) == 0, "%s", err);
 	article_clear(&a);
+}
+
+/* The stored language of article id is lang. */
+static void st_lang(const char *id, const char *lang)
+{
+	sqlite3_stmt *st = store_stmt(rs, "SELECT lang FROM article WHERE id = ?1", NULL);
+
+	ck_assert(st != NULL);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), lang);
+	sqlite3_reset(st);
 }
 
 static void commit(void)
@@ -314,6 +329,60 @@ START_TEST(test_upgrade_v1)
 	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
 	free(report);
 	ck_assert_int_eq(total_of(NULL, "Naimi"), 0);
+	/* schema 3: articles per language counted; the index stays English-stemmed (porter),
+	 * so /search refuses a language filter with a readable message */
+	ck_assert_int_eq(store_multilang(ws), 0);
+	st = store_stmt(rs, "SELECT group_concat(lang || ':' || n) FROM lang_count", &err);
+	ck_assert_msg(st != NULL, "%s", err);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "en:3");
+	sqlite3_reset(st);
+	ck_assert_int_eq(total_of("talk", NULL), 1);
+	{
+		static const char *const langs[] = { "de" };
+		struct search_request sr;
+		struct search_plan p;
+		struct search_error e = { SEARCH_OK, NULL, -1 };
+
+		memset(&sr, 0, sizeof(sr));
+		sr.langs = langs;
+		sr.nlangs = 1;
+		ck_assert_int_eq(search_plan_build(rs, &sr, &p, &e), -1);
+		ck_assert_int_eq(e.code, SEARCH_BAD_PARAMETER);
+		ck_assert_msg(strstr(e.message, "indexed again"), "%s", e.message);
+		search_error_clear(&e);
+	}
+}
+END_TEST
+
+/*
+ * Word counts in an article's language: a German article's "Wahlen" is counted as "wahl"; a
+ * query word is looked up in term_df when its query languages give it one stem, and left to
+ * a scan (NAN) when they give several (English "wahlen", German "wahl").
+ */
+START_TEST(test_word_counts_per_language)
+{
+	char *err = NULL;
+	double df[4];
+	int n;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	put("de1", "2026-01-07", "Die Wahlen in Bayern", "Die Wahlen sind nicht entschieden, und "
+	    "die Parteien warten auf das Ergebnis aus den Städten und aus Berlin.", NULL);
+	commit();
+	st_lang("de1", "de");
+	store_use_langs(rs, lang_bit("de"));
+	n = terms_phrase_df(store_terms(rs), "{title body} : \"wahlen\"", df, 4);
+	ck_assert_int_eq(n, 1);
+	ck_assert(df[0] == 1.0);
+	store_use_langs(rs, lang_bit("de") | lang_bit("en"));
+	n = terms_phrase_df(store_terms(rs), "{title body} : \"wahlen\"", df, 4);
+	ck_assert_int_eq(n, 1);
+	ck_assert(isnan(df[0]));
+	/* a word both languages stem alike has its count */
+	n = terms_phrase_df(store_terms(rs), "{title body} : \"berlin\"", df, 4);
+	ck_assert(n == 1 && df[0] == 1.0);
+	store_use_langs(rs, 0);
 }
 END_TEST
 
@@ -970,6 +1039,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rid_order);
 	tcase_add_test(tc, test_upsert_delete);
+	tcase_add_test(tc, test_word_counts_per_language);
 	tcase_add_test(tc, test_pipe_sorts_batches);
 	tcase_add_test(tc, test_upgrade_v1);
 	tcase_add_test(tc, test_alias_resolution);
