@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "columns.h"
+#include "lang.h"
 #include "log.h"
 #include "rank.h"
 #include "util.h"
@@ -21,6 +22,7 @@ struct cols {
 	int64_t *rid;
 	uint32_t *src;
 	uint32_t *len;		/* tokens in the row (fts_docsize), NO_LEN when unknown */
+	uint16_t *lang;		/* ISO 639-1 code, its two letters packed (LANG_PACK) */
 	uint32_t *off;		/* n + 1 entries */
 	uint32_t *ent;
 };
@@ -60,14 +62,25 @@ static void cols_free(struct cols *c)
 	free(c->rid);
 	free(c->src);
 	free(c->len);
+	free(c->lang);
 	free(c->off);
 	free(c->ent);
 	memset(c, 0, sizeof(*c));
 }
 
-/* Read rows (rid, source_id, ents, and the fts_docsize blob or NULL when st has a fourth
- * column) from st, in any order, into c sorted by rid. The step result that ended the read:
+/* Read rows (rid, source_id, ents, lang, and the fts_docsize blob or NULL when st has a
+ * fifth column) from st, in any order, into c sorted by rid. The step result that ended the read:
  * SQLITE_DONE when complete. quit (may be NULL) stops early. */
+/* An article's language as two packed letters; the default for none or not a code. */
+static uint16_t pack_lang(const char *lang)
+{
+	char code[3];
+
+	if (lang == NULL || lang_normalize(lang, code) < 0)
+		memcpy(code, LANG_DEFAULT, 3);
+	return (uint16_t)((unsigned char)code[0] << 8 | (unsigned char)code[1]);
+}
+
 struct keyed {
 	int64_t rid;
 	size_t i;
@@ -101,14 +114,16 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 			r.rid = xrealloc(r.rid, cap * sizeof(*r.rid));
 			r.src = xrealloc(r.src, cap * sizeof(*r.src));
 			r.len = xrealloc(r.len, cap * sizeof(*r.len));
+			r.lang = xrealloc(r.lang, cap * sizeof(*r.lang));
 			r.off = xrealloc(r.off, (cap + 1) * sizeof(*r.off));
 		}
 		r.rid[r.n] = sqlite3_column_int64(st, 0);
 		r.src[r.n] = (uint32_t)sqlite3_column_int64(st, 1);
-		r.len[r.n] = sqlite3_column_count(st) > 3 &&
-			     sqlite3_column_type(st, 3) == SQLITE_BLOB ?
-			     rank_blob_tokens(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3)) :
+		r.len[r.n] = sqlite3_column_count(st) > 4 &&
+			     sqlite3_column_type(st, 4) == SQLITE_BLOB ?
+			     rank_blob_tokens(sqlite3_column_blob(st, 4), sqlite3_column_bytes(st, 4)) :
 			     NO_LEN;
+		r.lang[r.n] = pack_lang((const char *)sqlite3_column_text(st, 3));
 		if (r.n > 0 && r.rid[r.n] < r.rid[r.n - 1])
 			sorted = 0;
 		while (p && (p = store_ents_next(p, &id, NULL, NULL)) != NULL) {
@@ -151,6 +166,7 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 		c->rid = xmalloc((r.n ? r.n : 1) * sizeof(*c->rid));
 		c->src = xmalloc((r.n ? r.n : 1) * sizeof(*c->src));
 		c->len = xmalloc((r.n ? r.n : 1) * sizeof(*c->len));
+		c->lang = xmalloc((r.n ? r.n : 1) * sizeof(*c->lang));
 		c->off = xmalloc((r.n + 1) * sizeof(*c->off));
 		c->ent = xmalloc((r.ne ? r.ne : 1) * sizeof(*c->ent));
 		c->off[0] = 0;
@@ -160,6 +176,7 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 			c->rid[i] = r.rid[j];
 			c->src[i] = r.src[j];
 			c->len[i] = r.len[j];
+			c->lang[i] = r.lang[j];
 			if (m)	/* r.ent is NULL when no article has one */
 				memcpy(c->ent + e, r.ent + r.off[j], m * sizeof(*c->ent));
 			e += m;
@@ -174,6 +191,7 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 		c->rid = xrealloc(c->rid, c->n * sizeof(*c->rid));
 		c->src = xrealloc(c->src, c->n * sizeof(*c->src));
 		c->len = xrealloc(c->len, c->n * sizeof(*c->len));
+		c->lang = xrealloc(c->lang, c->n * sizeof(*c->lang));
 		c->off = xrealloc(c->off, (c->n + 1) * sizeof(*c->off));
 	}
 	if (c->ne)
@@ -189,6 +207,7 @@ static void cols_merge(const struct cols *a, const struct cols *b, struct cols *
 	c->rid = xmalloc((cap ? cap : 1) * sizeof(*c->rid));
 	c->src = xmalloc((cap ? cap : 1) * sizeof(*c->src));
 	c->len = xmalloc((cap ? cap : 1) * sizeof(*c->len));
+	c->lang = xmalloc((cap ? cap : 1) * sizeof(*c->lang));
 	c->off = xmalloc((cap + 1) * sizeof(*c->off));
 	c->ent = xmalloc((ecap ? ecap : 1) * sizeof(*c->ent));
 	c->off[0] = 0;
@@ -209,6 +228,7 @@ static void cols_merge(const struct cols *a, const struct cols *b, struct cols *
 		c->rid[n] = from->rid[k];
 		c->src[n] = from->src[k];
 		c->len[n] = from->len[k];
+		c->lang[n] = from->lang[k];
 		if (m)
 			memcpy(c->ent + e, from->ent + from->off[k], m * sizeof(*c->ent));
 		e += m;
@@ -313,7 +333,7 @@ static int read_base(struct columns_service *sv)
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	v = store_index_version(sv->s);
-	if (sqlite3_prepare_v2(db, "SELECT rid, source_id, ents FROM article", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(db, "SELECT rid, source_id, ents, lang FROM article", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		return -1;
@@ -339,7 +359,7 @@ static int read_base(struct columns_service *sv)
 	c->version = v;
 	c->base = b;
 	log_info("columns: %zu articles' sources and entities in memory (%.0f MB, version %lld,"
-		 " %.1f s)", b->c.n, (double)(b->c.n * 20 + b->c.ne * 4) / 1e6, (long long)v,
+		 " %.1f s)", b->c.n, (double)(b->c.n * 22 + b->c.ne * 4) / 1e6, (long long)v,
 		 now_monotonic() - t0);
 	pthread_mutex_lock(&mu);
 	/* snapshots on the old base would go on growing their overlays: newer readers start
@@ -473,7 +493,7 @@ const struct columns *columns_acquire(struct store *s, int64_t version)
 
 	/* the rows written since best, through the caller's read transaction (its version) */
 	max_rows = best->base->c.n / 2 + 65536;
-	st = store_stmt(s, "SELECT a.rid, a.source_id, a.ents, d.sz FROM article a"
+	st = store_stmt(s, "SELECT a.rid, a.source_id, a.ents, a.lang, d.sz FROM article a"
 			" LEFT JOIN fts_docsize d ON d.id = a.rid WHERE a.version > ?1", NULL);
 	if (st == NULL) {
 		rc = SQLITE_ERROR;
@@ -661,6 +681,24 @@ int64_t columns_length(const struct columns *c, int64_t rid, struct columns_curs
 	return in->len[i] == NO_LEN ? -1 : (int64_t)in->len[i];
 }
 
+int columns_lang(const struct columns *c, int64_t rid, struct columns_cursor *cur,
+		 char code[3])
+{
+	const struct cols *in = &c->over;
+	size_t i = find(in->rid, in->n, rid, &cur->over);
+
+	if (i == SIZE_MAX) {
+		in = &c->base->c;
+		i = find(in->rid, in->n, rid, &cur->base);
+		if (i == SIZE_MAX)
+			return 0;
+	}
+	code[0] = (char)(in->lang[i] >> 8);
+	code[1] = (char)(in->lang[i] & 0xff);
+	code[2] = '\0';
+	return 1;
+}
+
 int columns_serving(struct store *s)
 {
 	const char *f = sqlite3_db_filename(store_db(s), "main");
@@ -689,7 +727,7 @@ int columns_stats(int64_t *version, size_t *articles, size_t *bytes)
 	if (c) {
 		*version = c->version;
 		*articles = c->base->c.n + c->over.n;
-		*bytes = (c->base->c.n + c->over.n) * 20 + (c->base->c.ne + c->over.ne) * 4;
+		*bytes = (c->base->c.n + c->over.n) * 22 + (c->base->c.ne + c->over.ne) * 4;
 	}
 	pthread_mutex_unlock(&mu);
 	return c != NULL;

@@ -16,9 +16,9 @@
  * overlay grows past an eighth of the base, the columns thread reads a new base.
  *
  * Each row's length in tokens is kept too, for ranking (rank.h): one copy per process instead
- * of one per ranking thread.
+ * of one per ranking thread; and its language, for the langs facet.
  *
- * Size: 20 bytes per article plus 4 per (article, entity) pair: about 53 MB per million
+ * Size: 22 bytes per article plus 4 per (article, entity) pair: about 55 MB per million
  * articles of the scale corpus (8 entities an article), once per process. While the base is
  * being read (at start: a few seconds at 1M), columns_acquire returns NULL and callers read the
  * rows as before.
@@ -59,6 +59,10 @@ int columns_get(const struct columns *c, int64_t rid, struct columns_cursor *cur
 /* Article rid's length in tokens (all columns: what bm25 reads from fts_docsize), -1 when
  * unknown. */
 int64_t columns_length(const struct columns *c, int64_t rid, struct columns_cursor *cur);
+
+/* Article rid's language (ISO 639-1, the default when it has none): 1, or 0 when unknown. */
+int columns_lang(const struct columns *c, int64_t rid, struct columns_cursor *cur,
+		 char code[3]);
 
 /* 1 when a columns thread serves s's database (then its snapshots, not per-thread copies, hold
  * the lengths: see rank.h). */

@@ -1372,10 +1372,12 @@ static json_t *source_facet(struct store *s, int64_t version, const int64_t *rid
 }
 
 /* Language counts over the matches, most frequent first (then by code). */
-static json_t *lang_facet(struct store *s, const int64_t *rids, size_t n,
+static json_t *lang_facet(struct store *s, int64_t version, const int64_t *rids, size_t n,
 			  struct search_error *err)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT lang FROM article WHERE rid = ?1", NULL);
+	const struct columns *cols = columns_acquire(s, version);
+	struct columns_cursor cur = { 0, 0 };
 	struct {
 		char code[3];
 		int64_t n;
@@ -1384,17 +1386,24 @@ static json_t *lang_facet(struct store *s, const int64_t *rids, size_t n,
 	json_t *out;
 
 	if (st == NULL) {
+		columns_release(cols);
 		fail(err, SEARCH_INTERNAL, -1, "internal error counting languages");
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
 		char code[3];
 
-		sqlite3_bind_int64(st, 1, rids[i]);
-		if (sqlite3_step(st) != SQLITE_ROW ||
-		    lang_normalize((const char *)sqlite3_column_text(st, 0), code) < 0)
-			memcpy(code, LANG_DEFAULT, 3);	/* none (an older file): English */
-		sqlite3_reset(st);
+		if (cols) {
+			/* from memory (columns.h), as the other facets */
+			if (!columns_lang(cols, rids[i], &cur, code))
+				memcpy(code, LANG_DEFAULT, 3);
+		} else {
+			sqlite3_bind_int64(st, 1, rids[i]);
+			if (sqlite3_step(st) != SQLITE_ROW ||
+			    lang_normalize((const char *)sqlite3_column_text(st, 0), code) < 0)
+				memcpy(code, LANG_DEFAULT, 3);	/* none (an older file): English */
+			sqlite3_reset(st);
+		}
 		for (j = 0; j < nc && strcmp(c[j].code, code) != 0; j++)
 			;
 		if (j == nc) {
@@ -1417,6 +1426,7 @@ static json_t *lang_facet(struct store *s, const int64_t *rids, size_t n,
 						     "count", (json_int_t)c[best].n));
 		c[best] = c[--nc];
 	}
+	columns_release(cols);
 	return out;
 }
 
@@ -1446,7 +1456,7 @@ static int facets_json(struct store *s, struct pass *ps, unsigned which, json_t 
 		json_object_set_new(f, "dates", v);
 	}
 	if (which & SEARCH_FACET_LANGS) {
-		v = lang_facet(s, ps->rids, ps->nrids, err);
+		v = lang_facet(s, ps->version, ps->rids, ps->nrids, err);
 		if (v == NULL)
 			goto fail;
 		json_object_set_new(f, "langs", v);

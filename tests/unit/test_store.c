@@ -24,6 +24,7 @@
 static char dbpath[64];
 static struct store *ws, *rs;
 static const char *put_source = "wire";	/* the source put() gives */
+static const char *put_lang;			/* and the language (NULL: none given) */
 
 static void setup(void)
 {
@@ -72,6 +73,7 @@ static void put(const char *id, const char *date, const char *title, const char 
 	a.title = xstrdup(title);
 	a.body = xstrdup(body);
 	a.source = xstrdup(put_source);
+	a.lang = put_lang ? xstrdup(put_lang) : NULL;
 	ck_assert(date_parse(date, strlen(date), &a.date, NULL, NULL) == 0);
 	copy = xstrdup(ents ? ents : "");
 	for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
@@ -800,7 +802,8 @@ static char *counts_text(struct store *s)
 		memset(&r, 0, sizeof(r));
 		r.q = queries[i];
 		r.limit = 3;
-		r.facets = SEARCH_FACET_ENTITIES | SEARCH_FACET_SOURCES | SEARCH_FACET_DATES;
+		r.facets = SEARCH_FACET_ENTITIES | SEARCH_FACET_SOURCES | SEARCH_FACET_DATES |
+			   SEARCH_FACET_LANGS;
 		res = search_run(s, &r, &e);
 		ck_assert_msg(res != NULL, "%s", e.message);
 		json_array_append(all, json_object_get(res, "facets"));
@@ -904,9 +907,11 @@ static void put_world(int i, int n, int gen)
 		snprintf(date, sizeof(date), "2026-%02d-%02dT10:00:00Z", 1 + i % 12, 1 + i % 27);
 		snprintf(title, sizeof(title), "%s report %d", i % 3 ? "oil" : "bank", gen);
 		put_source = src[(i + gen) % 4];
+		put_lang = (i + gen) % 3 == 0 ? "de" : (i + gen) % 3 == 1 ? "en" : NULL;
 		put(id, date, title, i % 5 ? "oil prices and bank rates" : "the bank", ent);
 	}
 	put_source = "wire";
+	put_lang = NULL;
 }
 
 /*
