@@ -14,6 +14,7 @@
 #include "terms.h"
 #include "snippet.h"
 #include "store.h"
+#include "surface.h"
 #include "util.h"
 #include "watch.h"
 
@@ -338,7 +339,7 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	int rc = -1;
 	sqlite3_stmt *st;
 	const char *tok = strcmp(stemming, "none") == 0 ?
-		"unicode61 remove_diacritics 2" : SNIPPET_TABLE_TOKENIZE;
+		"unicode61 remove_diacritics 2" : SURFACE_TOKENIZER " " SNIPPET_TABLE_TOKENIZE;
 
 	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
 		return -1;
@@ -522,7 +523,8 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 				  store_error_reason(rc));
 		goto fail;
 	}
-	if (check_schema(s, opt, path, errmsg) < 0)
+	/* before any use of the fts table: newer files declare it with this tokenizer */
+	if (surface_register(s->db, errmsg) < 0 || check_schema(s, opt, path, errmsg) < 0)
 		goto fail;
 	if (mode == STORE_READ &&
 	    exec(s, "PRAGMA query_only=1", "opening the database", errmsg) < 0)
