@@ -1,6 +1,10 @@
 """Stories, not copies: collapse=dups on /search gives each hit its number of wire copies
 (`copies`), GET /articles/{id}/copies lists them, totals agree with the uncollapsed search and
-with /timeline and /export. A server with wire-copy detection on (the default)."""
+with /timeline and /export, and `newsq search` shows each story once ("N more copies") unless
+--all-copies. A server with wire-copy detection on (the default)."""
+import os
+import subprocess
+
 import harness
 
 srv = None
@@ -143,3 +147,31 @@ def test_copies_follow_writes():
     got = {h["id"]: h["copies"] for h in j["hits"]}
     assert got.get("story-a-copy-1") == 3, got
     assert srv.get("/articles/story-a-copy-1/copies").json["story"] == "story-a-copy-1"
+
+
+def newsq(*args):
+    cmd = [harness.binary("newsq"), "-s", "http://127.0.0.1:%d" % srv.port] + list(args)
+    e = {k: v for k, v in os.environ.items() if k not in ("NEWSQ_SERVER", "NO_COLOR")}
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, env=e, timeout=30)
+    return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
+
+
+def test_newsq_shows_stories_once():
+    rc, out, err = newsq("search", "wheat", "harvest")
+    assert rc == 0, err
+    assert "story-b" in out and "story-b-copy-1" not in out, out
+    assert "1 more copy\n" in out, out
+    assert "1 of 1 hits" in out, out
+    rc, out, err = newsq("search", "wheat", "harvest", "--all-copies")
+    assert rc == 0, err
+    assert "story-b-copy-1" in out and "more cop" not in out, out
+    assert "2 of 2 hits" in out, out
+    rc, out, err = newsq("search", "dockers", "--limit", "1")
+    assert rc == 0, err
+    assert "3 more copies\n" in out or "4 more copies\n" in out, out
+    # the next-page hint repeats --all-copies (the cursor belongs to that search)
+    rc, out, err = newsq("search", "harbour", "--limit", "1", "--all-copies")
+    assert "--all-copies --cursor" in out, out
+    rc, out, err = newsq("get", "story-c", "--all-copies")
+    assert rc == 2 and "--all-copies does not apply to 'get'" in err, (rc, err)
