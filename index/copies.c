@@ -116,20 +116,25 @@ const struct copies *copies_sync(sqlite3 *db, int64_t version)
 int copies_has(const struct copies *cc, int64_t rid)
 {
 	struct copies *c = (struct copies *)cc;
-	size_t lo, hi, i;
+	size_t lo, hi, i, step;
 
 	if (c->n == 0)
 		return 0;
-	/* matches come in rid order (either way): look near the last place first */
+	/* matches come in rid order (either way): gallop from the last place, so a pass reads
+	 * the set about once, in order, instead of a binary search of it per match */
 	i = c->hint < c->n ? c->hint : 0;
 	if (c->rid[i] == rid)
 		return 1;
 	if (c->rid[i] < rid) {
 		lo = i + 1;
-		hi = i + 9 < c->n && c->rid[i + 8] >= rid ? i + 9 : c->n;
+		for (step = 1; i + step < c->n && c->rid[i + step] < rid; step *= 2)
+			lo = i + step + 1;
+		hi = i + step < c->n ? i + step + 1 : c->n;
 	} else {
 		hi = i;
-		lo = i >= 8 && c->rid[i - 8] <= rid ? i - 8 : 0;
+		for (step = 1; step <= i && c->rid[i - step] > rid; step *= 2)
+			hi = i - step;
+		lo = step <= i ? i - step : 0;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
