@@ -982,7 +982,9 @@ static int score_page(struct store *s, const struct search_plan *p, struct hit *
 			" WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3", NULL);
 	if (st == NULL)
 		return fail(err, SEARCH_INTERNAL, -1, "internal error scoring the page");
-	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	/* the page's rows are no copies; without the NOT, bm25 does not scan the copies' tag
+	 * for an IDF it weighs by 0 */
+	sqlite3_bind_text(st, 1, p->match_all ? p->match_all : p->match, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, lo);
 	sqlite3_bind_int64(st, 3, hi);
 	sqlite3_bind_double(st, 4, store_title_weight(s));
