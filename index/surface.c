@@ -174,7 +174,9 @@ static void surface_delete(Fts5Tokenizer *inst)
 
 /*
  * argv: the parent tokenizer and its arguments ("porter unicode61 remove_diacritics 2").
- * The folding tokenizer is the same chain with a leading "porter" left out.
+ * The folding tokenizer is the chain from its "unicode61" stage on (the stage that finds and
+ * folds the words; a stemmer in front of it, porter or another, is left out), or the whole
+ * chain when there is none.
  */
 static int surface_create(void *ud, const char **argv, int argc, Fts5Tokenizer **out)
 {
@@ -190,7 +192,10 @@ static int surface_create(void *ud, const char **argv, int argc, Fts5Tokenizer *
 	if (api->xFindTokenizer(api, argv[0], &pud, &sf->parent) != SQLITE_OK ||
 	    sf->parent.xCreate(pud, argv + 1, argc - 1, &sf->pinst) != SQLITE_OK)
 		goto fail;
-	skip = strcmp(argv[0], "porter") == 0 && argc > 1 ? 1 : 0;
+	for (skip = 0; skip < argc && strcmp(argv[skip], "unicode61") != 0; skip++)
+		;
+	if (skip == argc)
+		skip = 0;
 	if (api->xFindTokenizer(api, argv[skip], &fud, &sf->fold) != SQLITE_OK ||
 	    sf->fold.xCreate(fud, argv + skip + 1, argc - skip - 1, &sf->finst) != SQLITE_OK)
 		goto fail;

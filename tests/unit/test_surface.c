@@ -227,6 +227,15 @@ START_TEST(test_tokens)
 				       2, seen_cb), SQLITE_OK);
 	ck_assert_int_eq(s.n, 0);
 	tok.xDelete(inst);
+	/* without a stemmer (the folding chain is the chain): the word, and itself marked */
+	ck_assert_int_eq(tok.xCreate(ud, args + 1, 3, &inst), SQLITE_OK);
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(tok.xTokenize(inst, &s, FTS5_TOKENIZE_DOCUMENT, doc, (int)strlen(doc),
+				       seen_cb), SQLITE_OK);
+	ck_assert_int_eq(s.n, 4);
+	ck_assert_str_eq(s.text[2], "hoping");
+	ck_assert_str_eq(s.text[3], "\x01hoping");
+	tok.xDelete(inst);
 	/* a parent that does not exist: the table cannot be made */
 	ck_assert_int_ne(sqlite3_exec(db, "CREATE VIRTUAL TABLE bad USING fts5(x, tokenize='"
 				      SURFACE_TOKENIZER " nosuch')", NULL, NULL, NULL), SQLITE_OK);
