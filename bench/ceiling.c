@@ -15,6 +15,7 @@
 #include "extract.h"
 #include "query.h"
 #include "store.h"
+#include "surface.h"
 #include "util.h"
 
 static int cmp(const void *a, const void *b)
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 	struct bq qs[64];
 	char line[2048], tmp[128];
 	sqlite3 *db;
+	char *err = NULL;
 	sqlite3_stmt *top_q, *cnt_q, *top_f, *cnt_f;
 	double *lat;
 	int nq = 0, rounds, i, j, n = 0;
@@ -104,6 +106,11 @@ int main(int argc, char **argv)
 		fclose(f);
 	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		fprintf(stderr, "cannot open %s\n", argv[1]);
+		return 1;
+	}
+	/* newsd's files declare the fts table with its tokenizer (prefixes as written) */
+	if (surface_register(db, &err) < 0) {
+		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	sqlite3_exec(db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456", 0, 0, 0);

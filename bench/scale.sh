@@ -8,7 +8,8 @@
 #   4. queries: scale_queries.tsv through HTTP (bench/scalebench.c) beside Sphinx and the
 #      in-process floor (bench/floor.c: count(*) of newsd's own MATCH)
 #   5. the same query set at 100k and 300k articles
-#   6. the rest of the read API at 1M (browse, entity filter, timeline, entities, facets, export)
+#   6. the rest of the read API at 1M (browse, entity filter, timeline, entities, facets,
+#      collapse=dups over the plain search, export)
 #   7. memory of the serving process
 #   8. throughput: wrk over the query set (bench/wrk_rotate.lua); Sphinx's q/s on the same set
 #   9. live ingest: 4 clients POST batches of 100 while the query set runs (bench/live_ingest.py)
@@ -509,6 +510,15 @@ print(urllib.parse.quote(e["name"]))')
   api_row "/timeline?q=oil" "<=" 50
   api_row "/entities?limit=20" "<=" 50
   api_row "/search?q=oil&facets=entities,sources,dates&limit=10" "<=" 150
+  # collapse=dups (each story once, as the page and newsq ask): its time over the same search
+  # without it (issue 13: at most 1.3 x)
+  for cq in oil said grain; do
+    plain=$(median_ms "/search?q=$cq&limit=10")
+    col=$(median_ms "/search?q=$cq&limit=10&collapse=dups")
+    r=$(ratio "$col" "$plain")
+    printf '   %-70s %10s  %s\n' "/search?q=$cq&collapse=dups: $col ms over $plain ms, ratio" "$r" \
+      "$(target "$r" "<=" 1.3)"
+  done
   # export: every match of a broad query, default fields, JSON Lines; records counted as received
   xq=said
   xtotal=$(curl -sSI "http://127.0.0.1:$MAIN_PORT/export?q=$xq" |

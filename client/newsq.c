@@ -44,7 +44,8 @@ enum {
 	O_FIELDS = 1u << 9,
 	O_TYPE = 1u << 10,
 	O_JSON = 1u << 11,
-	O_LANG = 1u << 12
+	O_LANG = 1u << 12,
+	O_ALL_COPIES = 1u << 13	/* the last: seen_name has a slot per bit */
 };
 
 #define O_FILTERS (O_FROM | O_TO | O_ENTITY | O_SOURCE)
@@ -53,6 +54,7 @@ struct opts {
 	const char *server_url;
 	int server_given;	/* -s on the command line: repeated in the "more:" hint */
 	int json;
+	int all_copies;		/* --all-copies: every wire copy as a hit of its own */
 	int color;
 	const char *from, *to, *sort, *limit, *cursor, *interval, *format, *fields, *type;
 	const char **entity;
@@ -64,7 +66,7 @@ struct opts {
 	const char **args;	/* positional arguments after the command */
 	size_t nargs;
 	unsigned seen;		/* O_* options given */
-	const char *seen_name[13];	/* spelling of each given option, for messages */
+	const char *seen_name[14];	/* spelling of each given option (one per O_* bit) */
 	struct render_server srv;
 };
 
@@ -79,7 +81,7 @@ static const struct option_def option_defs[] = {
 	{"--source", O_SOURCE, 1}, {"--sort", O_SORT, 1}, {"--limit", O_LIMIT, 1},
 	{"--cursor", O_CURSOR, 1}, {"--interval", O_INTERVAL, 1}, {"--format", O_FORMAT, 1},
 	{"--fields", O_FIELDS, 1}, {"--type", O_TYPE, 1}, {"--json", O_JSON, 0},
-	{"--lang", O_LANG, 1},
+	{"--lang", O_LANG, 1}, {"--all-copies", O_ALL_COPIES, 0},
 };
 
 struct command {
@@ -95,8 +97,9 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  search QUERY [--from D] [--to D] [--entity E]... [--source S]... [--lang L]...\n"
-	"         [--sort relevance|newest|oldest] [--limit N] [--cursor C]\n"
-	"                       full-text search; QUERY may be several words\n"
+	"         [--sort relevance|newest|oldest] [--limit N] [--cursor C] [--all-copies]\n"
+	"                       full-text search; QUERY may be several words; each story\n"
+	"                       once (\"N more copies\"), --all-copies lists every copy\n"
 	"  get ID               show one article\n"
 	"  ingest FILE...       add or replace articles (.jsonl, .json, gzip'd or not; - is stdin)\n"
 	"  entities [PREFIX] [--type person|org|place] [--limit N] [--from D] [--to D]\n"
@@ -328,6 +331,8 @@ static void put_more_hint(struct buf *b, const struct opts *o, const char *q, co
 		buf_puts(b, " --limit ");
 		render_shell_quote(b, o->limit);
 	}
+	if (o->all_copies)
+		buf_puts(b, " --all-copies");
 	buf_puts(b, " --cursor ");
 	render_shell_quote(b, cursor);
 	if (strncmp(q, "--", 2) == 0) {
@@ -341,7 +346,7 @@ static void print_hit(struct buf *b, const struct opts *o, json_t *hit)
 {
 	const char *title_html = jstr(hit, "title_html"), *title = jstr(hit, "title");
 	const char *date = jstr(hit, "date"), *source = jstr(hit, "source"), *id = jstr(hit, "id");
-	json_t *snips = json_object_get(hit, "snippets"), *s;
+	json_t *snips = json_object_get(hit, "snippets"), *s, *copies = json_object_get(hit, "copies");
 	size_t i;
 
 	if (o->color)
@@ -371,6 +376,11 @@ static void print_hit(struct buf *b, const struct opts *o, json_t *hit)
 			     o->color ? "\033[0m" : NULL);
 		buf_putc(b, '\n');
 	}
+	/* collapsed: the story's wire copies, left out of the hits (--all-copies lists them) */
+	if (json_is_integer(copies) && json_integer_value(copies) > 0)
+		buf_printf(b, "    %s%lld more %s%s\n", o->color ? "\033[2m" : "",
+			   (long long)json_integer_value(copies),
+			   json_integer_value(copies) == 1 ? "copy" : "copies", o->color ? "\033[0m" : "");
 	buf_putc(b, '\n');
 }
 
@@ -397,6 +407,9 @@ static int cmd_search(struct opts *o)
 	add_param(&t, "sort", o->sort);
 	add_param(&t, "limit", o->limit);
 	add_param(&t, "cursor", o->cursor);
+	/* each story once, its copies counted under it (the API's default lists every copy) */
+	if (!o->all_copies)
+		add_param(&t, "collapse", "dups");
 	rc = get_json(o, t.data, &root);
 	if (rc != NEWSQ_OK)
 		goto out;
@@ -1088,8 +1101,8 @@ out:
 /* ---- command line ---- */
 
 static const struct command commands[] = {
-	{"search", O_FILTERS | O_LANG | O_SORT | O_LIMIT | O_CURSOR | O_JSON, 0, SIZE_MAX,
-	 cmd_search},
+	{"search", O_FILTERS | O_LANG | O_SORT | O_LIMIT | O_CURSOR | O_JSON | O_ALL_COPIES, 0,
+	 SIZE_MAX, cmd_search},
 	{"get", O_JSON, 1, 1, cmd_get},
 	{"ingest", O_JSON, 1, SIZE_MAX, cmd_ingest},
 	{"entities", O_TYPE | O_LIMIT | O_FROM | O_TO | O_JSON, 0, 1, cmd_entities},
@@ -1160,6 +1173,7 @@ static void set_option(struct opts *o, const struct option_def *def, const char 
 	case O_FIELDS: o->fields = value; break;
 	case O_TYPE: o->type = value; break;
 	case O_JSON: o->json = 1; break;
+	case O_ALL_COPIES: o->all_copies = 1; break;
 	default: break;
 	}
 }

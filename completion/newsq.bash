@@ -34,7 +34,7 @@ _newsq()
 		return
 	fi
 	case $cmd in
-	search) w='--from --to --entity --source --lang --sort --limit --cursor --json' ;;
+	search) w='--from --to --entity --source --lang --sort --limit --cursor --all-copies --json' ;;
 	entities | related) w='--type --limit --from --to --json' ;;
 	similar) w='--limit --from --to --source --json' ;;
 	timeline) w='--interval --from --to --entity --source --json' ;;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "columns.h"
+#include "copies.h"
 #include "date.h"
 #include "entity.h"
 #include "extract.h"
@@ -210,6 +211,7 @@ out:
 void search_plan_free(struct search_plan *p)
 {
 	free(p->match);
+	free(p->match_all);
 	free(p->parsed);
 	free(p->fsrc);
 	free(p->fent);
@@ -305,7 +307,7 @@ int search_plan_build(struct store *s, const struct search_request *r, struct se
 		char *inner = buf_detach(&m);
 
 		buf_printf(&m, "(%s) NOT {tags} : \"0d\"", inner);
-		free(inner);
+		p->match_all = inner;
 	}
 	p->match = buf_detach(&m);
 	/* the filters the columns know (sources, entities, dates: fsrc/fent); a filter added here
@@ -469,6 +471,7 @@ static int cursor_parse(const char *c, uint32_t sig, struct hit *out, struct sea
 struct pass {
 	struct topk top;
 	int64_t total;			/* all matches */
+	int64_t all;			/* rows the MATCH gave, copies left out or not */
 	int64_t after;			/* matches ordered after the cursor */
 	int has_cursor;
 	struct hit cursor;
@@ -522,13 +525,18 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 		    int whole, struct pass *ps, struct search_error *err)
 {
 	sqlite3_stmt *st;
-	const char *sql;
+	const char *sql, *match = p->match;
+	const struct copies *skip = NULL;
 	/* a count alone (limit=0, no offset) needs no ranking */
 	int rc, scored = p->has_q && ps->sort == SORT_RELEVANCE && ps->top.k > 0;
 
 	if (p->empty)
 		return 0;
 	search_plan_use(s, p);
+	/* collapse=dups: the copies are skipped here, with a lookup each, rather than left out
+	 * by the MATCH (copies.h); without the set, the MATCH does it */
+	if (p->match_all && (skip = copies_sync(store_db(s), ps->version)) != NULL)
+		match = p->match_all;
 	if (scored)
 		sql = "SELECT rowid, newsd_rank(fts, ?4, ?5) FROM fts"
 		      " WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3";
@@ -541,7 +549,7 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 	st = store_stmt(s, sql, NULL);
 	if (st == NULL)
 		return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the search");
-	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, lo);
 	sqlite3_bind_int64(st, 3, hi);
 	if (scored) {
@@ -558,7 +566,7 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 				   rank_lengths_sync(store_db(s), ps->version);
 		/* document counts of the one-word phrases: IDFs without scans */
 		ps->rank.ndf = ps->rank.may_defer ? 0 :
-			       terms_phrase_df(store_terms(s), p->match, ps->rank.df,
+			       terms_phrase_df(store_terms(s), match, ps->rank.df,
 					       RANK_MAX_PHRASES);
 		sqlite3_bind_pointer(st, 5, &ps->rank, "newsd_rank", NULL);
 		if (ps->rank.may_defer) {
@@ -570,6 +578,9 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 		struct hit x;
 
 		x.rid = sqlite3_column_int64(st, 0);
+		ps->all++;
+		if (skip && copies_has(skip, x.rid))
+			continue;
 		if (scored && sqlite3_column_type(st, 1) == SQLITE_NULL) {
 			pass_count(ps, x.rid);
 			continue;
@@ -598,7 +609,7 @@ static void pass_finish(struct pass *ps)
 	 * newer article, as everywhere) */
 	if (ps->rank.deferred)
 		for (i = 0; i < ps->top.n; i++)
-			ps->top.h[i].rank = rank_scale(ps->top.h[i].rank, ps->total, ps->rank.rows);
+			ps->top.h[i].rank = rank_scale(ps->top.h[i].rank, ps->all, ps->rank.rows);
 	qsort(ps->top.h, ps->top.n, sizeof(*ps->top.h), hit_cmp_relevance);
 	if (ps->top.n > ps->top.k)
 		ps->top.n = ps->top.k;
@@ -744,6 +755,7 @@ static void pass_merge(struct pass *into, struct pass *from)
 	size_t i;
 
 	into->total += from->total;
+	into->all += from->all;
 	into->after += from->after;
 	for (i = 0; i < from->top.n; i++)
 		topk_push(&into->top, from->top.h[i]);
@@ -804,6 +816,7 @@ static void *peer_main(void *arg)
 	}
 	pthread_mutex_unlock(&pr->mu);
 	rank_lengths_release();
+	copies_release();
 	days_release();
 	return NULL;
 }
@@ -853,6 +866,7 @@ void search_peer_attach(struct search_peer *pr)
 
 void search_thread_release(void)
 {
+	copies_release();
 	days_release();
 }
 
@@ -1199,7 +1213,9 @@ static int score_page(struct store *s, const struct search_plan *p, struct hit *
 			" WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3", NULL);
 	if (st == NULL)
 		return fail(err, SEARCH_INTERNAL, -1, "internal error scoring the page");
-	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	/* the page's rows are no copies; without the NOT, bm25 does not scan the copies' tag
+	 * for an IDF it weighs by 0 */
+	sqlite3_bind_text(st, 1, p->match_all ? p->match_all : p->match, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, lo);
 	sqlite3_bind_int64(st, 3, hi);
 	sqlite3_bind_double(st, 4, store_title_weight(s));
@@ -1529,6 +1545,18 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 			goto out;
 		}
 		json_array_append_new(hits, h);
+		/* a story shown once: how many copies it has (GET /articles/{id}/copies) */
+		if (r->collapse_dups) {
+			int64_t nc = copies_count(s, ps.top.h[i].rid);
+
+			if (nc < 0) {
+				step_fail(s, sqlite3_errcode(store_db(s)), err);
+				json_decref(res);
+				res = NULL;
+				goto out;
+			}
+			json_object_set_new(h, "copies", json_integer(nc));
+		}
 	}
 	if (k > (size_t)r->offset && ps.after > (int64_t)k) {
 		char *c = cursor_make(sig, &ps.top.h[k - 1]);

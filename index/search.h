@@ -62,6 +62,8 @@ struct search_error {
 /* The compiled filters, shared by every endpoint that takes /search filters. */
 struct search_plan {
 	char *match;			/* FTS5 MATCH expression (always set unless empty) */
+	char *match_all;		/* with collapse=dups: match without leaving copies out
+					 * (/search leaves them out with copies.h), else NULL */
 	char *parsed;			/* normalised q, or NULL */
 	int has_q;
 	int empty;			/* a filter names an unknown entity/source: no results */

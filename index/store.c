@@ -17,6 +17,7 @@
 #include "terms.h"
 #include "snippet.h"
 #include "store.h"
+#include "surface.h"
 #include "util.h"
 #include "watch.h"
 
@@ -351,8 +352,11 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	struct buf sql = { 0 };
 	int rc = -1;
 	sqlite3_stmt *st;
-	/* langtok.h: porter for English as before, Snowball for the other languages */
-	const char *tok = strcmp(stemming, "none") == 0 ? LANGTOK_NAME " none" : LANGTOK_NAME;
+	/* langtok.h: porter for English as before, Snowball for the other languages; surface.h:
+	 * each word as written beside its stem, for prefixes (without stemming the words are
+	 * as written already) */
+	const char *tok = strcmp(stemming, "none") == 0 ? LANGTOK_NAME " none" :
+			  SURFACE_TOKENIZER " " LANGTOK_NAME;
 
 	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
 		return -1;
@@ -592,11 +596,10 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 				  store_error_reason(rc));
 		goto fail;
 	}
-	/* before any statement reads the fts table, which names the tokenizer */
+	/* before any statement reads the fts table, which names the tokenizers */
 	s->lt = langtok_register(s->db, errmsg);
-	if (s->lt == NULL)
-		goto fail;
-	if (check_schema(s, opt, path, errmsg) < 0)
+	if (s->lt == NULL || surface_register(s->db, errmsg) < 0 ||
+	    check_schema(s, opt, path, errmsg) < 0)
 		goto fail;
 	if (mode == STORE_READ &&
 	    exec(s, "PRAGMA query_only=1", "opening the database", errmsg) < 0)

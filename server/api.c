@@ -11,6 +11,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "columns.h"
+#include "copies.h"
 #include "date.h"
 #include "embed.h"
 #include "openapi.h"
@@ -660,4 +661,27 @@ out:
 	search_error_clear(&err);
 	free(ents);
 	free(srcs);
+}
+
+/* GET /articles/{id}/copies: the other articles of id's story (copies.h), for a collapsed
+ * hit's "N more copies". */
+void api_copies(struct request *r, const char *id)
+{
+	static const char *const allowed[] = { "limit", NULL };
+	int limit, notfound = 0;
+	char *emsg = NULL;
+	json_t *res;
+
+	if (http_check_params(r, allowed) < 0 ||
+	    http_param_int(r, "limit", 1, 1000, 100, &limit) < 0)
+		return;
+	res = copies_list(r->w->store, id, limit, &notfound, &emsg);
+	if (res)
+		http_reply_json(r, 200, res);
+	else if (notfound)
+		http_reply_error(r, 404, "not_found", -1, "no article with id '%.200s'", id);
+	else
+		http_reply_error(r, 500, "internal", -1, "internal error listing copies: %s",
+				 emsg ? emsg : "unknown");
+	free(emsg);
 }

@@ -36,7 +36,7 @@
 enum endpoint {
 	EP_SEARCH, EP_ARTICLE, EP_ARTICLES_POST, EP_HEALTH, EP_STATS, EP_ENTITIES,
 	EP_TIMELINE, EP_EXPORT, EP_METRICS, EP_PAGE, EP_OTHER, EP_ENTITY, EP_OPENAPI,
-	EP_SIMILAR, EP_WATCH, EP_WATCHES
+	EP_SIMILAR, EP_WATCH, EP_WATCHES, EP_COPIES
 };
 
 const double http_latency_bounds[METRIC_BUCKETS] = {
@@ -46,7 +46,7 @@ const double http_latency_bounds[METRIC_BUCKETS] = {
 const char *const http_endpoint_names[METRIC_ENDPOINTS] = {
 	"search", "article", "articles_post", "health", "stats", "entities", "timeline",
 	"export", "metrics", "page", "other", "entity", "openapi", "similar", "watch",
-	"watches"
+	"watches", "copies"
 };
 
 /* The last slot counts every other status. */
@@ -489,6 +489,10 @@ static void route(struct request *r)
 	    strcmp(p + strlen(p) - 8, "/similar") == 0) {
 		/* /articles/{id}/similar: the suffix decides, as for /entities/{name}/related */
 		r->endpoint = EP_SIMILAR;
+	} else if (strncmp(p, "/articles/", 10) == 0 && strlen(p) > 17 &&
+		   strcmp(p + strlen(p) - 7, "/copies") == 0) {
+		/* /articles/{id}/copies: the other articles of its story (wire copies) */
+		r->endpoint = EP_COPIES;
 	} else if (strncmp(p, "/articles/", 10) == 0) {
 		r->endpoint = EP_ARTICLE;
 		if (!method_is(r, READ_METHODS | EVHTTP_REQ_DELETE))
@@ -546,6 +550,13 @@ static void route(struct request *r)
 		char *id = xstrndup(p + 10, strlen(p) - 18);
 
 		api_similar(r, id);
+		free(id);
+		break;
+	}
+	case EP_COPIES: {
+		char *id = xstrndup(p + 10, strlen(p) - 17);
+
+		api_copies(r, id);
 		free(id);
 		break;
 	}

@@ -46,6 +46,7 @@ static const struct oa_param
 	P_SORT = { "sort", OA_ENUM, 0, 0, 0, 0, "relevance newest oldest", "Order of the hits "
 		   "(relevance by default with q, else newest)." },
 	P_SIMLIMIT = { "limit", OA_INT, 0, 1, 100, 10, NULL, "Similar articles to return." },
+	P_COPYLIMIT = { "limit", OA_INT, 0, 1, 1000, 100, NULL, "Copies to return." },
 	P_PAGE_SORT = { "sort", OA_STRING, 0, 0, 0, 0, NULL, "Read by the page's script "
 			"(relevance, newest, oldest), not by the server." },
 	P_SLIMIT = { "limit", OA_INT, 0, 0, 100, 10, NULL, "Hits per page (0: count only)." },
@@ -96,6 +97,7 @@ static const struct oa_param *const export_params[] = {
 static const struct oa_param *const similar_params[] = {
 	&P_FROM, &P_TO, &P_SOURCE, &P_SIMLIMIT, NULL
 };
+static const struct oa_param *const copies_params[] = { &P_COPYLIMIT, NULL };
 static const struct oa_param *const page_params[] = {
 	&P_Q, &P_FROM, &P_TO, &P_ENTITY, &P_SOURCE, &P_PAGE_SORT, NULL
 };
@@ -129,6 +131,9 @@ static const struct oa_op openapi_ops[] = {
 	  "(more-like-this over its most distinctive words and its entities), newest first on "
 	  "ties, wire copies marked, the article itself left out", similar_params, "Similar",
 	  "404" },
+	{ "/articles/{id}/copies", "get", "storyCopies", "The other articles of the article's "
+	  "wire story (its root and copies, oldest first): what a collapse=dups hit leaves out",
+	  copies_params, "Copies", "404" },
 	{ "/entities", "get", "entities", "Entities, most frequent first, counted over the "
 	  "matching articles", entities_params, "EntityList", "" },
 	{ "/entities/{name}", "get", "entity", "One entity (by name or alias) with first and "

@@ -48,7 +48,7 @@ struct worker {
 
 /* Latency histogram buckets (seconds) for /metrics. */
 #define METRIC_BUCKETS 12
-#define METRIC_ENDPOINTS 16
+#define METRIC_ENDPOINTS 17
 #define METRIC_STATUSES 14
 
 struct server {
@@ -123,6 +123,7 @@ void api_metrics(struct request *r);
 void api_page(struct request *r);
 void api_openapi(struct request *r);
 void api_similar(struct request *r, const char *id);
+void api_copies(struct request *r, const char *id);
 /* api_data.c */
 void api_entities(struct request *r);
 void api_entity(struct request *r, const char *name);

@@ -11,6 +11,9 @@ It re-implements, in plain Python, what the index is supposed to do:
     "a b"~N and NEAR(a b, N), groups), with FTS5's phrase, prefix and NEAR semantics, over the
     title and the body separately;
   * date-range, entity and source filters.
+A prefix (`immigrat*`) matches the words as written (folded, not stemmed: "immigration",
+"immigrated", not "immigrant"), as newsd's newsd_surface tokenizer indexes them; the other
+words of a phrase ending in a prefix are stemmed.
 Nothing here talks to newsd: it is the yardstick the end-to-end tests hold the server to.
 """
 import datetime
@@ -251,9 +254,11 @@ class QueryError(Exception):
 
 
 class Phrase:
-    """A sequence of stemmed tokens, the last one possibly a prefix, restricted to columns."""
-    def __init__(self, toks, prefix=False, cols=("title", "body")):
+    """A sequence of stemmed tokens, the last one possibly a prefix (then matched against the
+    words as written: surface, folded but not stemmed), restricted to columns."""
+    def __init__(self, toks, prefix=False, cols=("title", "body"), surface=None):
         self.toks, self.prefix, self.cols = toks, prefix, cols
+        self.surface = surface if surface is not None else (toks[-1] if toks else "")
 
     def __repr__(self):
         return "Phrase(%r%s,%s)" % (self.toks, "*" if self.prefix else "", "/".join(self.cols))
@@ -367,7 +372,7 @@ class _Parser:
         toks = analyze(text, self.stemming)
         if not toks:
             return None
-        return Phrase(toks, prefix, cols)
+        return Phrase(toks, prefix, cols, tokenize(text)[-1] if prefix else None)
 
     def near_group(self):
         """NEAR(item item … [, N]) where items are words or quoted phrases; N defaults to 10."""
@@ -390,7 +395,8 @@ class _Parser:
         elif last.isdigit() and len(items) > 1 and items[-2].endswith(","):
             n = int(items.pop())
             items[-1] = items[-1][:-1]
-        phrases = [self.phrase_of(w, ("title", "body")) for w in items]
+        phrases = [self.phrase_of(w[:-1] if w.endswith("*") else w, ("title", "body"),
+                                  prefix=w.endswith("*")) for w in items]
         return Near([p for p in phrases if p is not None], n)
 
     def primary(self):
@@ -436,7 +442,7 @@ def parse_query(q, stemming=True):
 # The corpus
 
 class Article:
-    __slots__ = ("id", "date", "source", "ents", "cols")
+    __slots__ = ("id", "date", "source", "ents", "cols", "surf")
 
 
 class Corpus:
@@ -447,6 +453,7 @@ class Corpus:
         self.arts = []
         self.by_id = {}
         self.post = {"title": {}, "body": {}}
+        self.spost = {"title": {}, "body": {}}    # words as written, for prefixes
         self.rejected = []
 
     def add(self, rec):
@@ -467,18 +474,20 @@ class Corpus:
                 ents.add(name.lower())
         a.ents = ents
         a.cols = {"title": analyze(title, self.stemming), "body": analyze(body, self.stemming)}
+        a.surf = {"title": tokenize(title), "body": tokenize(body)}
         if a.id in self.by_id:
             raise ValueError("duplicate id %s" % a.id)
         n = len(self.arts)
         self.arts.append(a)
         self.by_id[a.id] = n
-        for col, toks in a.cols.items():
-            p = self.post[col]
-            for t in set(toks):
-                s = p.get(t)
-                if s is None:
-                    p[t] = s = set()
-                s.add(n)
+        for post, cols in ((self.post, a.cols), (self.spost, a.surf)):
+            for col, toks in cols.items():
+                p = post[col]
+                for t in set(toks):
+                    s = p.get(t)
+                    if s is None:
+                        p[t] = s = set()
+                    s.add(n)
 
     @classmethod
     def load_jsonl(cls, path, stemming=True):
@@ -493,27 +502,30 @@ class Corpus:
     # -- evaluation -----------------------------------------------------------------------
 
     def _expand(self, col, tok, prefix):
-        """The indexed stems a query token stands for in col."""
-        p = self.post[col]
+        """The indexed stems (or, for a prefix, words as written) a query token stands for."""
         if not prefix:
-            return [tok] if tok in p else []
-        return [t for t in p if t.startswith(tok)]
+            return [tok] if tok in self.post[col] else []
+        return [t for t in self.spost[col] if t.startswith(tok)]
 
     def _candidates(self, ph, col):
         s = None
         for i, tok in enumerate(ph.toks):
             prefix = ph.prefix and i == len(ph.toks) - 1
+            if prefix:
+                tok = ph.surface
             u = set()
+            post = self.spost[col] if prefix else self.post[col]
             for t in self._expand(col, tok, prefix):
-                u |= self.post[col][t]
+                u |= post[t]
             s = u if s is None else (s & u)
             if not s:
                 return set()
         return s
 
     @staticmethod
-    def _positions(toks, ph):
-        """Start positions of phrase ph in the token list toks."""
+    def _positions(toks, ph, surf=None):
+        """Start positions of phrase ph in the token list toks (surf: the same tokens as
+        written, for a prefix)."""
         n = len(ph.toks)
         out = []
         last = n - 1
@@ -523,7 +535,7 @@ class Corpus:
                 t = toks[i + j]
                 want = ph.toks[j]
                 if j == last and ph.prefix:
-                    if not t.startswith(want):
+                    if not (surf[i + j] if surf is not None else t).startswith(ph.surface):
                         ok = False
                         break
                 elif t != want:
@@ -541,7 +553,7 @@ class Corpus:
                 res |= cand
                 continue
             for n in cand:
-                if self._positions(self.arts[n].cols[col], ph):
+                if self._positions(self.arts[n].cols[col], ph, self.arts[n].surf[col]):
                     res.add(n)
         return res
 
@@ -554,7 +566,8 @@ class Corpus:
                 cand = c if cand is None else cand & c
             for n in cand or ():
                 toks = self.arts[n].cols[col]
-                plists = [self._positions(toks, ph) for ph in nr.phrases]
+                plists = [self._positions(toks, ph, self.arts[n].surf[col])
+                          for ph in nr.phrases]
                 if all(plists) and self._near_match(plists, [len(p.toks) for p in nr.phrases],
                                                     nr.n):
                     res.add(n)

@@ -80,7 +80,15 @@ def test_spool_file_stays_queued():
     with open(tmp, "w") as f:
         f.write("\n".join(json.dumps(rec(2000 + i, words=400)) for i in range(300)))
     os.rename(tmp, os.path.join(spool, name))
-    time.sleep(1.0)   # several scans
+    # several scans, each a failed batch (a slow machine or a sanitizer build needs more than
+    # the second that is enough elsewhere)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        time.sleep(0.25)
+        lines = [l for l in srv.get("/metrics").body.decode().splitlines()
+                 if l.startswith('newsd_ingest_batches_total{result="failed"}')]
+        if lines and float(lines[0].split()[-1]) >= 2:
+            break
     assert os.path.exists(os.path.join(spool, name)), "the spool file was moved or lost"
     assert not os.path.exists(os.path.join(spool, "done", name))
     assert not os.path.exists(os.path.join(spool, "failed", name))

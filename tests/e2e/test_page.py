@@ -603,3 +603,44 @@ def test_live_toggle_prepends_a_posted_article():
         assert b.js("%s.length" % HITS) == 11
     finally:
         b.close()
+
+
+def test_collapsed_story_shows_its_copies():
+    """The page shows each story once (collapse=dups): a hit with wire copies has an "N more
+    copies" control that lists them (GET articles/{id}/copies); a second click hides them.
+    A server of its own, with wire-copy detection on (the main one has it off)."""
+    import test_copies
+    s2 = harness.Server("page-copies").start()
+    b = None
+    try:
+        r = s2.post("/articles", harness.jsonl(test_copies.articles()))
+        assert r.status == 200 and r.json["accepted"] == 7, r
+        url = "http://127.0.0.1:%d/?q=harbour" % s2.port
+        root = dom(url)
+        assert root.by_id("status").attrs.get("data-total") == "3", root.by_id("status").text()
+        hits = {h.attrs.get("data-id"): h for h in hits_of(root)}
+        assert sorted(hits) == ["story-a", "story-b", "story-c"], sorted(hits)
+        more = {k: [x.text() for x in h.all("button", "copiesbtn")] for k, h in hits.items()}
+        assert more == {"story-a": ["3 more copies"], "story-b": ["1 more copy"],
+                        "story-c": []}, more
+        b = Browser()
+        b.page("Page.enable")
+        b.page("Page.navigate", url=url)
+        b.wait("%s.length == 3" % HITS, "the collapsed hits")
+        sel = "#hits li.hit[data-id=\"story-a\"]"
+        b.js("document.querySelector('%s button.copiesbtn').click()" % sel)
+        b.wait("document.querySelectorAll('%s ul.copies li a').length == 3" % sel,
+               "the list of copies")
+        got = b.js("Array.from(document.querySelectorAll('%s ul.copies li a'))"
+                   ".map(function (a) { return decodeURIComponent(a.getAttribute('href')"
+                   ".slice(9)); })" % sel)
+        want = [c["id"] for c in s2.get("/articles/story-a/copies").json["copies"]]
+        assert got == want == ["story-a-copy-1", "story-a-copy-2", "story-a-copy-3"], got
+        assert b.js("document.querySelector('%s button.copiesbtn')"
+                    ".getAttribute('aria-expanded')" % sel) == "true"
+        b.js("document.querySelector('%s button.copiesbtn').click()" % sel)
+        b.wait("!document.querySelector('%s ul.copies')" % sel, "the list to close")
+    finally:
+        if b:
+            b.close()
+        s2.stop()
