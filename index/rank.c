@@ -330,7 +330,9 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 		    int nval, sqlite3_value **val)
 {
 	struct rank_state *st = nval > 1 ? sqlite3_value_pointer(val[1], "newsd_rank") : NULL;
-	double w[3] = { nval > 0 ? sqlite3_value_double(val[0]) : 1.0, 1.0, 0.0 };
+	/* weights: title (argument 1), body 1, tags 0 unless argument 3 gives one */
+	double w[3] = { nval > 0 ? sqlite3_value_double(val[0]) : 1.0, 1.0,
+			nval > 2 ? sqlite3_value_double(val[2]) : 0.0 };
 	double score = 0.0, bound = 0.0, idf, dl;
 	struct qdata *q;
 	int rc = SQLITE_OK, ninst = 0, i, ip, ic, io, ntok = 0;

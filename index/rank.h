@@ -1,9 +1,10 @@
 #ifndef NEWSD_RANK_H
 #define NEWSD_RANK_H
 /*
- * rank — relevance for the one-pass top-k: newsd_rank(fts, title_weight, state), an FTS5
- * auxiliary function whose value is bit for bit FTS5's bm25(fts, title_weight, 1, 0), computed
- * only for the rows that can still enter the top k.
+ * rank — relevance for the one-pass top-k: newsd_rank(fts, title_weight, state[, tags_weight]),
+ * an FTS5 auxiliary function whose value is bit for bit FTS5's bm25(fts, title_weight, 1,
+ * tags_weight) (tags_weight 0 when not given), computed only for the rows that can still
+ * enter the top k.
  *
  * bm25() costs three things per query and row that a top-k does not need:
  *   - per row, the row's length in tokens (xColumnSize: an SQL lookup in fts_docsize, about a

@@ -16,6 +16,9 @@
 
 #define SIMILAR_TERMS 25	/* distinctive words in the query */
 #define SIMILAR_ENTITIES 4	/* entities in the query */
+/* Words and entities in more than this share of the articles are left out: they say little
+ * about a story, and at 1M articles each added hundreds of thousands of matches to rank. */
+#define SIMILAR_MAX_DF 0.10
 
 struct similar_request {
 	int limit;			/* 1..100 */
