@@ -156,7 +156,8 @@ static void weigh(struct store *s, struct toks *t)
 	for (k = 0; k < nw; k++) {
 		df = dfs[k];
 		for (i = first[k]; i < first[k + 1]; i++)
-			t->v[i].tf = isnan(df) || df < 2 || df > ndocs * SIMILAR_MAX_DF ? 0 :
+			t->v[i].tf = isnan(df) || df < 2 ||
+				     (df > ndocs * SIMILAR_MAX_DF && df > SIMILAR_MAX_DF_MIN) ? 0 :
 				     (1 + log(t->v[i].tf)) * log(ndocs / df);
 	}
 	free(dfs);

@@ -16,9 +16,11 @@
 
 #define SIMILAR_TERMS 25	/* distinctive words in the query */
 #define SIMILAR_ENTITIES 4	/* entities in the query */
-/* Words and entities in more than this share of the articles are left out: they say little
- * about a story, and at 1M articles each added hundreds of thousands of matches to rank. */
+/* Words and entities in more than this share of the articles (and more than MIN of them: a
+ * small index keeps every word) are left out: they say little about a story, and at 1M
+ * articles each added hundreds of thousands of matches to rank. */
 #define SIMILAR_MAX_DF 0.10
+#define SIMILAR_MAX_DF_MIN 5000
 
 struct similar_request {
 	int limit;			/* 1..100 */
