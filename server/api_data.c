@@ -36,12 +36,12 @@ static int type_param(struct request *r)
 void api_entities(struct request *r)
 {
 	static const char *const allowed[] = { "q", "from", "to", "entity", "source", "type",
-					       "prefix", "limit", "collapse", NULL };
+					       "prefix", "limit", "collapse", "lang", NULL };
 	struct search_request sr;
 	struct search_plan plan;
 	struct search_error err = { SEARCH_OK, NULL, -1 };
 	struct entity_filter f;
-	const char **ents = NULL, **srcs = NULL;
+	const char **ents = NULL, **srcs = NULL, **langs = NULL;
 	json_t *list;
 	int planned = 0, all;
 
@@ -52,8 +52,11 @@ void api_entities(struct request *r)
 	    (f.type = type_param(r)) == -2 || api_search_filters(r, &sr, &ents, &srcs) < 0)
 		goto out;
 	f.prefix = http_param(r, "prefix");
+	/* checked by search_plan_build, as for /search */
+	langs = http_param_list(r, "lang", &sr.nlangs);
+	sr.langs = langs;
 	all = !(sr.q && sr.q[0]) && !sr.has_from && !sr.has_to && !sr.nentities && !sr.nsources &&
-	      !sr.collapse_dups;
+	      !sr.collapse_dups && !sr.nlangs;
 	search_deadline_set(r->w->store, sr.timeout_ms);
 	if (!all) {
 		if (search_plan_build(r->w->store, &sr, &plan, &err) < 0) {
@@ -74,6 +77,7 @@ out:
 	search_error_clear(&err);
 	free(ents);
 	free(srcs);
+	free(langs);
 }
 
 void api_entity(struct request *r, const char *name)
@@ -144,11 +148,11 @@ out:
 void api_timeline(struct request *r)
 {
 	static const char *const allowed[] = { "q", "from", "to", "entity", "source", "interval",
-					       "collapse", NULL };
+					       "collapse", "lang", NULL };
 	struct search_request sr;
 	struct search_plan plan;
 	struct search_error err = { SEARCH_OK, NULL, -1 };
-	const char **ents = NULL, **srcs = NULL, *iv = http_param(r, "interval");
+	const char **ents = NULL, **srcs = NULL, **langs = NULL, *iv = http_param(r, "interval");
 	int interval = INTERVAL_AUTO, planned = 0;
 	json_t *res;
 	double t0 = now_monotonic();
@@ -161,6 +165,8 @@ void api_timeline(struct request *r)
 				 "not '%.40s'", iv);
 		goto out;
 	}
+	langs = http_param_list(r, "lang", &sr.nlangs);
+	sr.langs = langs;
 	if (search_plan_build(r->w->store, &sr, &plan, &err) < 0) {
 		http_reply_search_error(r, &err);
 		goto out;
@@ -184,6 +190,7 @@ out:
 	search_error_clear(&err);
 	free(ents);
 	free(srcs);
+	free(langs);
 }
 
 /* ---- export: every match, oldest first, streamed in slices with bounded memory ---- */
@@ -381,12 +388,12 @@ static int count_cb(void *ctx, int64_t rid)
 void api_export(struct request *r)
 {
 	static const char *const allowed[] = { "q", "from", "to", "entity", "source", "format",
-					       "fields", "collapse", NULL };
+					       "fields", "collapse", "lang", NULL };
 	struct config *c = r->w->srv->cfg;
 	struct store_options so = { c->stemming, c->cache_mb, 5000, c->title_weight };
 	struct search_request sr;
 	struct search_error err = { SEARCH_OK, NULL, -1 };
-	const char **ents = NULL, **srcs = NULL, *fmt = http_param(r, "format");
+	const char **ents = NULL, **srcs = NULL, **langs = NULL, *fmt = http_param(r, "format");
 	const char *fl = http_param(r, "fields");
 	struct export *ex = xcalloc(1, sizeof(*ex));
 	struct evkeyvalq *h;
@@ -429,6 +436,8 @@ void api_export(struct request *r)
 		store_low_memory(ex->store);
 	}
 	sqlite3_exec(store_db(ex->store), "BEGIN", NULL, NULL, NULL);
+	langs = http_param_list(r, "lang", &sr.nlangs);
+	sr.langs = langs;
 	if (search_plan_build(ex->store, &sr, &ex->plan, &err) < 0 ||
 	    search_plan_iterate(ex->store, &ex->plan, 1, count_cb, &total, &err) < 0) {
 		http_reply_search_error(r, &err);
@@ -473,4 +482,5 @@ out:
 	search_error_clear(&err);
 	free(ents);
 	free(srcs);
+	free(langs);
 }

@@ -82,17 +82,17 @@ static const struct oa_param *const search_params[] = {
 	&P_FACETS, &P_COLLAPSE, NULL
 };
 static const struct oa_param *const entities_params[] = {
-	FILTERS, &P_TYPE, &P_PREFIX, &P_ELIMIT, &P_COLLAPSE, NULL
+	FILTERS, &P_SLANG, &P_TYPE, &P_PREFIX, &P_ELIMIT, &P_COLLAPSE, NULL
 };
 static const struct oa_param *const entity_params[] = { &P_TYPE, NULL };
 static const struct oa_param *const related_params[] = {
 	&P_FROM, &P_TO, &P_TYPE, &P_ELIMIT, &P_MINCOUNT, NULL
 };
 static const struct oa_param *const timeline_params[] = {
-	FILTERS, &P_INTERVAL, &P_COLLAPSE, NULL
+	FILTERS, &P_SLANG, &P_INTERVAL, &P_COLLAPSE, NULL
 };
 static const struct oa_param *const export_params[] = {
-	FILTERS, &P_FORMAT, &P_FIELDS, &P_COLLAPSE, NULL
+	FILTERS, &P_SLANG, &P_FORMAT, &P_FIELDS, &P_COLLAPSE, NULL
 };
 static const struct oa_param *const similar_params[] = {
 	&P_FROM, &P_TO, &P_SOURCE, &P_SIMLIMIT, NULL

@@ -163,6 +163,36 @@ def test_newsq_lang():
     assert p.returncode == 3 and "ISO 639-1" in p.stderr, (p.returncode, p.stderr)
 
 
+def test_lang_on_timeline_export_and_entities():
+    """lang filters /timeline, /export and /entities as it filters /search (and stems q in its
+    languages): the same articles, counted or listed."""
+    for langs, q in (("de", None), (["de", "fr"], None), ("en", None), ("de", "Wahlen")):
+        p = {"lang": langs}
+        if q:
+            p["q"] = q
+        want = ids(dict(p, limit=100))
+        assert want, p
+        t = srv.get("/timeline", params=p)
+        assert t.status == 200, t
+        assert sum(b["count"] for b in t.json["buckets"]) == len(want), (p, t.json)
+        e = srv.get("/export", params=p)
+        assert e.status == 200, e
+        got = sorted(json.loads(line)["id"] for line in e.body.decode().splitlines() if line)
+        assert got == want, (p, got, want)
+        counts = {}
+        for id_ in want:
+            a = srv.get(harness.article_path(id_)).json
+            for key in ("people", "orgs", "places"):
+                for ent in a["entities"][key]:
+                    name = ent["name"] if isinstance(ent, dict) else ent
+                    counts[name] = counts.get(name, 0) + 1
+        r = srv.get("/entities", params=dict(p, limit=1000))
+        assert r.status == 200, r
+        assert {x["name"]: x["count"] for x in r.json["entities"]} == counts, (p, r.json)
+    for path in ("/timeline", "/export", "/entities"):
+        harness.check_error(srv.get(path, params={"lang": "xx"}), 400, "bad_parameter")
+
+
 def test_watch_matches_in_each_language():
     # the watch matcher's batch table tokenizes each new article in its language: a German
     # watch for "Wahlen" gets the German article that says "Wahl", not the English "Wahlen"
