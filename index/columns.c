@@ -347,6 +347,7 @@ static int read_base(struct columns_service *sv)
 	sqlite3_db_release_memory(db);
 	malloc_trim(0);		/* the sort's scratch arrays go back to the system */
 	if (rc != SQLITE_DONE) {
+		cols_free(&b->c);	/* the rows, when the lengths could not be read */
 		free(b);
 		if (!__atomic_load_n(&sv->quit, __ATOMIC_RELAXED))
 			log_warn("columns: cannot read the articles' sources and entities (%s); "
