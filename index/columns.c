@@ -68,6 +68,34 @@ static void cols_free(struct cols *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Room for cap rows and ecap entity ids in c, empty. */
+static void cols_alloc(struct cols *c, size_t cap, size_t ecap)
+{
+	memset(c, 0, sizeof(*c));
+	c->rid = xmalloc((cap ? cap : 1) * sizeof(*c->rid));
+	c->src = xmalloc((cap ? cap : 1) * sizeof(*c->src));
+	c->len = xmalloc((cap ? cap : 1) * sizeof(*c->len));
+	c->lang = xmalloc((cap ? cap : 1) * sizeof(*c->lang));
+	c->off = xmalloc((cap + 1) * sizeof(*c->off));
+	c->ent = xmalloc((ecap ? ecap : 1) * sizeof(*c->ent));
+	c->off[0] = 0;
+}
+
+/* Row k of from after the last row of c (allocated by cols_alloc with room for it). */
+static void cols_append(struct cols *c, const struct cols *from, size_t k)
+{
+	size_t m = from->off[k + 1] - from->off[k];
+
+	c->rid[c->n] = from->rid[k];
+	c->src[c->n] = from->src[k];
+	c->len[c->n] = from->len[k];
+	c->lang[c->n] = from->lang[k];
+	if (m)	/* from->ent is NULL while it has no entity */
+		memcpy(c->ent + c->ne, from->ent + from->off[k], m * sizeof(*c->ent));
+	c->ne += m;
+	c->off[++c->n] = (uint32_t)c->ne;
+}
+
 /* Read rows (rid, source_id, ents, lang, and the fts_docsize blob or NULL when st has a
  * fifth column) from st, in any order, into c sorted by rid. The step result that ended the read:
  * SQLITE_DONE when complete. quit (may be NULL) stops early. */
@@ -153,35 +181,16 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 	} else {
 		/* a backfill is written in random date order: sort the rows by rid */
 		struct keyed *k = xmalloc((r.n ? r.n : 1) * sizeof(*k));
-		size_t e = 0;
 
 		for (i = 0; i < r.n; i++) {
 			k[i].rid = r.rid[i];
 			k[i].i = i;
 		}
 		qsort(k, r.n, sizeof(*k), by_rid);
-		c->n = r.n;
-		c->ne = r.ne;
+		cols_alloc(c, r.n, r.ne);
+		for (i = 0; i < r.n; i++)
+			cols_append(c, &r, k[i].i);
 		c->maxent = r.maxent;
-		c->rid = xmalloc((r.n ? r.n : 1) * sizeof(*c->rid));
-		c->src = xmalloc((r.n ? r.n : 1) * sizeof(*c->src));
-		c->len = xmalloc((r.n ? r.n : 1) * sizeof(*c->len));
-		c->lang = xmalloc((r.n ? r.n : 1) * sizeof(*c->lang));
-		c->off = xmalloc((r.n + 1) * sizeof(*c->off));
-		c->ent = xmalloc((r.ne ? r.ne : 1) * sizeof(*c->ent));
-		c->off[0] = 0;
-		for (i = 0; i < r.n; i++) {
-			size_t j = k[i].i, m = r.off[j + 1] - r.off[j];
-
-			c->rid[i] = r.rid[j];
-			c->src[i] = r.src[j];
-			c->len[i] = r.len[j];
-			c->lang[i] = r.lang[j];
-			if (m)	/* r.ent is NULL when no article has one */
-				memcpy(c->ent + e, r.ent + r.off[j], m * sizeof(*c->ent));
-			e += m;
-			c->off[i + 1] = (uint32_t)e;
-		}
 		free(k);
 		cols_free(&r);
 		return SQLITE_DONE;
@@ -202,18 +211,12 @@ static int cols_read(sqlite3_stmt *st, struct cols *c, size_t max_rows, const in
 /* c = a's rows with b's merged in (b wins on the same rid). */
 static void cols_merge(const struct cols *a, const struct cols *b, struct cols *c)
 {
-	size_t i = 0, j = 0, n = 0, e = 0, cap = a->n + b->n, ecap = a->ne + b->ne;
+	size_t i = 0, j = 0;
 
-	c->rid = xmalloc((cap ? cap : 1) * sizeof(*c->rid));
-	c->src = xmalloc((cap ? cap : 1) * sizeof(*c->src));
-	c->len = xmalloc((cap ? cap : 1) * sizeof(*c->len));
-	c->lang = xmalloc((cap ? cap : 1) * sizeof(*c->lang));
-	c->off = xmalloc((cap + 1) * sizeof(*c->off));
-	c->ent = xmalloc((ecap ? ecap : 1) * sizeof(*c->ent));
-	c->off[0] = 0;
+	cols_alloc(c, a->n + b->n, a->ne + b->ne);
 	while (i < a->n || j < b->n) {
 		const struct cols *from;
-		size_t k, m;
+		size_t k;
 
 		if (j >= b->n || (i < a->n && a->rid[i] < b->rid[j])) {
 			from = a;
@@ -224,18 +227,8 @@ static void cols_merge(const struct cols *a, const struct cols *b, struct cols *
 			from = b;
 			k = j++;
 		}
-		m = from->off[k + 1] - from->off[k];
-		c->rid[n] = from->rid[k];
-		c->src[n] = from->src[k];
-		c->len[n] = from->len[k];
-		c->lang[n] = from->lang[k];
-		if (m)
-			memcpy(c->ent + e, from->ent + from->off[k], m * sizeof(*c->ent));
-		e += m;
-		c->off[++n] = (uint32_t)e;
+		cols_append(c, from, k);
 	}
-	c->n = n;
-	c->ne = e;
 	c->maxent = a->maxent > b->maxent ? a->maxent : b->maxent;
 }
 
@@ -564,18 +557,29 @@ static size_t find(const int64_t *a, size_t n, int64_t x, size_t *hint)
 	return a[lo] == x ? lo : SIZE_MAX;
 }
 
+/* Article rid's row: its place in *in, the overlay when it has the rid (a newer row), else the
+ * base; SIZE_MAX when neither has it. */
+static size_t locate(const struct columns *c, int64_t rid, struct columns_cursor *cur,
+		     const struct cols **in)
+{
+	size_t i = find(c->over.rid, c->over.n, rid, &cur->over);
+
+	if (i != SIZE_MAX) {
+		*in = &c->over;
+		return i;
+	}
+	*in = &c->base->c;
+	return find(c->base->c.rid, c->base->c.n, rid, &cur->base);
+}
+
 int columns_get(const struct columns *c, int64_t rid, struct columns_cursor *cur,
 		uint32_t *source, const uint32_t **ents, size_t *nents)
 {
-	const struct cols *in = &c->over;
-	size_t i = find(in->rid, in->n, rid, &cur->over);
+	const struct cols *in;
+	size_t i = locate(c, rid, cur, &in);
 
-	if (i == SIZE_MAX) {
-		in = &c->base->c;
-		i = find(in->rid, in->n, rid, &cur->base);
-		if (i == SIZE_MAX)
-			return 0;
-	}
+	if (i == SIZE_MAX)
+		return 0;
 	if (source)
 		*source = in->src[i];
 	if (ents) {
@@ -670,30 +674,22 @@ void columns_walk(const struct columns *c, int64_t lo, int64_t hi, int desc,
 
 int64_t columns_length(const struct columns *c, int64_t rid, struct columns_cursor *cur)
 {
-	const struct cols *in = &c->over;
-	size_t i = find(in->rid, in->n, rid, &cur->over);
+	const struct cols *in;
+	size_t i = locate(c, rid, cur, &in);
 
-	if (i == SIZE_MAX) {
-		in = &c->base->c;
-		i = find(in->rid, in->n, rid, &cur->base);
-		if (i == SIZE_MAX)
-			return -1;
-	}
+	if (i == SIZE_MAX)
+		return -1;
 	return in->len[i] == NO_LEN ? -1 : (int64_t)in->len[i];
 }
 
 int columns_lang(const struct columns *c, int64_t rid, struct columns_cursor *cur,
 		 char code[3])
 {
-	const struct cols *in = &c->over;
-	size_t i = find(in->rid, in->n, rid, &cur->over);
+	const struct cols *in;
+	size_t i = locate(c, rid, cur, &in);
 
-	if (i == SIZE_MAX) {
-		in = &c->base->c;
-		i = find(in->rid, in->n, rid, &cur->base);
-		if (i == SIZE_MAX)
-			return 0;
-	}
+	if (i == SIZE_MAX)
+		return 0;
 	code[0] = (char)(in->lang[i] >> 8);
 	code[1] = (char)(in->lang[i] & 0xff);
 	code[2] = '\0';
