@@ -562,38 +562,30 @@ json_t *entity_related(struct store *s, int64_t id, int64_t rid_lo, int64_t rid_
 
 	counter_init(&c, 256);
 	counter_init(&all, 16);
-	/* one statement for every co-occurrence: the entity's articles (its tag's doclist)
-	 * with their entity lists */
-	st = store_stmt(s, "SELECT a.ents FROM fts JOIN article a ON a.rid = fts.rowid"
+	/* one statement for every co-occurrence: the entity's articles (its tag's doclist), with
+	 * their entity lists, or only the doclist when each article's entities are in memory */
+	cols = columns_acquire(s, store_index_version(s));
+	st = store_stmt(s, cols ? "SELECT rowid FROM fts WHERE fts MATCH ?1"
+			" AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid" :
+			"SELECT a.ents FROM fts JOIN article a ON a.rid = fts.rowid"
 			" WHERE fts MATCH ?1 AND fts.rowid BETWEEN ?2 AND ?3", NULL);
 	if (st == NULL) {
 		sql_fail(s, err);
 		goto out;
 	}
 	entity_match(id, m, sizeof(m));
-	cols = columns_acquire(s, store_index_version(s));
+	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, rid_lo);
+	sqlite3_bind_int64(st, 3, rid_hi);
 	if (cols) {
-		/* only the doclist: each article's entities are in memory */
 		struct columns_cursor cur = { 0, 0 };
 		const uint32_t *ids;
 		size_t nids;
 
-		st = store_stmt(s, "SELECT rowid FROM fts WHERE fts MATCH ?1"
-				" AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid", NULL);
-		if (st == NULL) {
-			sql_fail(s, err);
-			goto out;
-		}
-		sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, rid_lo);
-		sqlite3_bind_int64(st, 3, rid_hi);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			if (columns_get(cols, sqlite3_column_int64(st, 0), &cur, NULL, &ids, &nids))
 				n_self += count_ids(&c, ids, nids, id);
 	} else {
-		sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, rid_lo);
-		sqlite3_bind_int64(st, 3, rid_hi);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			n_self += count_ents(&c, (const char *)sqlite3_column_text(st, 0), id);
 	}
