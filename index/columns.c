@@ -29,6 +29,7 @@ struct cols {
 
 struct base {
 	int refs;
+	uint64_t seq;		/* which base read this is (bounds.h keys on it) */
 	struct cols c;
 };
 
@@ -54,6 +55,7 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct columns_service *svc;
 static struct columns *ring[KEEP];
 static int64_t base_version = -1;
+static uint64_t base_seq;	/* base reads so far */
 
 /* ---- building ---- */
 
@@ -348,6 +350,7 @@ static int read_base(struct columns_service *sv)
 		return -1;
 	}
 	b->refs = 1;
+	b->seq = __atomic_add_fetch(&base_seq, 1, __ATOMIC_RELAXED);
 	c = xcalloc(1, sizeof(*c));
 	c->refs = 1;
 	c->version = v;
@@ -529,6 +532,24 @@ void columns_release(const struct columns *cc)
 	pthread_mutex_lock(&mu);
 	snap_unref((struct columns *)cc);
 	pthread_mutex_unlock(&mu);
+}
+
+const int64_t *columns_base_rids(const struct columns *c, size_t *n, uint64_t *seq)
+{
+	*n = c->base->c.n;
+	*seq = c->base->seq;
+	return c->base->c.rid;
+}
+
+const int64_t *columns_overlay_rids(const struct columns *c, size_t *n)
+{
+	*n = c->over.n;
+	return c->over.rid;
+}
+
+int64_t columns_version(const struct columns *c)
+{
+	return c->version;
 }
 
 /* The place of x in the sorted a[0..n), searched from *hint forward when x lies ahead of it

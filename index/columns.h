@@ -81,6 +81,14 @@ void columns_walk(const struct columns *c, int64_t lo, int64_t hi, int desc,
 			    size_t nents),
 		  void *ctx);
 
+/* The base's rids (sorted; n of them) and its sequence number, which changes with every base
+ * read (bounds.h: score bounds are per base). Valid while c is held. */
+const int64_t *columns_base_rids(const struct columns *c, size_t *n, uint64_t *seq);
+/* The rids of the rows written since the base was read (sorted; a deleted one may linger). */
+const int64_t *columns_overlay_rids(const struct columns *c, size_t *n);
+/* The index version of the snapshot. */
+int64_t columns_version(const struct columns *c);
+
 /* The newest snapshot (for /stats): 1 with its version, rows (articles; one updated since the
  * base read counts twice) and bytes, 0 when none. */
 int columns_stats(int64_t *version, size_t *rows, size_t *bytes);

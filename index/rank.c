@@ -342,6 +342,7 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 		goto fail;
 	if (st) {
 		st->rows = q->rows;
+		st->avgdl = q->avgdl;
 		st->deferred = q->deferred;
 	}
 	memset(q->freq, 0, (size_t)q->nphrase * sizeof(*q->freq));

@@ -41,6 +41,7 @@ struct rank_state {
 	int deferred;		/* out: values are unscaled (-t, see rank_scale) */
 	int64_t rows;		/* out: rows in the table (for rank_scale) */
 	int64_t scored;		/* out: rows whose exact value was computed */
+	double avgdl;		/* out: the average row length in tokens (bm25's avgdl) */
 };
 
 /*

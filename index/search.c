@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "columns.h"
 #include "copies.h"
 #include "date.h"
@@ -554,7 +555,9 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 	sqlite3_bind_int64(st, 3, hi);
 	if (scored) {
 		sqlite3_bind_double(st, 4, store_title_weight(s));
-		ps->rank.threshold = INFINITY;
+		/* a pass may follow another into the same heap (bounds_pass) */
+		ps->rank.threshold = ps->top.k > 0 && ps->top.n == ps->top.k ? ps->top.h[0].rank :
+				     INFINITY;
 		/* one phrase over the whole table: its IDF only scales every rank alike, and the
 		 * search's total is the phrase's document count; a cursor compares final ranks */
 		ps->rank.may_defer = !ps->has_cursor && whole && p->rid_lo == INT64_MIN &&
@@ -564,12 +567,12 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 		memset(&ps->rank.cur, 0, sizeof(ps->rank.cur));
 		ps->rank.lengths = ps->rank.cols || columns_serving(s) ? NULL :
 				   rank_lengths_sync(store_db(s), ps->version);
-		/* document counts of the one-word phrases: IDFs without scans */
-		ps->rank.ndf = ps->rank.may_defer ? 0 :
-			       terms_phrase_df(store_terms(s), match, ps->rank.df,
+		/* document counts of the one-word phrases: IDFs without scans (a lone phrase
+		 * that is deferred needs none, but the MATCH may hold several) */
+		ps->rank.ndf = terms_phrase_df(store_terms(s), match, ps->rank.df,
 					       RANK_MAX_PHRASES);
 		sqlite3_bind_pointer(st, 5, &ps->rank, "newsd_rank", NULL);
-		if (ps->rank.may_defer) {
+		if (ps->rank.may_defer && !ps->slack) {
 			ps->top.k += RANK_SLACK;
 			ps->slack = 1;
 		}
@@ -613,6 +616,107 @@ static void pass_finish(struct pass *ps)
 	qsort(ps->top.h, ps->top.n, sizeof(*ps->top.h), hit_cmp_relevance);
 	if (ps->top.n > ps->top.k)
 		ps->top.n = ps->top.k;
+}
+
+/* ---- one word: the blocks that can hold its top k (bounds.h) ---- */
+
+static _Atomic int64_t bounds_searches, bounds_blocks_visited;
+
+void search_bounds_counters(int64_t *searches, int64_t *blocks)
+{
+	*searches = bounds_searches;
+	*blocks = bounds_blocks_visited;
+}
+
+/* The k-th best (smallest) rank kept in ps, or +inf when fewer than k are kept. */
+static double kth_rank(const struct pass *ps, size_t k)
+{
+	double best[64];
+	size_t i, j, n = 0;
+
+	if (k == 0 || ps->top.n < k)
+		return INFINITY;
+	if (k > sizeof(best) / sizeof(best[0]))
+		return ps->top.n == ps->top.k ? ps->top.h[0].rank : INFINITY;	/* the worst kept */
+	for (i = 0; i < ps->top.n; i++) {	/* the k smallest, sorted, by insertion */
+		double r = ps->top.h[i].rank;
+
+		if (n == k && r >= best[k - 1])
+			continue;
+		for (j = n < k ? n++ : k - 1; j > 0 && best[j - 1] > r; j--)
+			best[j] = best[j - 1];
+		best[j] = r;
+	}
+	return best[k - 1];
+}
+
+/*
+ * A one-word query over the whole table, by relevance, without facets, cursor or collapse:
+ * visit the blocks whose rows changed since the bounds were built, then the others by
+ * descending bound until the k-th kept value (the deferred, unscaled one) beats every bound
+ * left; the total is the word's document count (term_df). The hits and ranks are those of one
+ * pass over every match: a row of a block left out ranks below every kept hit. 1 when it
+ * answered (*rc: run_pass's), 0 when the search needs the ordinary pass.
+ */
+static int bounds_pass(struct store *s, const struct search_plan *p, struct pass *ps,
+		       struct search_error *err, int *rc)
+{
+	char *token = NULL, *text = NULL;
+	const struct columns *c = NULL;
+	const struct term_bounds *b = NULL;
+	const uint8_t *dirty;
+	double df = 0.0, adj, kth;
+	int64_t lo, hi, visited = 0;
+	size_t i, j;
+	int done = 0;
+
+	*rc = 0;
+	if (!p->has_q || p->empty || ps->sort != SORT_RELEVANCE || ps->top.k == 0 ||
+	    ps->has_cursor || ps->rids || p->match_all || p->rid_lo != INT64_MIN ||
+	    p->rid_hi != INT64_MAX || sqlite3_get_autocommit(store_db(s)) || !bounds_enabled())
+		return 0;
+	search_plan_use(s, p);
+	if (!terms_single_word(store_terms(s), p->match, &token, &text, &df))
+		return 0;
+	if (df < (double)bounds_min_df() || (c = columns_acquire(s, ps->version)) == NULL ||
+	    (b = bounds_get(s, c, token, text, store_title_weight(s))) == NULL)
+		goto out;
+	done = 1;
+	dirty = bounds_dirty(c, b);
+	for (j = 0; j < b->nblk && *rc == 0; j++)
+		if (dirty[j]) {
+			bounds_range(c, b, j, &lo, &hi);
+			*rc = run_pass(s, p, lo, hi, 1, ps, err);
+			visited++;
+		}
+	for (i = 0; i < b->norder && *rc == 0; i++) {
+		j = b->order[i];
+		if (dirty[j])
+			continue;
+		/* values are negated scores. The heap keeps RANK_SLACK more than k for ties that
+		 * scaling by the IDF can make; a row whose value is below the k-th kept by more
+		 * than any rounding stays below it once scaled, so the k-th decides */
+		kth = kth_rank(ps, ps->slack ? ps->top.k - RANK_SLACK : ps->top.k);
+		if (kth < INFINITY && ps->rank.avgdl > 0.0) {
+			adj = ps->rank.avgdl > b->avgdl ? ps->rank.avgdl / b->avgdl : 1.0;
+			if ((double)b->bound[j] * adj * (1.0 + 1e-9) < -kth)
+				break;
+		}
+		bounds_range(c, b, j, &lo, &hi);
+		*rc = run_pass(s, p, lo, hi, 1, ps, err);
+		visited++;
+	}
+	if (*rc == 0) {
+		ps->total = ps->all = ps->after = (int64_t)df;
+		bounds_searches++;
+		bounds_blocks_visited += visited;
+	}
+out:
+	bounds_release(b);
+	columns_release(c);
+	free(token);
+	free(text);
+	return done;
 }
 
 /* ---- two threads for one search ---- */
@@ -868,6 +972,7 @@ void search_thread_release(void)
 {
 	copies_release();
 	days_release();
+	bounds_thread_release();
 }
 
 /* An empty pass keeping the best k hits in sort order, collecting every rid when facets. */
@@ -1024,6 +1129,8 @@ static int search_pass(struct store *s, const struct search_plan *p, struct pass
 		rc = 0;
 		goto out;
 	}
+	if (bounds_pass(s, p, ps, err, &rc))
+		goto out;
 	if (pr == NULL || !alone || sqlite3_get_autocommit(store_db(s)) || p->empty ||
 	    !split_point(s, ps->version, p->rid_lo, p->rid_hi, &mid)) {
 		rc = run_pass(s, p, p->rid_lo, p->rid_hi, 1, ps, err);

@@ -131,5 +131,7 @@ void search_peer_attach(struct search_peer *p);
 void search_thread_release(void);
 /* Tests: the fewest articles in a search's range for two threads (default 50,000). */
 void search_set_split_min(int64_t n);
+/* One-word searches answered from per-block bounds (bounds.h), and the blocks they visited. */
+void search_bounds_counters(int64_t *searches, int64_t *blocks);
 
 #endif

@@ -426,3 +426,50 @@ int terms_phrase_df(struct terms *t, const char *match, double *df, int max)
 	buf_free(&text);
 	return n;
 }
+
+int terms_single_word(struct terms *t, const char *match, char **token, char **text,
+		      double *df)
+{
+	struct buf b = { 0 };
+	char cols[32];
+	const char *p = match, *e;
+	double d;
+	int paren;
+
+	*token = *text = NULL;
+	/* exactly one phrase and nothing else: {cols} : "text", perhaps in parentheses */
+	paren = p && *p == '(';
+	p += paren;
+	if (t == NULL || p == NULL || *p != '{' || (e = strchr(p, '}')) == NULL ||
+	    (size_t)(e - p - 1) >= sizeof(cols))
+		return 0;
+	snprintf(cols, sizeof(cols), "%.*s", (int)(e - p - 1), p + 1);
+	p = e + 1;
+	if (strncmp(p, " : \"", 4) != 0)
+		return 0;
+	for (p += 4; *p; p++) {
+		if (*p == '"' && p[1] == '"') {
+			buf_putc(&b, '"');
+			p++;
+		} else if (*p == '"') {
+			break;
+		} else {
+			buf_putc(&b, *p);
+		}
+	}
+	if (*p != '"' || strcmp(p + 1, paren ? ")" : "") != 0 || b.len == 0 ||
+	    !counts_complete(t)) {
+		buf_free(&b);
+		return 0;
+	}
+	d = word_df(t, b.data, b.len, cols);
+	if (isnan(d) || t->first == NULL) {
+		buf_free(&b);
+		return 0;
+	}
+	*token = xstrdup(t->first);
+	*text = xstrndup(b.data, b.len);
+	*df = d;
+	buf_free(&b);
+	return 1;
+}

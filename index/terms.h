@@ -47,5 +47,13 @@ int terms_rebuild(struct terms *t, char **errmsg);
  * incomplete. Returns the number of phrases, at most max.
  */
 int terms_phrase_df(struct terms *t, const char *match, double *df, int max);
+/*
+ * 1 when the MATCH is one one-word phrase and nothing else ({cols} : "text", no prefix) whose
+ * document count is known: *token (the word as the index stores it, e.g. its stem), *text (the
+ * phrase as written) and *df (its articles in those columns), both strings the caller's to
+ * free. 0 otherwise (nothing to free).
+ */
+int terms_single_word(struct terms *t, const char *match, char **token, char **text,
+		      double *df);
 
 #endif

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "bounds.h"
 #include "columns.h"
 #include "copies.h"
 #include "date.h"
@@ -494,6 +495,18 @@ void api_stats(struct request *r)
 				    json_pack("{s:I, s:I, s:I}", "version", (json_int_t)cv,
 					      "rows", (json_int_t)cn, "bytes", (json_int_t)cb) :
 				    json_null());
+	}
+	{
+		/* per-block score bounds of frequent words (bounds.h) and what they saved */
+		size_t words, bytes;
+		int64_t searches, blocks;
+
+		bounds_stats(&words, &bytes);
+		search_bounds_counters(&searches, &blocks);
+		json_object_set_new(o, "bounds", json_pack("{s:I, s:I, s:I, s:I}",
+					"words", (json_int_t)words, "bytes", (json_int_t)bytes,
+					"searches", (json_int_t)searches,
+					"blocks_visited", (json_int_t)blocks));
 	}
 	json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - (time_t)s->started)));
 	json_object_set_new(o, "version", json_string(NEWSD_VERSION));

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "columns.h"
 #include "date.h"
 #include "ingest.h"
@@ -461,6 +462,91 @@ START_TEST(test_generated_columns)
 }
 END_TEST
 
+/* n long articles (600 words) in 2031: the average length grows, the older blocks stay clean. */
+static void load_long(int n)
+{
+	struct buf b = { 0 };
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		buf_printf(&b, "{\"id\":\"long%d\",\"date\":\"2031-01-%02dT%02d:00:00Z\","
+			   "\"title\":\"%s\",\"body\":\"", i, 1 + i % 28, i % 24, zipf_word());
+		for (j = 0; j < 600; j++)
+			buf_printf(&b, "%s%s", j ? " " : "", zipf_word());
+		buf_puts(&b, "\"}\n");
+	}
+	load(b.data, b.len, NULL);
+	buf_free(&b);
+}
+
+/* One-word queries of every frequency, as words and as title:words, with limits and offsets. */
+static void single_words(int n)
+{
+	char q[256];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int rank = i < 40 ? i : (int)(next_rand() % (unsigned)nvocab);
+		char *t = vocab_term(rank);
+
+		snprintf(q, sizeof(q), "%s%s", next_rand() % 4 == 0 ? "title:" : "", t);
+		check_query(q, (int)(next_rand() % 3) == 0 ? 1 + (int)(next_rand() % 50) : 10,
+			    (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 30) : 0, 0, NULL, 0);
+		free(t);
+	}
+}
+
+/*
+ * One-word searches from per-block bounds (bounds.h: blocks of 64 articles here, every word
+ * bounded) against ORDER BY bm25(): the same hits, order, scores and total, at the base, after
+ * updates in place and to other dates, deletions and new articles (the blocks they touch are
+ * visited whole), and with a much longer average length than the bounds were built with (the
+ * older rows' values grow: bounds_pass scales the bounds).
+ */
+START_TEST(test_generated_bounds)
+{
+	struct store_options so = { "porter", 32, 1000, 4.0 };
+	struct columns_service *svc;
+	char *err = NULL;
+	int64_t s0, b0, s1, b1, si, bi;
+
+	open_db();
+	load_generated(6000);
+	nchecked = nnonempty = 0;
+	vocab_load();
+	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
+	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	bounds_configure(1, 1, 32u << 20, 64);
+	search_bounds_counters(&si, &bi);
+	s0 = si;
+	b0 = bi;
+	single_words(300);
+	random_queries(100);
+	search_bounds_counters(&s1, &b1);
+	/* the bounds answered, and left most blocks unvisited (6,000 articles: 94 blocks) */
+	ck_assert_int_ge(s1 - s0, 200);
+	ck_assert_msg((b1 - b0) < (s1 - s0) * 94 / 3, "%lld blocks for %lld searches",
+		      (long long)(b1 - b0), (long long)(s1 - s0));
+	rewrite_some(300);
+	single_words(300);
+	random_queries(100);
+	rewrite_some(100);
+	single_words(200);
+	load_long(3000);
+	single_words(200);
+	search_bounds_counters(&s0, &b0);
+	ck_assert_int_ge(s0 - s1, 500);
+	bounds_configure(1, 5000, 32u << 20, 0);
+	columns_stop(svc);
+	vocab_free();
+	printf("generated corpus, one-word searches from block bounds: %lld searches, %.1f blocks"
+	       " each; %d queries compared (%d with matches)\n", (long long)(s0 - si),
+	       (double)(b0 - bi) / (double)(s0 > si ? s0 - si : 1), nchecked, nnonempty);
+	ck_assert_int_ge(nnonempty, 600);
+	close_db();
+}
+END_TEST
+
 START_TEST(test_reuters)
 {
 	if (access(REUTERS, R_OK) != 0) {
@@ -492,6 +578,7 @@ static Suite *rank_suite(void)
 
 	tcase_add_test(tc, test_generated);
 	tcase_add_test(tc, test_generated_columns);
+	tcase_add_test(tc, test_generated_bounds);
 	tcase_add_test(tc, test_reuters);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,350 @@
+/*
+ * bounds.c — per-block upper bounds on a frequent word's score; see bounds.h.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "log.h"
+#include "rank.h"
+#include "util.h"
+
+#define NBUCKET 1024
+
+/* A word's bounds in the shared table. */
+struct entry {
+	struct term_bounds b;	/* first: callers hold a pointer to it */
+	struct entry *next;
+	char *token;
+	uint64_t seq;		/* the columns base they were built on */
+	double w;		/* title weight */
+	size_t bytes;
+	int refs;		/* the table's (while linked) and each caller's */
+	int ready;		/* 0 while its builder runs */
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *table[NBUCKET];
+static size_t used_bytes, nwords;
+static int on = 1;
+static int64_t min_df = 5000;
+static size_t max_bytes = 32u << 20;
+static size_t block = BOUNDS_BLOCK;
+
+static void purge_all(void);
+
+void bounds_configure(int enabled, int64_t df, size_t bytes, size_t blk)
+{
+	pthread_mutex_lock(&mu);
+	on = enabled;
+	min_df = df;
+	max_bytes = bytes;
+	block = blk ? blk : BOUNDS_BLOCK;
+	purge_all();
+	pthread_mutex_unlock(&mu);
+}
+
+int bounds_enabled(void)
+{
+	int v;
+
+	pthread_mutex_lock(&mu);
+	v = on;
+	pthread_mutex_unlock(&mu);
+	return v;
+}
+
+int64_t bounds_min_df(void)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&mu);
+	v = min_df;
+	pthread_mutex_unlock(&mu);
+	return v;
+}
+
+static size_t bucket_of(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)(h % NBUCKET);
+}
+
+static void entry_unref(struct entry *e)
+{
+	if (e && --e->refs == 0) {
+		free(e->b.bound);
+		free(e->b.order);
+		free(e->token);
+		free(e);
+	}
+}
+
+/* Unlink *pp from its chain (under mu): its memory leaves the budget, and it is freed once its
+ * last reader releases it. */
+static void unlink_entry(struct entry **pp)
+{
+	struct entry *e = *pp;
+
+	*pp = e->next;
+	if (e->ready) {
+		used_bytes -= e->bytes;
+		nwords--;
+	}
+	entry_unref(e);
+}
+
+/* Drop every word built on another base than seq (under mu): a new base moves the blocks. */
+static void purge_other_bases(uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < NBUCKET; i++) {
+		struct entry **pp = &table[i];
+
+		while (*pp)
+			if ((*pp)->seq != seq && (*pp)->ready)
+				unlink_entry(pp);
+			else
+				pp = &(*pp)->next;
+	}
+}
+
+/* Drop every word (under mu). */
+static void purge_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < NBUCKET; i++)
+		while (table[i])
+			unlink_entry(&table[i]);
+}
+
+static uint64_t last_seq;
+
+static int by_bound(const void *a, const void *b, void *ctx)
+{
+	const float *bound = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (bound[x] != bound[y])
+		return bound[x] > bound[y] ? -1 : 1;
+	return x > y ? -1 : x < y;	/* newer blocks first among equals */
+}
+
+/* One pass over the word's matches (ascending rids) into e's bounds. 0, or -1. */
+static int build(struct store *s, const struct columns *c, struct entry *e, const char *text)
+{
+	struct term_bounds *b = &e->b;
+	struct rank_state rs;
+	struct buf m = { 0 };
+	sqlite3_stmt *st;
+	const int64_t *rid;
+	const char *p;
+	size_t n, j = 0, i;
+	uint64_t seq;
+	int rc;
+
+	rid = columns_base_rids(c, &n, &seq);
+	b->nblk = n ? (n + b->block - 1) / b->block : 1;
+	b->bound = xcalloc(b->nblk, sizeof(*b->bound));
+	/* the word in both columns: the largest value any column filter can give */
+	buf_puts(&m, "{title body} : \"");
+	for (p = text; *p; p++) {
+		if (*p == '"')
+			buf_putc(&m, '"');
+		buf_putc(&m, *p);
+	}
+	buf_putc(&m, '"');
+	st = store_stmt(s, "SELECT rowid, newsd_rank(fts, ?2, ?3) FROM fts WHERE fts MATCH ?1"
+			" ORDER BY rowid ASC", NULL);
+	if (st == NULL) {
+		buf_free(&m);
+		return -1;
+	}
+	memset(&rs, 0, sizeof(rs));
+	rs.cols = c;
+	rs.threshold = INFINITY;	/* every row's value */
+	rs.may_defer = 1;		/* without the IDF */
+	sqlite3_bind_text(st, 1, m.data, (int)m.len, SQLITE_STATIC);
+	sqlite3_bind_double(st, 2, e->w);
+	sqlite3_bind_pointer(st, 3, &rs, "newsd_rank", NULL);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t r = sqlite3_column_int64(st, 0);
+		double g;
+		float f;
+
+		if (sqlite3_column_type(st, 1) != SQLITE_FLOAT) {
+			rc = SQLITE_MISMATCH;
+			break;
+		}
+		g = -sqlite3_column_double(st, 1);
+		while (j + 1 < b->nblk && r >= rid[(j + 1) * b->block])
+			j++;
+		f = (float)g;
+		if ((double)f < g)
+			f = nextafterf(f, INFINITY);	/* rounded up: still a bound */
+		if (f > b->bound[j])
+			b->bound[j] = f;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	buf_free(&m);
+	/* the values must be the deferred ones (one phrase): no IDF in them */
+	if (rc != SQLITE_DONE || !rs.deferred || !(rs.avgdl > 0.0))
+		return -1;
+	b->avgdl = rs.avgdl;
+	b->order = xmalloc(b->nblk * sizeof(*b->order));
+	for (i = 0; i < b->nblk; i++)
+		if (b->bound[i] > 0.0f)
+			b->order[b->norder++] = (uint32_t)i;
+	qsort_r(b->order, b->norder, sizeof(*b->order), by_bound, b->bound);
+	if (b->norder)
+		b->order = xrealloc(b->order, b->norder * sizeof(*b->order));
+	e->bytes = sizeof(*e) + b->nblk * sizeof(*b->bound) + b->norder * sizeof(*b->order) +
+		   strlen(e->token) + 1;
+	return 0;
+}
+
+const struct term_bounds *bounds_get(struct store *s, const struct columns *c, const char *token,
+				     const char *text, double w)
+{
+	struct entry *e, **pp;
+	size_t n, bucket = bucket_of(token), est, blk;
+	uint64_t seq;
+
+	columns_base_rids(c, &n, &seq);
+	pthread_mutex_lock(&mu);
+	if (!on) {
+		pthread_mutex_unlock(&mu);
+		return NULL;
+	}
+	blk = block;
+	est = sizeof(*e) + 8 * (n / blk + 1);
+	if (seq > last_seq) {
+		purge_other_bases(seq);
+		last_seq = seq;
+	}
+	for (e = table[bucket]; e; e = e->next)
+		if (e->seq == seq && e->w == w && e->b.block == blk && strcmp(e->token, token) == 0)
+			break;
+	if (e) {
+		if (!e->ready) {	/* another thread is building them */
+			pthread_mutex_unlock(&mu);
+			return NULL;
+		}
+		e->refs++;
+		pthread_mutex_unlock(&mu);
+		return &e->b;
+	}
+	if (used_bytes + est > max_bytes) {
+		pthread_mutex_unlock(&mu);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->token = xstrdup(token);
+	e->b.block = blk;
+	e->seq = seq;
+	e->w = w;
+	e->refs = 2;		/* the table's and the builder's */
+	e->next = table[bucket];
+	table[bucket] = e;
+	pthread_mutex_unlock(&mu);
+
+	if (build(s, c, e, text) < 0) {
+		pthread_mutex_lock(&mu);
+		for (pp = &table[bucket]; *pp && *pp != e; pp = &(*pp)->next)
+			;
+		if (*pp)
+			unlink_entry(pp);
+		entry_unref(e);
+		pthread_mutex_unlock(&mu);
+		return NULL;
+	}
+	pthread_mutex_lock(&mu);
+	e->ready = 1;
+	for (pp = &table[bucket]; *pp && *pp != e; pp = &(*pp)->next)
+		;
+	if (*pp) {		/* still in the table (not purged meanwhile) */
+		used_bytes += e->bytes;
+		nwords++;
+		if (e->seq < last_seq)	/* a new base was read meanwhile: not worth keeping */
+			unlink_entry(pp);
+	}
+	pthread_mutex_unlock(&mu);
+	return &e->b;
+}
+
+void bounds_release(const struct term_bounds *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&mu);
+	entry_unref((struct entry *)(void *)b);
+	pthread_mutex_unlock(&mu);
+}
+
+void bounds_range(const struct columns *c, const struct term_bounds *b, size_t j, int64_t *lo,
+		  int64_t *hi)
+{
+	size_t n;
+	uint64_t seq;
+	const int64_t *rid = columns_base_rids(c, &n, &seq);
+
+	*lo = j == 0 ? INT64_MIN : rid[j * b->block];
+	*hi = j + 1 >= b->nblk ? INT64_MAX : rid[(j + 1) * b->block] - 1;
+}
+
+static _Thread_local struct {
+	uint64_t seq;
+	size_t block;
+	int64_t version;
+	uint8_t *dirty;
+	size_t n;
+} dc;
+
+const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b)
+{
+	size_t n, nblk = b->nblk, no, i, j = 0;
+	uint64_t seq;
+	const int64_t *rid = columns_base_rids(c, &n, &seq), *over;
+	int64_t version = columns_version(c);
+
+	if (dc.dirty && dc.seq == seq && dc.block == b->block && dc.version == version)
+		return dc.dirty;
+	if (dc.n < nblk) {
+		free(dc.dirty);
+		dc.dirty = xmalloc(nblk);
+		dc.n = nblk;
+	}
+	memset(dc.dirty, 0, nblk);
+	over = columns_overlay_rids(c, &no);
+	for (i = 0; i < no; i++) {	/* both sorted by rid */
+		while (j + 1 < nblk && over[i] >= rid[(j + 1) * b->block])
+			j++;
+		dc.dirty[j] = 1;
+	}
+	dc.seq = seq;
+	dc.block = b->block;
+	dc.version = version;
+	return dc.dirty;
+}
+
+void bounds_thread_release(void)
+{
+	free(dc.dirty);
+	memset(&dc, 0, sizeof(dc));
+}
+
+void bounds_stats(size_t *words, size_t *bytes)
+{
+	pthread_mutex_lock(&mu);
+	*words = nwords;
+	*bytes = used_bytes;
+	pthread_mutex_unlock(&mu);
+}

@@ -1,0 +1,78 @@
+#ifndef NEWSD_BOUNDS_H
+#define NEWSD_BOUNDS_H
+/*
+ * bounds — per-block upper bounds on a frequent word's score, so that a one-word search ranks
+ * its top k from the few blocks that can hold it instead of every match (block-max, as Lucene
+ * and Tantivy do it, around FTS5).
+ *
+ * The blocks are runs of BOUNDS_BLOCK (512) consecutive articles in rid (date) order, cut at the rids
+ * of the columns' base (columns.h): block j holds the rids from base row j * BOUNDS_BLOCK up to
+ * the next block's first; the first block starts at the smallest rid, the last ends at the
+ * largest. For one word (the token the index stores, e.g. its stem) and one title weight,
+ * bound[j] is the largest value newsd_rank gives, with the IDF left out (a deferred single
+ * phrase: rank.h), to any article of block j that has the word in its title or body, as of
+ * the index version the bounds were built at. The value depends only on the row's weighted
+ * count of the word, its length, and the average length avgdl at the build: for a row that has
+ * not changed since, its value at a larger average length is at most avgdl_now / avgdl times
+ * the bound (and at a smaller one, at most the bound), so a search compares
+ * bound * max(1, avgdl_now / avgdl) with its k-th kept score. A row written since the base
+ * was read is in the columns' overlay: bounds_dirty marks its block, which a search always
+ * visits; a row deleted since only lowers a block's true maximum.
+ *
+ * Bounds are built on first use, by the searching thread, in its own read transaction: one
+ * pass over the word's matches (what the search would have cost without them). They live
+ * until the columns read a new base, in a shared table limited to max_bytes.
+ *
+ * Size: 4 bytes per block for the bound and 4 per block that has the word (the visiting
+ * order): at most 8 bytes per 512 articles per word, 16 kB per word at 1M articles.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "columns.h"
+#include "store.h"
+
+#define BOUNDS_BLOCK 512
+
+struct term_bounds {
+	size_t block;		/* articles of the base per block */
+	size_t nblk;		/* blocks of the base */
+	float *bound;		/* per block: the largest unscaled value (0: no row has the word) */
+	uint32_t *order;	/* the blocks with the word, by descending bound */
+	size_t norder;
+	double avgdl;		/* the average row length the bounds were computed with */
+};
+
+/* Settings: on or off, the smallest document count a word needs to get bounds (rarer words
+ * are cheap to rank whole), the memory for all bounds, and the articles per block (tests).
+ * Defaults: on, 5,000, 32 MB, BOUNDS_BLOCK. Bounds built before a change are dropped. */
+void bounds_configure(int enabled, int64_t min_df, size_t max_bytes, size_t block);
+int bounds_enabled(void);
+int64_t bounds_min_df(void);
+
+/*
+ * The bounds of token (text: the word as the query wrote it, to match it again) for c's base
+ * and title weight w, built now when missing: one pass through s, whose read transaction is
+ * open at c's version. NULL when they cannot be had (off, out of budget, another thread is
+ * building them, an error or timeout: the caller ranks every match). Release with
+ * bounds_release.
+ */
+const struct term_bounds *bounds_get(struct store *s, const struct columns *c, const char *token,
+				     const char *text, double w);
+void bounds_release(const struct term_bounds *b);
+
+/* The rid range [*lo, *hi] of block j of b, for c's base. */
+void bounds_range(const struct columns *c, const struct term_bounds *b, size_t j, int64_t *lo,
+		  int64_t *hi);
+
+/* For each block of b, 1 when a row of c written since the base was read lies in it (the
+ * bounds may not hold there). This thread's array, valid until its next call. */
+const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b);
+
+/* Free this thread's dirty-block array (a thread that exits). */
+void bounds_thread_release(void);
+
+/* Words with bounds and their bytes (for /stats). */
+void bounds_stats(size_t *words, size_t *bytes);
+
+#endif
