@@ -248,6 +248,11 @@ static double idf_of(int64_t nhit, int64_t rows)
 	return idf;
 }
 
+double rank_idf(int64_t nhit, int64_t rows)
+{
+	return idf_of(nhit, rows);
+}
+
 double rank_scale(double v, int64_t nhit, int64_t rows)
 {
 	double score = 0.0;

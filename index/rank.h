@@ -64,5 +64,9 @@ int rank_register(sqlite3 *db, char **errmsg);
 /* The bm25 rank of an unscaled value v (from a deferred state) for a phrase found in nhit of
  * rows documents. */
 double rank_scale(double v, int64_t nhit, int64_t rows);
+/* bm25's IDF of a phrase found in nhit of rows documents (what newsd_rank multiplies by). */
+double rank_idf(int64_t nhit, int64_t rows);
+/* Every unscaled value (a phrase's share before its IDF) is below this: k1 + 1. */
+#define RANK_MAX_UNSCALED 2.2
 
 #endif

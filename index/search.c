@@ -628,6 +628,16 @@ void search_bounds_counters(int64_t *searches, int64_t *blocks)
 	*blocks = bounds_blocks_visited;
 }
 
+static int by_sum(const void *a, const void *b, void *ctx)
+{
+	const double *sum = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (sum[x] != sum[y])
+		return sum[x] > sum[y] ? -1 : 1;
+	return x > y ? -1 : x < y;
+}
+
 /* The k-th best (smallest) rank kept in ps, or +inf when fewer than k are kept. */
 static double kth_rank(const struct pass *ps, size_t k)
 {
@@ -648,6 +658,208 @@ static double kth_rank(const struct pass *ps, size_t k)
 		best[j] = r;
 	}
 	return best[k - 1];
+}
+
+/*
+ * Which phrases of a MATCH no match can contain: those after its only top-level NOT when the
+ * top level has no OR (in "a AND b NOT c" and "(a OR b) NOT c", whatever the precedence, every
+ * match lacks c). neg[i] for the i-th quoted string, left to right (FTS5's phrase order).
+ */
+static void negated_phrases(const char *m, int *neg, int max)
+{
+	size_t i, n = strlen(m);
+	int depth = 0, base = 0, nor = 0, nnot = 0, k = 0, first = -1, j;
+
+	for (j = 0; j < max; j++)
+		neg[j] = 0;
+	/* quoted strings ("" inside) and {column filters} are skipped whole */
+#define SKIP_QUOTED()								\
+	do {									\
+		for (i++; i < n && !(m[i] == '"' && m[i + 1] != '"'); i++)	\
+			if (m[i] == '"')					\
+				i++;						\
+	} while (0)
+	/* base: how many pairs of parentheses enclose everything ("((a NOT b))": 2) */
+	for (;;) {
+		int spans = n >= 2 * (size_t)base + 2 && m[base] == '(' && m[n - 1 - base] == ')';
+
+		for (depth = 0, i = base; spans && i < n - base; i++) {
+			if (m[i] == '"')
+				SKIP_QUOTED();
+			else if (m[i] == '{')
+				while (i < n && m[i] != '}')
+					i++;
+			else if (m[i] == '(')
+				depth++;
+			else if (m[i] == ')' && --depth == 0 && i != n - 1 - base)
+				spans = 0;	/* the first pair closes early: "(a) OR (b)" */
+		}
+		if (!spans)
+			break;
+		base++;
+	}
+	depth = 0;
+	for (i = 0; i < n; i++) {
+		if (m[i] == '"') {
+			k++;
+			SKIP_QUOTED();
+		} else if (m[i] == '{') {
+			while (i < n && m[i] != '}')
+				i++;
+		} else if (m[i] == '(') {
+			depth++;
+		} else if (m[i] == ')') {
+			depth--;
+		} else if (depth == base && (i == 0 || m[i - 1] == ' ')) {
+			if (strncmp(m + i, "OR ", 3) == 0) {
+				nor++;
+			} else if (strncmp(m + i, "NOT ", 4) == 0) {
+				nnot++;
+				first = k;
+			}
+		}
+	}
+#undef SKIP_QUOTED
+	if (nnot == 1 && nor == 0)
+		for (j = first; j >= 0 && j < k && j < max; j++)
+			neg[j] = 1;
+}
+
+/*
+ * Several one-word phrases (AND, OR, NOT, NEAR of words whose document counts term_df knows),
+ * over the whole table, by relevance: the total from a count of the MATCH (no ranking), the
+ * top k from the blocks whose bound, the sum over the phrases no match lacks of IDF times the
+ * word's block bound (k1 + 1 for a word without bounds: no value reaches it), can still beat
+ * the k-th kept value. 1 when it answered (*rc: the passes'), 0 when the search needs the
+ * ordinary pass.
+ */
+static int bounds_multi(struct store *s, const struct search_plan *p, struct pass *ps,
+			struct search_error *err, int *rc)
+{
+	double df[RANK_MAX_PHRASES], idf[RANK_MAX_PHRASES], *sum = NULL, kth, v, rows_est;
+	char *tok[RANK_MAX_PHRASES] = { 0 }, *text[RANK_MAX_PHRASES] = { 0 };
+	int neg[RANK_MAX_PHRASES], n, i, done = 0, any = 0;
+	const struct term_bounds *b[RANK_MAX_PHRASES] = { 0 }, *g = NULL;
+	const struct columns *c = NULL;
+	const uint8_t *dirty;
+	uint32_t *order = NULL;
+	size_t j, k, nrid, nblk = 0;
+	uint64_t seq;
+	int64_t lo, hi, total, visited = 0;
+	sqlite3_stmt *st;
+
+	n = terms_phrase_info(store_terms(s), p->match, df, tok, text, RANK_MAX_PHRASES);
+	if (n < 2 || n >= RANK_MAX_PHRASES)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (isnan(df[i]))
+			goto out;
+	if ((c = columns_acquire(s, ps->version)) == NULL)
+		goto out;
+	negated_phrases(p->match, neg, n);
+	/* every word a match may hold needs bounds: a rarer one's (k1 + 1) would let no block
+	 * go, and with it the matches are few enough to rank them all */
+	for (i = 0, any = 0; i < n; i++) {
+		if (!neg[i] && df[i] < (double)bounds_min_df())
+			goto out;
+		any += !neg[i];
+	}
+	/* one word that matches hold, the others excluded ("bank NOT japan"): its bounds are
+	 * those of the matches. With two or more, the sum of their bounds stays well above
+	 * what the matches score (few hold all the words at their best): on the 1M scale
+	 * corpus too few blocks were left out to pay for the count and the visits (gold silver
+	 * 12 -> 16 ms, opec OR saudi 12 -> 14 ms; DESIGN.md) */
+	if (any != 1)
+		goto out;
+	any = 0;
+	for (i = 0; i < n; i++)
+		if (!neg[i]) {
+			b[i] = bounds_get(s, c, tok[i], text[i], store_title_weight(s));
+			if (b[i] == NULL)
+				goto out;
+			if (g == NULL)
+				g = b[i];
+			if (b[i]->nblk != g->nblk || b[i]->block != g->block)
+				goto out;	/* settings changed between two: not comparable */
+			any = 1;
+		}
+	if (!any)
+		goto out;
+	done = 1;
+	nblk = g->nblk;
+	/* the total: FTS5 counts the matches without ranking them */
+	st = store_stmt(s, "SELECT count(*) FROM fts WHERE fts MATCH ?1", NULL);
+	if (st == NULL) {
+		*rc = fail(err, SEARCH_INTERNAL, -1, "internal error preparing the count");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		*rc = step_fail(s, sqlite3_errcode(store_db(s)), err);
+		sqlite3_reset(st);
+		goto out;
+	}
+	total = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	/* the visiting order, from IDFs with the base's row count (only the order) */
+	columns_base_rids(c, &nrid, &seq);
+	rows_est = (double)nrid;
+	for (i = 0; i < n; i++)
+		idf[i] = rank_idf((int64_t)df[i], (int64_t)rows_est);
+	sum = xcalloc(nblk, sizeof(*sum));
+	order = xmalloc(nblk * sizeof(*order));
+	for (j = 0; j < nblk; j++) {
+		for (i = 0; i < n; i++)
+			if (!neg[i])
+				sum[j] += idf[i] * (b[i] ? (double)b[i]->bound[j] : RANK_MAX_UNSCALED);
+		order[j] = (uint32_t)j;
+	}
+	qsort_r(order, nblk, sizeof(*order), by_sum, sum);
+	dirty = bounds_dirty(c, g);
+	for (j = 0; j < nblk && *rc == 0; j++)
+		if (dirty[j]) {
+			bounds_range(c, g, j, &lo, &hi);
+			*rc = run_pass(s, p, lo, hi, 1, ps, err);
+			visited++;
+		}
+	for (k = 0; k < nblk && *rc == 0; k++) {
+		j = order[k];
+		if (dirty[j])
+			continue;
+		if (sum[j] == 0.0)
+			break;	/* no word of the query in this block or any after it */
+		kth = kth_rank(ps, ps->slack ? ps->top.k - RANK_SLACK : ps->top.k);
+		if (kth < INFINITY && ps->rank.avgdl > 0.0 && ps->rank.rows > 0) {
+			/* the bound with this version's IDFs and average length */
+			for (v = 0.0, i = 0; i < n; i++)
+				if (!neg[i])
+					v += rank_idf((int64_t)df[i], ps->rank.rows) *
+					     (b[i] ? (double)b[i]->bound[j] *
+						     (ps->rank.avgdl > b[i]->avgdl ?
+						      ps->rank.avgdl / b[i]->avgdl : 1.0) :
+						     RANK_MAX_UNSCALED);
+			if (v * (1.0 + 1e-9) < -kth)
+				break;
+		}
+		bounds_range(c, g, j, &lo, &hi);
+		*rc = run_pass(s, p, lo, hi, 1, ps, err);
+		visited++;
+	}
+	if (*rc == 0) {
+		ps->total = ps->all = ps->after = total;
+		bounds_searches++;
+		bounds_blocks_visited += visited;
+	}
+out:
+	for (i = 0; i < RANK_MAX_PHRASES; i++) {
+		bounds_release(b[i]);
+		free(tok[i]);
+		free(text[i]);
+	}
+	free(sum);
+	free(order);
+	columns_release(c);
+	return done;
 }
 
 /*
@@ -677,7 +889,7 @@ static int bounds_pass(struct store *s, const struct search_plan *p, struct pass
 		return 0;
 	search_plan_use(s, p);
 	if (!terms_single_word(store_terms(s), p->match, &token, &text, &df))
-		return 0;
+		return bounds_multi(s, p, ps, err, rc);
 	if (df < (double)bounds_min_df() || (c = columns_acquire(s, ps->version)) == NULL ||
 	    (b = bounds_get(s, c, token, text, store_title_weight(s))) == NULL)
 		goto out;
@@ -1228,24 +1440,99 @@ static json_t *split_snippets(const char *s)
 	return a;
 }
 
-/* The hit object for one rid: stored fields, highlighted title, snippets, entities. */
+/* A hit's highlighted title and snippets, computed ahead for a page (prefix_details). */
+struct detail {
+	int64_t rid;
+	char *title_html, *snippets;
+	int done;
+};
+
+/*
+ * FTS5 (3.40) answers a prefix phrase by merging the doclists of every word with the prefix
+ * into one, whatever the rowid constraint: for export* at 1M articles about 9 ms, once per
+ * hit when each hit's highlight and snippets come from a MATCH … AND rowid = ?. A page of a
+ * query with a prefix runs its MATCH once instead, over the rid range of the page's hits,
+ * the highlight and snippets computed only for them (the rest of the range is walked, not
+ * ranked). 0, or -1 with err; d[i] for hits[i].
+ */
+static int prefix_details(struct store *s, const struct search_plan *p,
+			  const struct search_request *r, const struct hit *hits, size_t n,
+			  struct detail *d, struct search_error *err)
+{
+	struct buf sql = { 0 };
+	sqlite3_stmt *st = NULL;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		d[i].rid = hits[i].rid;
+		lo = hits[i].rid < lo ? hits[i].rid : lo;
+		hi = hits[i].rid > hi ? hits[i].rid : hi;
+	}
+	/* +rowid: the list filters rows; as a constraint FTS5 would be asked once per rid */
+	buf_puts(&sql, "SELECT rowid, newsd_highlight(fts, 0), newsd_snippet(fts, 1, ?3, ?4)"
+		 " FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?5 AND +rowid IN (");
+	for (i = 0; i < n; i++)
+		buf_printf(&sql, "%s%" PRId64, i ? "," : "", hits[i].rid);
+	buf_puts(&sql, ")");
+	search_plan_use(s, p);
+	if (sqlite3_prepare_v2(store_db(s), sql.data, (int)sql.len, &st, NULL) != SQLITE_OK) {
+		buf_free(&sql);
+		sqlite3_finalize(st);
+		return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the hit query");
+	}
+	buf_free(&sql);
+	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int(st, 3, r->snippets);
+	sqlite3_bind_int(st, 4, r->snippet_words);
+	sqlite3_bind_int64(st, 5, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(st, 0);
+
+		for (i = 0; i < n; i++)
+			if (d[i].rid == rid && !d[i].done) {
+				const char *t = (const char *)sqlite3_column_text(st, 1);
+				const char *sn = (const char *)sqlite3_column_text(st, 2);
+
+				d[i].title_html = xstrdup(t ? t : "");
+				d[i].snippets = sn ? xstrdup(sn) : NULL;
+				d[i].done = 1;
+			}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return step_fail(s, rc, err);
+	return 0;
+}
+
+/* The hit object for one rid: stored fields, highlighted title, snippets, entities; with d
+ * (done), the highlight and snippets computed ahead. */
 static int hit_json(struct store *s, const struct search_plan *p, const struct search_request *r,
-		    const struct hit *h, json_t **out, struct search_error *err)
+		    const struct hit *h, const struct detail *d, json_t **out,
+		    struct search_error *err)
 {
 	sqlite3_stmt *st;
 	json_t *o;
 	char date[21];
-	int rc;
+	int rc, pre = d && d->done;
 
 	*out = NULL;
 	search_plan_use(s, p);
 	/* no bm25() here: it would scan every match of every phrase again for its IDF, per
 	 * hit; the pass (or score_page) already has the rank */
-	st = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url,"
-			" newsd_highlight(fts, 0), newsd_snippet(fts, 1, ?3, ?4)"
-			" FROM fts JOIN article a ON a.rid = fts.rowid"
-			" LEFT JOIN source src ON src.id = a.source_id"
-			" WHERE fts MATCH ?1 AND fts.rowid = ?2", NULL);
+	if (pre)
+		st = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url, NULL, NULL"
+				" FROM article a LEFT JOIN source src ON src.id = a.source_id"
+				" WHERE a.rid = ?2 AND ?1 IS NOT NULL AND ?3 IS NOT NULL"
+				" AND ?4 IS NOT NULL", NULL);
+	else
+		st = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url,"
+				" newsd_highlight(fts, 0), newsd_snippet(fts, 1, ?3, ?4)"
+				" FROM fts JOIN article a ON a.rid = fts.rowid"
+				" LEFT JOIN source src ON src.id = a.source_id"
+				" WHERE fts MATCH ?1 AND fts.rowid = ?2", NULL);
 	if (st == NULL)
 		return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the hit query");
 	sqlite3_bind_text(st, 1, p->match, -1, SQLITE_STATIC);
@@ -1263,8 +1550,9 @@ static int hit_json(struct store *s, const struct search_plan *p, const struct s
 	o = json_object();
 	json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(st, 0)));
 	json_object_set_new(o, "title", json_string((const char *)sqlite3_column_text(st, 3)));
-	json_object_set_new(o, "title_html", json_string(sqlite3_column_text(st, 5) ?
-				(const char *)sqlite3_column_text(st, 5) : ""));
+	json_object_set_new(o, "title_html", json_string(pre ? d->title_html :
+				sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) :
+				""));
 	json_object_set_new(o, "date", json_string(date));
 	json_object_set_new(o, "source", sqlite3_column_type(st, 2) == SQLITE_NULL ? json_null() :
 			    json_string((const char *)sqlite3_column_text(st, 2)));
@@ -1274,7 +1562,8 @@ static int hit_json(struct store *s, const struct search_plan *p, const struct s
 	json_object_set_new(o, "score", p->has_q ? json_real(round(-h->rank * 1e4) / 1e4) :
 			    json_null());
 	json_object_set_new(o, "snippets", r->snippets > 0 ?
-			    split_snippets((const char *)sqlite3_column_text(st, 6)) : json_array());
+			    split_snippets(pre ? d->snippets :
+					   (const char *)sqlite3_column_text(st, 6)) : json_array());
 	sqlite3_reset(st);
 	json_object_set_new(o, "entities", search_article_entities(s, h->rid));
 	*out = o;
@@ -1294,7 +1583,7 @@ int search_hit(struct store *s, const struct search_plan *p, int64_t rid, int sn
 	unranked.has_q = 0;	/* nothing was ranked: score is null */
 	err->code = SEARCH_OK;
 	err->position = -1;
-	return hit_json(s, &unranked, &r, &h, out, err);
+	return hit_json(s, &unranked, &r, &h, NULL, out, err);
 }
 
 /*
@@ -1599,7 +1888,8 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 	enum search_sort sort;
 	uint32_t sig;
 	double t0 = now_monotonic();
-	size_t i, k;
+	struct detail *details = NULL;
+	size_t i, k, ndetails = 0;
 
 	memset(&ps, 0, sizeof(ps));
 	err->code = SEARCH_OK;
@@ -1643,10 +1933,21 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 		res = NULL;
 		goto out;
 	}
+	/* a prefix: the page's highlights and snippets from one MATCH (prefix_details) */
+	if (plan.has_q && k > (size_t)r->offset + 1 && strstr(plan.match, "\" *") != NULL) {
+		details = xcalloc(k - (size_t)r->offset, sizeof(*details));
+		ndetails = k - (size_t)r->offset;
+		if (prefix_details(s, &plan, r, ps.top.h + r->offset, ndetails, details, err) < 0) {
+			json_decref(res);
+			res = NULL;
+			goto out;
+		}
+	}
 	for (i = (size_t)r->offset; i < k; i++) {
 		json_t *h;
 
-		if (hit_json(s, &plan, r, &ps.top.h[i], &h, err) < 0) {
+		if (hit_json(s, &plan, r, &ps.top.h[i], details ? &details[i - (size_t)r->offset] :
+			     NULL, &h, err) < 0) {
 			json_decref(res);
 			res = NULL;
 			goto out;
@@ -1682,6 +1983,11 @@ json_t *search_run(struct store *s, const struct search_request *r, struct searc
 	json_object_set_new(res, "took_ms", json_real(round((now_monotonic() - t0) * 1e6) / 1e3));
 out:
 	search_deadline_clear(s);
+	for (i = 0; i < ndetails; i++) {
+		free(details[i].title_html);
+		free(details[i].snippets);
+	}
+	free(details);
 	free(ps.top.h);
 	free(ps.rids);
 	search_plan_free(&plan);

@@ -386,6 +386,12 @@ static double word_df(struct terms *t, const char *text, size_t len, const char 
 
 int terms_phrase_df(struct terms *t, const char *match, double *df, int max)
 {
+	return terms_phrase_info(t, match, df, NULL, NULL, max);
+}
+
+int terms_phrase_info(struct terms *t, const char *match, double *df, char **tok, char **texts,
+		      int max)
+{
 	struct buf text = { 0 };
 	char cols[32] = "";
 	const char *p = match, *e;
@@ -420,8 +426,14 @@ int terms_phrase_df(struct terms *t, const char *match, double *df, int max)
 			p++;
 		for (e = p; *e == ' '; e++)
 			;
-		df[n++] = !complete || *e == '*' ? NAN :
-			  word_df(t, text.data ? text.data : "", text.len, cols);
+		df[n] = !complete || *e == '*' ? NAN :
+			word_df(t, text.data ? text.data : "", text.len, cols);
+		if (tok)
+			tok[n] = isnan(df[n]) || t->first == NULL ? NULL : xstrdup(t->first);
+		if (texts)
+			texts[n] = isnan(df[n]) ? NULL : xstrndup(text.data ? text.data : "",
+								  text.len);
+		n++;
 	}
 	buf_free(&text);
 	return n;

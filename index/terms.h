@@ -47,6 +47,10 @@ int terms_rebuild(struct terms *t, char **errmsg);
  * incomplete. Returns the number of phrases, at most max.
  */
 int terms_phrase_df(struct terms *t, const char *match, double *df, int max);
+/* The same, and for each phrase with a count its token (as the index stores it) and its text
+ * as written in tok[i] and texts[i] (NULL for the others), the caller's to free. */
+int terms_phrase_info(struct terms *t, const char *match, double *df, char **tok, char **texts,
+		      int max);
 /*
  * 1 when the MATCH is one one-word phrase and nothing else ({cols} : "text", no prefix) whose
  * document count is known: *token (the word as the index stores it, e.g. its stem), *text (the

@@ -479,7 +479,8 @@ static void load_long(int n)
 	buf_free(&b);
 }
 
-/* One-word queries of every frequency, as words and as title:words, with limits and offsets. */
+/* One-word queries of every frequency, as words, title:words and a word without another, with
+ * limits and offsets. */
 static void single_words(int n)
 {
 	char q[256];
@@ -489,7 +490,14 @@ static void single_words(int n)
 		int rank = i < 40 ? i : (int)(next_rand() % (unsigned)nvocab);
 		char *t = vocab_term(rank);
 
-		snprintf(q, sizeof(q), "%s%s", next_rand() % 4 == 0 ? "title:" : "", t);
+		if (next_rand() % 5 == 0) {	/* a word without another: bounds_multi */
+			char *u = vocab_term((int)(next_rand() % 60));
+
+			snprintf(q, sizeof(q), next_rand() % 2 ? "%s NOT %s" : "%s -%s", t, u);
+			free(u);
+		} else {
+			snprintf(q, sizeof(q), "%s%s", next_rand() % 4 == 0 ? "title:" : "", t);
+		}
 		check_query(q, (int)(next_rand() % 3) == 0 ? 1 + (int)(next_rand() % 50) : 10,
 			    (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 30) : 0, 0, NULL, 0);
 		free(t);
