@@ -23,14 +23,16 @@ struct entry {
 	size_t bytes;
 	int refs;		/* the table's (while linked) and each caller's */
 	int ready;		/* 0 while its builder runs */
+	uint64_t used;		/* when last asked for (eviction) */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table[NBUCKET];
 static size_t used_bytes, nwords;
+static uint64_t clock_;		/* lookups so far: the LRU's clock */
 static int on = 1;
 static int64_t min_df = 5000;
-static size_t max_bytes = 32u << 20;
+static size_t max_bytes = 64u << 20;
 static size_t block = BOUNDS_BLOCK;
 
 static void purge_all(void);
@@ -80,6 +82,7 @@ static void entry_unref(struct entry *e)
 	if (e && --e->refs == 0) {
 		free(e->b.bound);
 		free(e->b.order);
+		free(e->b.bits);
 		free(e->token);
 		free(e);
 	}
@@ -127,6 +130,22 @@ static void purge_all(void)
 
 static uint64_t last_seq;
 
+/* Unlink the least recently used ready word (under mu): 1, or 0 when there is none. */
+static int evict_one(void)
+{
+	struct entry **victim = NULL, **pp;
+	size_t i;
+
+	for (i = 0; i < NBUCKET; i++)
+		for (pp = &table[i]; *pp; pp = &(*pp)->next)
+			if ((*pp)->ready && (victim == NULL || (*pp)->used < (*victim)->used))
+				victim = pp;
+	if (victim == NULL)
+		return 0;
+	unlink_entry(victim);
+	return 1;
+}
+
 static int by_bound(const void *a, const void *b, void *ctx)
 {
 	const float *bound = ctx;
@@ -150,9 +169,12 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 	uint64_t seq;
 	int rc;
 
+	size_t k = 0;
+
 	rid = columns_base_rids(c, &n, &seq);
 	b->nblk = n ? (n + b->block - 1) / b->block : 1;
 	b->bound = xcalloc(b->nblk, sizeof(*b->bound));
+	b->bits = xcalloc(b->nblk * (b->block / 64), sizeof(*b->bits));
 	/* the word in both columns: the largest value any column filter can give */
 	buf_puts(&m, "{title body} : \"");
 	for (p = text; *p; p++) {
@@ -186,6 +208,10 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 		g = -sqlite3_column_double(st, 1);
 		while (j + 1 < b->nblk && r >= rid[(j + 1) * b->block])
 			j++;
+		while (k < n && rid[k] < r)
+			k++;
+		if (k < n && rid[k] == r)
+			b->bits[k / 64] |= 1ull << (k % 64);
 		f = (float)g;
 		if ((double)f < g)
 			f = nextafterf(f, INFINITY);	/* rounded up: still a bound */
@@ -207,7 +233,7 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 	if (b->norder)
 		b->order = xrealloc(b->order, b->norder * sizeof(*b->order));
 	e->bytes = sizeof(*e) + b->nblk * sizeof(*b->bound) + b->norder * sizeof(*b->order) +
-		   strlen(e->token) + 1;
+		   b->nblk * (b->block / 64) * sizeof(*b->bits) + strlen(e->token) + 1;
 	return 0;
 }
 
@@ -225,7 +251,7 @@ const struct term_bounds *bounds_get(struct store *s, const struct columns *c, c
 		return NULL;
 	}
 	blk = block;
-	est = sizeof(*e) + 8 * (n / blk + 1);
+	est = sizeof(*e) + (8 + blk / 8) * (n / blk + 1);
 	if (seq > last_seq) {
 		purge_other_bases(seq);
 		last_seq = seq;
@@ -239,9 +265,12 @@ const struct term_bounds *bounds_get(struct store *s, const struct columns *c, c
 			return NULL;
 		}
 		e->refs++;
+		e->used = ++clock_;
 		pthread_mutex_unlock(&mu);
 		return &e->b;
 	}
+	while (used_bytes + est > max_bytes && evict_one())
+		;
 	if (used_bytes + est > max_bytes) {
 		pthread_mutex_unlock(&mu);
 		return NULL;
@@ -250,6 +279,7 @@ const struct term_bounds *bounds_get(struct store *s, const struct columns *c, c
 	e->token = xstrdup(token);
 	e->b.block = blk;
 	e->seq = seq;
+	e->used = ++clock_;
 	e->w = w;
 	e->refs = 2;		/* the table's and the builder's */
 	e->next = table[bucket];
@@ -305,18 +335,22 @@ static _Thread_local struct {
 	size_t block;
 	int64_t version;
 	uint8_t *dirty;
-	size_t n;
+	size_t n, fresh;
 } dc;
 
-const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b)
+const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b, int64_t live,
+			    int64_t *vanished)
 {
-	size_t n, nblk = b->nblk, no, i, j = 0;
+	size_t n, nblk = b->nblk, no, i, j = 0, k = 0, fresh = 0;
 	uint64_t seq;
 	const int64_t *rid = columns_base_rids(c, &n, &seq), *over;
 	int64_t version = columns_version(c);
 
-	if (dc.dirty && dc.seq == seq && dc.block == b->block && dc.version == version)
+	if (dc.dirty && dc.seq == seq && dc.block == b->block && dc.version == version) {
+		if (vanished)
+			*vanished = (int64_t)n + (int64_t)dc.fresh - live;
 		return dc.dirty;
+	}
 	if (dc.n < nblk) {
 		free(dc.dirty);
 		dc.dirty = xmalloc(nblk);
@@ -328,7 +362,13 @@ const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b
 		while (j + 1 < nblk && over[i] >= rid[(j + 1) * b->block])
 			j++;
 		dc.dirty[j] = 1;
+		while (k < n && rid[k] < over[i])
+			k++;
+		fresh += k == n || rid[k] != over[i];	/* not in the base: written since */
 	}
+	dc.fresh = fresh;
+	if (vanished)
+		*vanished = (int64_t)n + (int64_t)fresh - live;
 	dc.seq = seq;
 	dc.block = b->block;
 	dc.version = version;

@@ -23,8 +23,9 @@
  * pass over the word's matches (what the search would have cost without them). They live
  * until the columns read a new base, in a shared table limited to max_bytes.
  *
- * Size: 4 bytes per block for the bound and 4 per block that has the word (the visiting
- * order): at most 8 bytes per 512 articles per word, 16 kB per word at 1M articles.
+ * Size: 4 bytes per block for the bound, 4 per block that has the word (the visiting order)
+ * and a bit per article (which rows have it, for counting): 141 kB per word at 1M articles.
+ * The table evicts the least recently used word when it would pass max_bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,11 +42,16 @@ struct term_bounds {
 	uint32_t *order;	/* the blocks with the word, by descending bound */
 	size_t norder;
 	double avgdl;		/* the average row length the bounds were computed with */
+	/* The rows of the base that have the word (in title or body), one bit per row of the
+	 * base in rid order: block j is bits[j * block / 64 .. (j + 1) * block / 64). A row not
+	 * in the base (written since) has no bit: its block is dirty. */
+	uint64_t *bits;
 };
 
 /* Settings: on or off, the smallest document count a word needs to get bounds (rarer words
- * are cheap to rank whole), the memory for all bounds, and the articles per block (tests).
- * Defaults: on, 5,000, 32 MB, BOUNDS_BLOCK. Bounds built before a change are dropped. */
+ * are cheap to rank whole), the memory for all bounds, and the articles per block (a multiple
+ * of 64; tests). Defaults: on, 5,000, 64 MB, BOUNDS_BLOCK. Bounds built before a change are
+ * dropped. */
 void bounds_configure(int enabled, int64_t min_df, size_t max_bytes, size_t block);
 int bounds_enabled(void);
 int64_t bounds_min_df(void);
@@ -66,8 +72,12 @@ void bounds_range(const struct columns *c, const struct term_bounds *b, size_t j
 		  int64_t *hi);
 
 /* For each block of b, 1 when a row of c written since the base was read lies in it (the
- * bounds may not hold there). This thread's array, valid until its next call. */
-const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b);
+ * bounds may not hold there, nor the bits). This thread's array, valid until its next call.
+ * *vanished (may be NULL): how many rows of the base or the overlay are gone, given live,
+ * the number of articles at c's version (deleted, or updated to another date): the bits of a
+ * clean block count such a row, so counts from them are exact only when it is 0. */
+const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b, int64_t live,
+			    int64_t *vanished);
 
 /* Free this thread's dirty-block array (a thread that exits). */
 void bounds_thread_release(void);

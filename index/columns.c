@@ -453,6 +453,16 @@ void columns_stop(struct columns_service *sv)
 	free(sv);
 }
 
+void columns_reread(void)
+{
+	pthread_mutex_lock(&mu);
+	if (svc) {
+		svc->want = 1;
+		pthread_cond_broadcast(&cv);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
 /* ---- readers ---- */
 
 const struct columns *columns_acquire(struct store *s, int64_t version)

@@ -93,6 +93,9 @@ int64_t columns_version(const struct columns *c);
  * base read counts twice) and bytes, 0 when none. */
 int columns_stats(int64_t *version, size_t *rows, size_t *bytes);
 
+/* Ask the columns thread to read a new base (in the background). */
+void columns_reread(void);
+
 /* The version of the newest base read (tests), -1 when none. */
 int64_t columns_base_version(void);
 /* Wait until a base at version >= v is read (tests); 0, or -1 after timeout_ms. */

@@ -131,7 +131,8 @@ void search_peer_attach(struct search_peer *p);
 void search_thread_release(void);
 /* Tests: the fewest articles in a search's range for two threads (default 50,000). */
 void search_set_split_min(int64_t n);
-/* One-word searches answered from per-block bounds (bounds.h), and the blocks they visited. */
-void search_bounds_counters(int64_t *searches, int64_t *blocks);
+/* Searches answered from per-block bounds (bounds.h), the blocks they visited, and those of
+ * several words whose total came from the words' bits. */
+void search_bounds_counters(int64_t *searches, int64_t *blocks, int64_t *counted);
 
 #endif

@@ -499,14 +499,15 @@ void api_stats(struct request *r)
 	{
 		/* per-block score bounds of frequent words (bounds.h) and what they saved */
 		size_t words, bytes;
-		int64_t searches, blocks;
+		int64_t searches, blocks, counted;
 
 		bounds_stats(&words, &bytes);
-		search_bounds_counters(&searches, &blocks);
-		json_object_set_new(o, "bounds", json_pack("{s:I, s:I, s:I, s:I}",
+		search_bounds_counters(&searches, &blocks, &counted);
+		json_object_set_new(o, "bounds", json_pack("{s:I, s:I, s:I, s:I, s:I}",
 					"words", (json_int_t)words, "bytes", (json_int_t)bytes,
 					"searches", (json_int_t)searches,
-					"blocks_visited", (json_int_t)blocks));
+					"blocks_visited", (json_int_t)blocks,
+					"counted", (json_int_t)counted));
 	}
 	json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - (time_t)s->started)));
 	json_object_set_new(o, "version", json_string(NEWSD_VERSION));
