@@ -1648,6 +1648,12 @@ int store_check(struct store *s, char **report)
 	return problems ? -1 : 0;
 }
 
+int store_merge_index(struct store *s, char **errmsg)
+{
+	return exec(s, "INSERT INTO fts(fts) VALUES ('optimize')", "merging the index segments",
+		    errmsg);
+}
+
 int store_optimize(struct store *s, char **errmsg)
 {
 	if (exec(s, "INSERT INTO fts(fts) VALUES ('optimize')", "optimizing the index", errmsg) < 0)

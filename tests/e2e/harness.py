@@ -376,7 +376,7 @@ def reuters():
                          (" ".join(cmd), proc.returncode, out[-2000:], err[-2000:]))
         srv = Server("reuters-serve", db=db, config=conf).start()
         _shared["reuters"] = (srv, corpus)
-        _shared["reuters_index"] = {"stdout": out, "stderr": err, "seconds": took}
+        _shared["reuters_index"] = {"stdout": out, "stderr": err, "seconds": took, "db": db}
         return _shared["reuters"]
     except Exception as e:
         _shared["reuters_error"] = str(e)

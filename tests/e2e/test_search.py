@@ -1,6 +1,7 @@
 """GET /search on the Reuters corpus, against the oracle computed from the JSONL itself."""
 import gzip
 import re
+import sqlite3
 
 import harness
 import oracle
@@ -154,6 +155,14 @@ def test_index_summary_and_health():
     h = srv.health()
     assert h.get("status") == "ok" and h.get("articles") == len(corpus.arts), h
     assert isinstance(h.get("index_version"), int), h
+    # a load that is the whole index (a backfill) ends with FTS5's segments merged into one
+    assert "merging the index into one segment" in text, text[-500:]
+    con = sqlite3.connect("file:%s?mode=ro" % out["db"], uri=True)
+    try:
+        segments = con.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchone()[0]
+    finally:
+        con.close()
+    assert segments == 1, "%d FTS5 segments after newsd index of Reuters" % segments
     print("       (newsd index of Reuters: %.1fs wall, with the oracle built meanwhile)" %
           out["seconds"])
 
