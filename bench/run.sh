@@ -18,7 +18,7 @@ fi
 tmp=$(mktemp -d)
 trap 'kill $(cat $tmp/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Iindex -I$BUILD/gen $(pkg-config --cflags sqlite3 jansson zlib)"
-LIBS="$BUILD/libnewsd.a $(pkg-config --libs libevent libevent_pthreads sqlite3 zlib jansson inih libcrypto) -lpthread -lm"
+LIBS="$BUILD/libnewsd.a $(pkg-config --libs libevent libevent_pthreads sqlite3 zlib jansson inih libcrypto) -lstemmer -lpthread -lm"
 cc $CFLAGS -o "$tmp/httpbench" bench/httpbench.c
 cc $CFLAGS -o "$tmp/ceiling" bench/ceiling.c $LIBS
 

@@ -115,7 +115,7 @@ read -ra pkg_libs <<< "$(pkg-config --libs libevent libevent_pthreads sqlite3 zl
 cflags=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror "${pkg_cflags[@]}")
 cc "${cflags[@]}" -o "$tmp/scalebench" bench/scalebench.c "${pkg_libs[@]}"
 cc "${cflags[@]}" -Iindex -I"$BUILD/gen" -o "$tmp/floor" bench/floor.c "$BUILD/libnewsd.a" \
-  "${pkg_libs[@]}" -lpthread -lm
+  "${pkg_libs[@]}" -lstemmer -lpthread -lm
 
 echo "newsd archive-scale benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
      "$(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM"
