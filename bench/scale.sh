@@ -370,6 +370,17 @@ start_serve() { # NAME DB: newsd serve on a free loopback port; sets PORT, pid i
     exit 1
   fi
 }
+wait_columns() { # PORT: until the server's columns are in memory (read at start: 3-40 s at 1M;
+  # searches meanwhile read rows, and bounds need them). Prints the seconds waited.
+  local t0=$SECONDS
+  for _ in $(seq 3000); do
+    curl -s "127.0.0.1:$1/stats" | python3 -c \
+      'import json, sys; sys.exit(0 if json.load(sys.stdin).get("columns") else 1)' \
+      2> /dev/null && break
+    sleep 0.1
+  done
+  echo $((SECONDS - t0))
+}
 stop_serve() { # NAME
   local pid
   pid=$(cat "$tmp/$1.pid")
@@ -385,6 +396,7 @@ if [ -f "$DB" ] && ! { skip queries && skip api && skip memory && skip wrk && sk
   start_serve main "$DB"
   MAIN_PORT=$PORT
   SERVE_PID=$(cat "$tmp/main.pid")
+  COLUMNS_S=$(wait_columns "$MAIN_PORT")
 fi
 section "4. queries at $N articles: $(grep -vc '^#' "$QUERIES") queries x $ROUNDS rounds, one keep-alive client, limit=10 snippets=3"
 : > "$tmp/newsd.tsv"
@@ -392,6 +404,8 @@ section "4. queries at $N articles: $(grep -vc '^#' "$QUERIES") queries x $ROUND
 if skip queries || [ -z "$SERVE_PID" ]; then
   echo "   skipped (SCALE_SKIP, or no database)"
 else
+  echo "   (columns in memory $COLUMNS_S s after the server started; each frequent word's bounds"
+  echo "    are built on its first search, in scalebench's warm-up round)"
   "$tmp/scalebench" -r "$ROUNDS" -e "$QEXTRA" 127.0.0.1 "$MAIN_PORT" "$QUERIES" \
     > "$tmp/newsd.out" || echo "   scalebench failed"
   awk -F'\t' 'NF >= 3' "$tmp/newsd.out" > "$tmp/newsd.tsv"
@@ -466,6 +480,7 @@ else
     "$BUILD/newsd" index --db "$tmp/small.db" "$tmp/small.jsonl" > /dev/null
     t1=$(date +%s.%N)
     start_serve small "$tmp/small.db"
+    wait_columns "$PORT" > /dev/null
     out=$("$tmp/scalebench" -s -r "$ROUNDS" -e "$QEXTRA" 127.0.0.1 "$PORT" "$QUERIES") ||
       out="scalebench failed"
     stop_serve small
