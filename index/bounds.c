@@ -375,10 +375,47 @@ const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b
 	return dc.dirty;
 }
 
+static _Thread_local struct {
+	uint64_t seq;
+	size_t block;
+	int64_t key;
+	uint64_t *bits;
+	size_t n;
+} rb;
+
+const uint64_t *bounds_rows_bits(const struct columns *c, const struct term_bounds *b,
+				 const int64_t *rids, size_t n, int64_t key)
+{
+	size_t nb, nw = b->nblk * (b->block / 64), i, k = 0;
+	uint64_t seq;
+	const int64_t *rid = columns_base_rids(c, &nb, &seq);
+
+	if (rb.bits && rb.seq == seq && rb.block == b->block && rb.key == key)
+		return rb.bits;
+	if (rb.n < nw) {
+		free(rb.bits);
+		rb.bits = xmalloc(nw * sizeof(*rb.bits));
+		rb.n = nw;
+	}
+	memset(rb.bits, 0, nw * sizeof(*rb.bits));
+	for (i = 0; i < n; i++) {	/* both sorted */
+		while (k < nb && rid[k] < rids[i])
+			k++;
+		if (k < nb && rid[k] == rids[i])
+			rb.bits[k / 64] |= 1ull << (k % 64);
+	}
+	rb.seq = seq;
+	rb.block = b->block;
+	rb.key = key;
+	return rb.bits;
+}
+
 void bounds_thread_release(void)
 {
 	free(dc.dirty);
 	memset(&dc, 0, sizeof(dc));
+	free(rb.bits);
+	memset(&rb, 0, sizeof(rb));
 }
 
 void bounds_stats(size_t *words, size_t *bytes)

@@ -79,6 +79,12 @@ void bounds_range(const struct columns *c, const struct term_bounds *b, size_t j
 const uint8_t *bounds_dirty(const struct columns *c, const struct term_bounds *b, int64_t live,
 			    int64_t *vanished);
 
+/* A bit per row of c's base (laid out as term_bounds.bits) for the rows among rids (sorted, n
+ * of them; the wire copies for collapse=dups). This thread's array, kept for key: a caller's
+ * number that changes with the rids (the index version they were read at). */
+const uint64_t *bounds_rows_bits(const struct columns *c, const struct term_bounds *b,
+				 const int64_t *rids, size_t n, int64_t key);
+
 /* Free this thread's dirty-block array (a thread that exits). */
 void bounds_thread_release(void);
 

@@ -113,6 +113,12 @@ const struct copies *copies_sync(sqlite3 *db, int64_t version)
 	return copies_build(db, version) == 0 ? &set : NULL;
 }
 
+const int64_t *copies_rids(const struct copies *c, size_t *n)
+{
+	*n = c->n;
+	return c->rid;
+}
+
 int copies_has(const struct copies *cc, int64_t rid)
 {
 	struct copies *c = (struct copies *)cc;

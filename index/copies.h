@@ -28,6 +28,8 @@ struct copies;
 const struct copies *copies_sync(sqlite3 *db, int64_t version);
 /* 1 when rid is a wire copy (article.dup_of set) in the synced version. */
 int copies_has(const struct copies *c, int64_t rid);
+/* The copies' rids, sorted (n of them), as of the synced version. */
+const int64_t *copies_rids(const struct copies *c, size_t *n);
 /* Free this thread's set (a thread that exits). */
 void copies_release(void);
 

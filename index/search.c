@@ -835,7 +835,11 @@ static int bounds_multi(struct store *s, const struct search_plan *p, struct pas
 	sqlite3_reset(st);
 	/* the visiting order, from IDFs with the base's row count (only the order) */
 	columns_base_rids(c, &nrid, &seq);
+	/* (rows written since the base may make a count pass the base's rows: log of a negative
+	 * number, NaN, and the sort order would be anything) */
 	rows_est = (double)nrid;
+	for (i = 0; i < n; i++)
+		rows_est = df[i] + 1.0 > rows_est ? df[i] + 1.0 : rows_est;
 	for (i = 0; i < n; i++)
 		idf[i] = rank_idf((int64_t)df[i], (int64_t)rows_est);
 	sum = xcalloc(nblk, sizeof(*sum));
@@ -1042,6 +1046,42 @@ static void reread_soon(void)
 	}
 }
 
+/* Rows of the clean blocks set in bits and not in skip (NULL: none skipped). */
+static int64_t bits_count(const uint64_t *bits, const uint64_t *skip, const uint8_t *dirty,
+			  size_t nblk, size_t w)
+{
+	int64_t m = 0;
+	size_t j, x;
+
+	for (j = 0; j < nblk; j++)
+		if (!dirty[j])
+			for (x = j * w; x < (j + 1) * w; x++)
+				m += __builtin_popcountll(skip ? bits[x] & ~skip[x] : bits[x]);
+	return m;
+}
+
+/* collapse=dups with bits: the wire copies as bits of c's base (rows of clean blocks only can
+ * be counted from them), and the dirty blocks in *dirty. NULL when the copies cannot be read
+ * or a row of the base is gone (then a new base is asked for). */
+static const uint64_t *copies_left_out(struct store *s, struct pass *ps, const struct columns *c,
+				       const struct term_bounds *b, const uint8_t **dirty)
+{
+	const struct copies *cp = copies_sync(store_db(s), ps->version);
+	const int64_t *rids;
+	int64_t live, vanished;
+	size_t n;
+
+	if (cp == NULL || (live = live_articles(s, ps->version)) < 0)
+		return NULL;
+	*dirty = bounds_dirty(c, b, live, &vanished);
+	if (vanished != 0) {
+		reread_soon();
+		return NULL;
+	}
+	rids = copies_rids(cp, &n);
+	return bounds_rows_bits(c, b, rids, n, ps->version);
+}
+
 #define BOOL_MAX_VISITS 128	/* clean blocks read before giving up for one ordinary pass */
 
 /* Block j's bound for the search in ps: IDF times the word's bound, over the phrases a match
@@ -1089,17 +1129,20 @@ static int bounds_bool(struct store *s, const struct search_plan *p, struct pass
 	const struct term_bounds *b[RANK_MAX_PHRASES] = { 0 };
 	const struct columns *c = NULL;
 	const uint8_t *dirty;
+	const uint64_t *skip = NULL;
 	uint32_t *order = NULL;
 	uint64_t bits[64];
-	size_t j, k, x, nblk, w, norder = 0, nrid;
+	size_t j, k, x, nblk, w, norder = 0, nrid, nclean;
 	uint64_t seq;
 	int64_t lo, hi, clean = 0, before, dirty_rows = 0, visited = 0, vanished, live;
+	/* collapse=dups: the MATCH without the copies' exclusion (run_pass skips them) */
+	const char *m = p->match_all ? p->match_all : p->match;
 
 	t = xmalloc(sizeof(*t));
-	if (!bt_parse(t, p->match) || t->nphrase < 2 || t->nphrase > RANK_MAX_PHRASES ||
+	if (!bt_parse(t, m) || t->nphrase < 2 || t->nphrase > RANK_MAX_PHRASES ||
 	    bt_or_inside(t, t->root, 0))
 		goto out;
-	n = terms_phrase_info(store_terms(s), p->match, df, tok, text, RANK_MAX_PHRASES);
+	n = terms_phrase_info(store_terms(s), m, df, tok, text, RANK_MAX_PHRASES);
 	if (n != t->nphrase)
 		goto out;
 	for (i = 0; i < n; i++)
@@ -1114,7 +1157,13 @@ static int bounds_bool(struct store *s, const struct search_plan *p, struct pass
 		    b[i]->block / 64 > 64)
 			goto out;
 	}
-	dirty = bounds_dirty(c, b[0], live, &vanished);
+	if (p->match_all) {
+		if ((skip = copies_left_out(s, ps, c, b[0], &dirty)) == NULL)
+			goto out;	/* (a new base is asked for when rows are gone) */
+		vanished = 0;
+	} else {
+		dirty = bounds_dirty(c, b[0], live, &vanished);
+	}
 	if (vanished != 0) {
 		reread_soon();
 		goto out;
@@ -1124,21 +1173,26 @@ static int bounds_bool(struct store *s, const struct search_plan *p, struct pass
 	w = b[0]->block / 64;
 	bt_positive(t, t->root, 0, pos);
 	columns_base_rids(c, &nrid, &seq);
+	/* IDFs for the order only, with the base's rows (or more: a count larger than the base's
+	 * rows would make a log of a negative number, NaN, and the order anything). The true
+	 * bound of each block is checked before it is passed over. */
 	for (i = 0; i < n; i++)
-		idf[i] = rank_idf((int64_t)df[i], (int64_t)nrid);	/* for the order only */
+		nrid = (size_t)df[i] + 1 > nrid ? (size_t)df[i] + 1 : nrid;
+	for (i = 0; i < n; i++)
+		idf[i] = rank_idf((int64_t)df[i], (int64_t)nrid);
 	sum = xcalloc(nblk, sizeof(*sum));
 	order = xmalloc(nblk * sizeof(*order));
 	for (j = 0; j < nblk; j++) {
-		int64_t m = 0;
+		int64_t nm = 0;
 
 		if (dirty[j])
 			continue;
 		bt_eval(t, t->root, b, j, w, bits);
 		for (x = 0; x < w; x++)
-			m += __builtin_popcountll(bits[x]);
-		if (m == 0)
-			continue;	/* no match in this block */
-		clean += m;
+			nm += __builtin_popcountll(skip ? bits[x] & ~skip[j * w + x] : bits[x]);
+		if (nm == 0)
+			continue;	/* no match in this block (but copies) */
+		clean += nm;
 		for (i = 0; i < n; i++)
 			if (pos[i])
 				sum[j] += idf[i] * (double)b[i]->bound[j];
@@ -1148,16 +1202,17 @@ static int bounds_bool(struct store *s, const struct search_plan *p, struct pass
 	before = ps->total;
 	*rc = read_dirty(s, p, ps, c, b[0], dirty, &visited, err);
 	dirty_rows = ps->total - before;
-	for (k = 0; k < norder && *rc == 0; k++) {
+	for (k = 0, nclean = 0; k < norder && *rc == 0; k++) {
 		j = order[k];
 		kth = kth_rank(ps, ps->slack ? ps->top.k - RANK_SLACK : ps->top.k);
-		if (kth < INFINITY && ps->rank.avgdl > 0.0 && ps->rank.rows > 0) {
-			if (block_bound(b, pos, n, df, ps, j) < -kth)
-				break;
-		}
+		/* the order came from estimated IDFs, and with several words another block may
+		 * still have a larger true bound: each is checked, none ends the loop */
+		if (kth < INFINITY && ps->rank.avgdl > 0.0 && ps->rank.rows > 0 &&
+		    block_bound(b, pos, n, df, ps, j) < -kth)
+			continue;
 		/* bounds too loose to leave many blocks out: one ordinary pass costs less than
 		 * reading most blocks one by one (about 0.15 ms each at 1M) */
-		if (k == BOOL_MAX_VISITS) {
+		if (nclean++ == BOOL_MAX_VISITS) {
 			pass_reset(ps);
 			done = 0;
 			goto out;
@@ -1196,25 +1251,38 @@ static int bounds_pass(struct store *s, const struct search_plan *p, struct pass
 	const struct columns *c = NULL;
 	const struct term_bounds *b = NULL;
 	const uint8_t *dirty;
+	const uint64_t *skip = NULL;
 	double df = 0.0, adj, kth;
-	int64_t lo, hi, visited = 0;
+	int64_t lo, hi, visited = 0, clean = 0, before;
 	size_t i, j;
 	int done = 0;
+	/* collapse=dups: the MATCH without the copies' exclusion (run_pass skips them) */
+	const char *m = p->match_all ? p->match_all : p->match;
 
 	*rc = 0;
 	if (!p->has_q || p->empty || ps->sort != SORT_RELEVANCE || ps->top.k == 0 ||
-	    ps->has_cursor || ps->rids || p->match_all || p->rid_lo != INT64_MIN ||
-	    p->rid_hi != INT64_MAX || sqlite3_get_autocommit(store_db(s)) || !bounds_enabled())
+	    ps->has_cursor || ps->rids || p->rid_lo != INT64_MIN || p->rid_hi != INT64_MAX ||
+	    sqlite3_get_autocommit(store_db(s)) || !bounds_enabled())
 		return 0;
 	search_plan_use(s, p);
-	if (!terms_single_word(store_terms(s), p->match, &token, &text, &df))
-		return bounds_bool(s, p, ps, err, rc) || bounds_multi(s, p, ps, err, rc);
+	if (!terms_single_word(store_terms(s), m, &token, &text, &df))
+		return bounds_bool(s, p, ps, err, rc) ||
+		       (!p->match_all && bounds_multi(s, p, ps, err, rc));
 	if (df < (double)bounds_min_df() || (c = columns_acquire(s, ps->version)) == NULL ||
 	    (b = bounds_get(s, c, token, text, store_title_weight(s))) == NULL)
 		goto out;
+	/* the bits are the word's rows in title or body: title:word counts other rows */
+	if (p->match_all && (strstr(m, "{title body}") == NULL ||
+			     (skip = copies_left_out(s, ps, c, b, &dirty)) == NULL))
+		goto out;
 	done = 1;
-	dirty = bounds_dirty(c, b, 0, NULL);
+	if (skip)	/* the total: the word's rows that are not copies, from the bits */
+		clean = bits_count(b->bits, skip, dirty, b->nblk, b->block / 64);
+	else
+		dirty = bounds_dirty(c, b, 0, NULL);
+	before = ps->total;
 	*rc = read_dirty(s, p, ps, c, b, dirty, &visited, err);
+	clean += ps->total - before;
 	for (i = 0; i < b->norder && *rc == 0; i++) {
 		j = b->order[i];
 		if (dirty[j])
@@ -1233,7 +1301,9 @@ static int bounds_pass(struct store *s, const struct search_plan *p, struct pass
 		visited++;
 	}
 	if (*rc == 0) {
-		ps->total = ps->all = ps->after = (int64_t)df;
+		/* all: what the MATCH gives with the copies (a deferred phrase's scale) */
+		ps->all = (int64_t)df;
+		ps->total = ps->after = skip ? clean : (int64_t)df;
 		bounds_searches++;
 		bounds_blocks_visited += visited;
 	}

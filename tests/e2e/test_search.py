@@ -1,7 +1,6 @@
 """GET /search on the Reuters corpus, against the oracle computed from the JSONL itself."""
 import gzip
 import re
-import sqlite3
 
 import harness
 import oracle
@@ -157,14 +156,46 @@ def test_index_summary_and_health():
     assert isinstance(h.get("index_version"), int), h
     # a load that is the whole index (a backfill) ends with FTS5's segments merged into one
     assert "merging the index into one segment" in text, text[-500:]
-    con = sqlite3.connect("file:%s?mode=ro" % out["db"], uri=True)
-    try:
-        segments = con.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchone()[0]
-    finally:
-        con.close()
-    assert segments == 1, "%d FTS5 segments after newsd index of Reuters" % segments
+    assert out["segments"] == 1, "%d FTS5 segments after newsd index of Reuters" % \
+        out["segments"]
     print("       (newsd index of Reuters: %.1fs wall, with the oracle built meanwhile)" %
           out["seconds"])
+
+
+# -- frequent words: ranked from per-block bounds, counted from bits ----------------------
+
+def test_frequent_words_rank_from_block_bounds():
+    """Searches of common words (term_df >= 5,000: bounds.h) rank only the blocks that can
+    hold their top hits and count from the words' bits; facets make a search take the
+    ordinary pass over every match, so the two must give the same hits, scores and totals,
+    and the oracle's total. /stats counts the searches the bounds answered."""
+    words = [w for w in ("said", "mln", "pct", "dlrs", "year", "reuter", "billion", "company")
+             if len(corpus.search(w, None, None, (), ())) >= 5000]
+    assert len(words) >= 3, "Reuters has too few common words for this test: %s" % words
+    a, b, c = words[:3]
+    queries = [a, b, "%s %s" % (a, b), "%s NOT %s" % (a, c), "%s OR %s" % (b, c),
+               "%s -%s -%s" % (a, b, c), "title:%s" % a]
+    before = srv.get("/stats").json["bounds"]
+    for q in queries:
+        for extra in ({}, {"offset": 7}, {"limit": 50}):
+            p = dict(q=q, limit=extra.get("limit", 10), offset=extra.get("offset", 0),
+                     snippets=0)
+            fast = srv.get("/search", p)
+            slow = srv.get("/search", dict(p, facets="sources"))
+            assert fast.status == 200 and slow.status == 200, (q, fast, slow)
+            want = expected({"q": q})
+            assert fast.json["total"] == len(want), "%s: total %d, oracle %d" % (
+                q, fast.json["total"], len(want))
+            assert fast.json["total"] == slow.json["total"], q
+            got = [(h["id"], h["score"]) for h in fast.json["hits"]]
+            ref = [(h["id"], h["score"]) for h in slow.json["hits"]]
+            assert got == ref, "%s %s: from the bounds %s, over every match %s" % (
+                q, extra, got[:5], ref[:5])
+    after = srv.get("/stats").json["bounds"]
+    assert after["words"] >= 3, after
+    assert after["searches"] - before["searches"] >= 3 * len(queries) - 3, (before, after)
+    assert after["counted"] > before["counted"], (before, after)
+    assert after["blocks_visited"] > before["blocks_visited"], (before, after)
 
 
 # -- response shape -----------------------------------------------------------------------

@@ -388,6 +388,49 @@ START_TEST(test_word_counts_per_language)
 }
 END_TEST
 
+/*
+ * The languages a query is stemmed in without lang=: those with 1,000 articles or 1 % of them.
+ * One German article among 150 is below both: "warning" is one English stem, "warn", with its
+ * count; two of them among 151 pass 1 %: two stems (German keeps "warning"), no single count.
+ */
+START_TEST(test_rare_language_not_in_query_stems)
+{
+	char *err = NULL, id[16];
+	double df[2];
+	int i;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	put_lang = "en";
+	for (i = 0; i < 149; i++) {
+		snprintf(id, sizeof(id), "en%d", i);
+		put(id, "2026-01-07", "Storm warning", "Heavy snow fell on the city overnight.", NULL);
+	}
+	put_lang = "de";
+	put("de1", "2026-01-07", "Die Wahlen in Bayern", "Die Wahlen sind nicht entschieden.",
+	    NULL);
+	put_lang = NULL;
+	commit();
+	ck_assert(store_lang_mask(rs) == lang_bit("en"));
+	store_use_langs(rs, 0);
+	ck_assert_int_eq(terms_phrase_df(store_terms(rs), "{title body} : \"warning\"", df, 2), 1);
+	ck_assert_msg(df[0] == 149.0, "one German article of 150 made 'warning' a synonym set");
+	/* named, it is stemmed its way: the German article is found by "Wahl" */
+	store_use_langs(rs, lang_bit("de"));
+	ck_assert_int_eq(terms_phrase_df(store_terms(rs), "{title body} : \"wahl\"", df, 2), 1);
+	ck_assert(df[0] == 1.0);
+	ck_assert(store_begin(ws, &err) == 0);
+	put_lang = "de";
+	put("de2", "2026-01-08", "Wahlen in Hessen", "Die Wahlen kommen.", NULL);
+	put_lang = NULL;
+	commit();
+	ck_assert(store_lang_mask(rs) == (lang_bit("en") | lang_bit("de")));
+	store_use_langs(rs, 0);
+	ck_assert_int_eq(terms_phrase_df(store_terms(rs), "{title body} : \"warning\"", df, 2), 1);
+	ck_assert(isnan(df[0]));	/* "warn" (English) or "warning" (German) */
+	store_use_langs(rs, 0);
+}
+END_TEST
+
 START_TEST(test_upsert_delete)
 {
 	char *err = NULL;
@@ -1045,6 +1088,7 @@ int main(void)
 	tcase_add_test(tc, test_rid_order);
 	tcase_add_test(tc, test_upsert_delete);
 	tcase_add_test(tc, test_word_counts_per_language);
+	tcase_add_test(tc, test_rare_language_not_in_query_stems);
 	tcase_add_test(tc, test_pipe_sorts_batches);
 	tcase_add_test(tc, test_upgrade_v1);
 	tcase_add_test(tc, test_alias_resolution);
