@@ -661,6 +661,18 @@ static double kth_rank(const struct pass *ps, size_t k)
 	return best[k - 1];
 }
 
+/* A search the bounds answered: its counts (all: rows the MATCH gave, copies or not; total:
+ * the matches), and the counters /stats shows (counted: its total came from bits). */
+static void bounds_answered(struct pass *ps, int64_t all, int64_t total, int64_t visited,
+			    int counted)
+{
+	ps->all = all;
+	ps->total = ps->after = total;
+	bounds_searches++;
+	bounds_blocks_visited += visited;
+	bounds_counted += counted;
+}
+
 /* Read every block of b holding a row written since the columns' base (dirty), ranked into
  * ps: the bounds and bits do not hold there. run_pass's result; *visited counts them. */
 static int read_dirty(struct store *s, const struct search_plan *p, struct pass *ps,
@@ -876,11 +888,8 @@ static int bounds_multi(struct store *s, const struct search_plan *p, struct pas
 		*rc = run_pass(s, p, lo, hi, 1, ps, err);
 		visited++;
 	}
-	if (*rc == 0) {
-		ps->total = ps->all = ps->after = total;
-		bounds_searches++;
-		bounds_blocks_visited += visited;
-	}
+	if (*rc == 0)
+		bounds_answered(ps, total, total, visited, 0);
 out:
 	phrases_free(b, tok, text);
 	free(sum);
@@ -1221,12 +1230,8 @@ static int bounds_bool(struct store *s, const struct search_plan *p, struct pass
 		*rc = run_pass(s, p, lo, hi, 1, ps, err);
 		visited++;
 	}
-	if (*rc == 0) {
-		ps->total = ps->all = ps->after = clean + dirty_rows;
-		bounds_counted++;
-		bounds_searches++;
-		bounds_blocks_visited += visited;
-	}
+	if (*rc == 0)
+		bounds_answered(ps, clean + dirty_rows, clean + dirty_rows, visited, 1);
 out:
 	phrases_free(b, tok, text);
 	free(sum);
@@ -1300,13 +1305,8 @@ static int bounds_pass(struct store *s, const struct search_plan *p, struct pass
 		*rc = run_pass(s, p, lo, hi, 1, ps, err);
 		visited++;
 	}
-	if (*rc == 0) {
-		/* all: what the MATCH gives with the copies (a deferred phrase's scale) */
-		ps->all = (int64_t)df;
-		ps->total = ps->after = skip ? clean : (int64_t)df;
-		bounds_searches++;
-		bounds_blocks_visited += visited;
-	}
+	if (*rc == 0)	/* all: what the MATCH gives with the copies (a deferred phrase's scale) */
+		bounds_answered(ps, (int64_t)df, skip ? clean : (int64_t)df, visited, 0);
 out:
 	bounds_release(b);
 	columns_release(c);
