@@ -20,6 +20,7 @@ struct entry {
 	char *token;
 	uint64_t seq;		/* the columns base they were built on */
 	double w;		/* title weight */
+	size_t ncand;		/* best rows kept (b.cand's room) */
 	size_t bytes;
 	int refs;		/* the table's (while linked) and each caller's */
 	int ready;		/* 0 while its builder runs */
@@ -83,6 +84,7 @@ static void entry_unref(struct entry *e)
 		free(e->b.bound);
 		free(e->b.order);
 		free(e->b.bits);
+		free(e->b.cand);
 		free(e->token);
 		free(e);
 	}
@@ -156,33 +158,71 @@ static int by_bound(const void *a, const void *b, void *ctx)
 	return x > y ? -1 : x < y;	/* newer blocks first among equals */
 }
 
-/* One pass over the word's matches (ascending rids) into e's bounds. 0, or -1. */
-static int build(struct store *s, const struct columns *c, struct entry *e, const char *text)
+/* a before b among candidates: the larger value, then the newer (larger) rid, as hits rank */
+static int cand_better(const struct bounds_cand *a, const struct bounds_cand *b)
+{
+	return a->value != b->value ? a->value > b->value : a->rid > b->rid;
+}
+
+static int by_cand(const void *a, const void *b)
+{
+	const struct bounds_cand *x = a, *y = b;
+
+	return cand_better(x, y) ? -1 : cand_better(y, x);
+}
+
+/* Offer row x to the candidates (a heap of at most max, worst at the root); what is left out
+ * raises the floor. */
+static void cand_offer(struct term_bounds *b, size_t max, struct bounds_cand x)
+{
+	struct bounds_cand *h = b->cand, out;
+	size_t i, c;
+
+	if (b->ncand < max) {	/* sift up */
+		for (i = b->ncand++; i > 0 && cand_better(&h[(i - 1) / 2], &x); i = (i - 1) / 2)
+			h[i] = h[(i - 1) / 2];
+		h[i] = x;
+		return;
+	}
+	if (!cand_better(&x, &h[0])) {
+		out = x;
+	} else {	/* x replaces the worst: sift down */
+		out = h[0];
+		for (i = 0; (c = 2 * i + 1) < b->ncand; i = c) {
+			if (c + 1 < b->ncand && cand_better(&h[c], &h[c + 1]))
+				c++;
+			if (!cand_better(&x, &h[c]))
+				break;
+			h[i] = h[c];
+		}
+		h[i] = x;
+	}
+	if (out.value > b->floor)
+		b->floor = out.value;
+}
+
+/* One pass over the phrase's matches (ascending rids) into e's bounds. 0, or -1. */
+static int build(struct store *s, const struct columns *c, struct entry *e, const char *phrase,
+		 size_t ncand)
 {
 	struct term_bounds *b = &e->b;
 	struct rank_state rs;
 	struct buf m = { 0 };
 	sqlite3_stmt *st;
 	const int64_t *rid;
-	const char *p;
-	size_t n, j = 0, i;
+	size_t n, j = 0, i, k = 0;
 	uint64_t seq;
 	int rc;
-
-	size_t k = 0;
 
 	rid = columns_base_rids(c, &n, &seq);
 	b->nblk = n ? (n + b->block - 1) / b->block : 1;
 	b->bound = xcalloc(b->nblk, sizeof(*b->bound));
 	b->bits = xcalloc(b->nblk * (b->block / 64), sizeof(*b->bits));
-	/* the word in both columns: the largest value any column filter can give */
-	buf_puts(&m, "{title body} : \"");
-	for (p = text; *p; p++) {
-		if (*p == '"')
-			buf_putc(&m, '"');
-		buf_putc(&m, *p);
-	}
-	buf_putc(&m, '"');
+	if (ncand)
+		b->cand = xmalloc(ncand * sizeof(*b->cand));
+	/* the phrase in both columns: the largest value any column filter can give */
+	buf_puts(&m, "{title body} : ");
+	buf_puts(&m, phrase);
 	st = store_stmt(s, "SELECT rowid, newsd_rank(fts, ?2, ?3) FROM fts WHERE fts MATCH ?1"
 			" ORDER BY rowid ASC", NULL);
 	if (st == NULL) {
@@ -210,8 +250,12 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 			j++;
 		while (k < n && rid[k] < r)
 			k++;
-		if (k < n && rid[k] == r)
+		if (k < n && rid[k] == r) {
 			b->bits[k / 64] |= 1ull << (k % 64);
+			if (ncand)
+				cand_offer(b, ncand, (struct bounds_cand){ .rid = r, .pos = (uint32_t)k,
+						     .freq = rs.freq0, .value = g });
+		}
 		f = (float)g;
 		if ((double)f < g)
 			f = nextafterf(f, INFINITY);	/* rounded up: still a bound */
@@ -230,15 +274,38 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 		if (b->bound[i] > 0.0f)
 			b->order[b->norder++] = (uint32_t)i;
 	qsort_r(b->order, b->norder, sizeof(*b->order), by_bound, b->bound);
+	if (b->ncand)
+		qsort(b->cand, b->ncand, sizeof(*b->cand), by_cand);	/* best first */
 	if (b->norder)
 		b->order = xrealloc(b->order, b->norder * sizeof(*b->order));
 	e->bytes = sizeof(*e) + b->nblk * sizeof(*b->bound) + b->norder * sizeof(*b->order) +
-		   b->nblk * (b->block / 64) * sizeof(*b->bits) + strlen(e->token) + 1;
+		   b->nblk * (b->block / 64) * sizeof(*b->bits) + ncand * sizeof(*b->cand) +
+		   strlen(e->token) + 1;
 	return 0;
 }
 
 const struct term_bounds *bounds_get(struct store *s, const struct columns *c, const char *token,
 				     const char *text, double w)
+{
+	struct buf m = { 0 };
+	const struct term_bounds *b;
+	const char *p;
+
+	buf_putc(&m, '"');
+	for (p = text; *p; p++) {
+		if (*p == '"')
+			buf_putc(&m, '"');
+		buf_putc(&m, *p);
+	}
+	buf_putc(&m, '"');
+	b = bounds_get_phrase(s, c, token, m.data, w, 0);
+	buf_free(&m);
+	return b;
+}
+
+const struct term_bounds *bounds_get_phrase(struct store *s, const struct columns *c,
+					    const char *token, const char *phrase, double w,
+					    size_t ncand)
 {
 	struct entry *e, **pp;
 	size_t n, bucket = bucket_of(token), est, blk;
@@ -251,13 +318,14 @@ const struct term_bounds *bounds_get(struct store *s, const struct columns *c, c
 		return NULL;
 	}
 	blk = block;
-	est = sizeof(*e) + (8 + blk / 8) * (n / blk + 1);
+	est = sizeof(*e) + (8 + blk / 8) * (n / blk + 1) + ncand * sizeof(struct bounds_cand);
 	if (seq > last_seq) {
 		purge_other_bases(seq);
 		last_seq = seq;
 	}
 	for (e = table[bucket]; e; e = e->next)
-		if (e->seq == seq && e->w == w && e->b.block == blk && strcmp(e->token, token) == 0)
+		if (e->seq == seq && e->w == w && e->b.block == blk && e->ncand == ncand &&
+		    strcmp(e->token, token) == 0)
 			break;
 	if (e) {
 		if (!e->ready) {	/* another thread is building them */
@@ -281,12 +349,13 @@ const struct term_bounds *bounds_get(struct store *s, const struct columns *c, c
 	e->seq = seq;
 	e->used = ++clock_;
 	e->w = w;
+	e->ncand = ncand;
 	e->refs = 2;		/* the table's and the builder's */
 	e->next = table[bucket];
 	table[bucket] = e;
 	pthread_mutex_unlock(&mu);
 
-	if (build(s, c, e, text) < 0) {
+	if (build(s, c, e, phrase, ncand) < 0) {
 		pthread_mutex_lock(&mu);
 		for (pp = &table[bucket]; *pp && *pp != e; pp = &(*pp)->next)
 			;

@@ -237,6 +237,67 @@ static int count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *ud)
 	return SQLITE_OK;
 }
 
+/* A phrase's share of a row's score before its IDF: bm25's expression for freq weighted
+ * instances in a row of dl tokens (fts5_aux.c), kept in one place so that rank_value gives
+ * bit for bit what newsd_rank does. */
+static inline double share(double freq, double dl, double avgdl)
+{
+	return (freq * (K1 + 1.0)) / (freq + K1 * (1 - B + B * dl / avgdl));
+}
+
+double rank_value(double freq, double dl, double avgdl)
+{
+	double score = 0.0;
+
+	score += 1.0 * share(freq, dl, avgdl);	/* a deferred phrase: IDF 1.0, as phrase_idf */
+	return -1.0 * score;
+}
+
+/* An FTS5 varint (SQLite's format: 7 bits a byte, high bit set to go on; a ninth byte gives 8
+ * bits) at p[*i..n): its value, *i moved past it, or -1 when the record ends first. */
+static int64_t fts5_varint(const unsigned char *p, int n, int *i)
+{
+	uint64_t v = 0;
+	int k;
+
+	for (k = 0; k < 9 && *i < n; k++) {
+		unsigned char c = p[(*i)++];
+
+		if (k == 8)
+			return (int64_t)((v << 8) | c);
+		v = (v << 7) | (c & 0x7f);
+		if (!(c & 0x80))
+			return (int64_t)v;
+	}
+	return -1;
+}
+
+int rank_totals(sqlite3 *db, int64_t *rows, double *avgdl)
+{
+	sqlite3_stmt *st;
+	const unsigned char *p;
+	int64_t n, tokens = 0, v;
+	int len, i = 0, rc = -1;
+
+	/* fts5's averages record (FTS5_AVERAGES_ROWID, 1): the rows, then each column's tokens */
+	if (sqlite3_prepare_v2(db, "SELECT block FROM fts_data WHERE id = 1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && (p = sqlite3_column_blob(st, 0)) != NULL) {
+		len = sqlite3_column_bytes(st, 0);
+		n = fts5_varint(p, len, &i);
+		while (n > 0 && i < len && (v = fts5_varint(p, len, &i)) >= 0)
+			tokens += v;
+		if (n > 0 && i == len) {
+			*rows = n;
+			*avgdl = (double)tokens / (double)n;
+			rc = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* bm25's IDF for a phrase found in nhit of rows documents, floored at 1e-6 as bm25 does. */
 static double idf_of(int64_t nhit, int64_t rows)
 {
@@ -392,11 +453,12 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 		if (q->freq[i] == 0.0)
 			continue;
 		phrase_idf(api, fts, q, st, i, &idf);
-		score += idf * ((q->freq[i] * (K1 + 1.0)) /
-				(q->freq[i] + K1 * (1 - B + B * dl / q->avgdl)));
+		score += idf * share(q->freq[i], dl, q->avgdl);
 	}
-	if (st)
+	if (st) {
 		st->scored++;
+		st->freq0 = q->freq[0];
+	}
 	sqlite3_result_double(ctx, -1.0 * score);
 	return;
 fail:

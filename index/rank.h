@@ -42,6 +42,7 @@ struct rank_state {
 	int64_t rows;		/* out: rows in the table (for rank_scale) */
 	int64_t scored;		/* out: rows whose exact value was computed */
 	double avgdl;		/* out: the average row length in tokens (bm25's avgdl) */
+	double freq0;		/* out: the last scored row's weighted instances of phrase 0 */
 };
 
 /*
@@ -66,6 +67,13 @@ int rank_register(sqlite3 *db, char **errmsg);
 double rank_scale(double v, int64_t nhit, int64_t rows);
 /* bm25's IDF of a phrase found in nhit of rows documents (what newsd_rank multiplies by). */
 double rank_idf(int64_t nhit, int64_t rows);
+/* The unscaled value newsd_rank gives (deferred: its IDF left out) a row with freq weighted
+ * instances of the phrase and dl tokens, for the average length avgdl; bit for bit. */
+double rank_value(double freq, double dl, double avgdl);
+/* What newsd_rank reads per query, read without a MATCH: the fts table's rows and average
+ * row length in tokens (all columns), from FTS5's averages record, in the caller's read
+ * transaction. 0, or -1 when it cannot be read. */
+int rank_totals(sqlite3 *db, int64_t *rows, double *avgdl);
 /* Every unscaled value (a phrase's share before its IDF) is below this: k1 + 1. */
 #define RANK_MAX_UNSCALED 2.2
 

@@ -1241,6 +1241,148 @@ out:
 	return done;
 }
 
+#define PREFIX_CANDS 512		/* best rows kept per prefix */
+
+static size_t prefix_cands = PREFIX_CANDS;
+
+void search_set_prefix_cands(size_t n)
+{
+	prefix_cands = n ? n : PREFIX_CANDS;
+}
+#define PREFIX_MAX_DIRTY 4	/* blocks written since the base read one by one, at most */
+
+/* The phrase of a MATCH that is one prefix phrase in title and body and nothing else
+ * ({title body} : "export" *): its FTS5 text ("export" *) and, in *word, the prefix as
+ * written (the caller's to free). NULL otherwise. */
+static char *single_prefix(const char *m, char **word)
+{
+	const char *p, *q;
+	struct buf w = { 0 };
+
+	size_t paren = 0, n;
+
+	*word = NULL;
+	while (m[paren] == '(')	/* query.c puts groups in parentheses */
+		paren++;
+	if (strncmp(m + paren, "{title body} : \"", 16) != 0)
+		return NULL;
+	for (p = m + paren + 16; *p && !(*p == '"' && p[1] != '"'); p++) {
+		if (*p == '"')
+			p++;
+		buf_putc(&w, *p);
+	}
+	if (*p != '"' || strncmp(p + 1, " *", 2) != 0 || strspn(p + 3, ")") != paren ||
+	    p[3 + paren] != '\0' || w.len == 0) {
+		buf_free(&w);
+		return NULL;
+	}
+	q = m + paren + 15;
+	n = (size_t)(p + 3 - q);
+	*word = buf_detach(&w);
+	return xstrndup(q, n);
+}
+
+/*
+ * One prefix over the whole table, by relevance (export*). FTS5 3.40 merges the doclists of
+ * every word with the prefix for each MATCH, whatever its rowid range (about 9 ms at 1M), so
+ * reading blocks one by one costs more than one pass. Instead the prefix's bounds keep its
+ * best rows of the base (PREFIX_CANDS) with their weighted instances, and the largest value
+ * of a row left out (floor): each candidate's exact value is computed again in memory with
+ * this version's average length (rank_value, bit for bit newsd_rank's), blocks written since
+ * the base are read by FTS5, and when the k-th kept value beats the floor (scaled for the
+ * growth of the average length) no row left out can enter the top k. The total is a popcount
+ * of the prefix's bits. 0 (nothing kept) when the prefix is rare, when more than a few
+ * blocks are dirty, when a row of the base is gone, or when the candidates do not decide:
+ * the ordinary pass answers.
+ */
+static int bounds_prefix(struct store *s, const struct search_plan *p, struct pass *ps,
+			 const char *m, struct search_error *err, int *rc)
+{
+	char *phrase, *word = NULL;
+	const struct columns *c = NULL;
+	const struct term_bounds *b = NULL;
+	const uint8_t *dirty = NULL;
+	const uint64_t *skip = NULL;
+	struct columns_cursor cur;
+	double avgdl, adj, kth;
+	int64_t rows, live, vanished = 0, visited = 0, all, total, before_all, before_total, dl;
+	size_t i, j, ndirty = 0, w;
+	int done = 0;
+
+	if ((phrase = single_prefix(m, &word)) == NULL)
+		return 0;
+	if (ps->top.k > prefix_cands / 2 ||
+	    terms_prefix_est(store_terms(s), word, bounds_min_df()) < bounds_min_df() ||
+	    (live = live_articles(s, ps->version)) < 0 ||
+	    (c = columns_acquire(s, ps->version)) == NULL)
+		goto out;
+	if ((b = bounds_get_phrase(s, c, phrase, phrase, store_title_weight(s), prefix_cands)) ==
+	    NULL)
+		goto out;
+	if (p->match_all)
+		skip = copies_left_out(s, ps, c, b, &dirty);
+	else
+		dirty = bounds_dirty(c, b, live, &vanished);
+	if (dirty == NULL || (p->match_all && skip == NULL) || vanished != 0) {
+		if (vanished != 0)
+			reread_soon();
+		goto out;
+	}
+	for (j = 0; j < b->nblk; j++)
+		ndirty += dirty[j];
+	if (ndirty > PREFIX_MAX_DIRTY || rank_totals(store_db(s), &rows, &avgdl) < 0 ||
+	    !(avgdl > 0.0))
+		goto out;
+	done = 1;
+	w = b->block / 64;
+	all = bits_count(b->bits, NULL, dirty, b->nblk, w);
+	total = skip ? bits_count(b->bits, skip, dirty, b->nblk, w) : all;
+	before_all = ps->all;
+	before_total = ps->total;
+	*rc = read_dirty(s, p, ps, c, b, dirty, &visited, err);
+	if (*rc != 0)
+		goto out;
+	all += ps->all - before_all;
+	total += ps->total - before_total;
+	/* what newsd_rank would have reported over the whole table (a deferred phrase) */
+	ps->rank.rows = rows;
+	ps->rank.avgdl = avgdl;
+	ps->rank.deferred = 1;
+	ps->rank.may_defer = 1;
+	if (!ps->slack) {
+		ps->top.k += RANK_SLACK;
+		ps->slack = 1;
+	}
+	memset(&cur, 0, sizeof(cur));
+	for (i = 0; i < b->ncand; i++) {
+		const struct bounds_cand *x = &b->cand[i];
+
+		if (dirty[x->pos / b->block] ||
+		    (skip && (skip[x->pos / 64] >> (x->pos % 64) & 1)))
+			continue;	/* read again above, or a copy left out */
+		if ((dl = columns_length(c, x->rid, &cur)) < 0)
+			break;
+		pass_add(ps, (struct hit){ .rid = x->rid,
+					   .rank = rank_value(x->freq, (double)dl, avgdl) });
+	}
+	/* rows left out are worth at most floor, times the growth of the average length; the
+	 * k-th kept must be above that by more than any rounding of the scaling to come */
+	adj = avgdl > b->avgdl ? avgdl / b->avgdl : 1.0;
+	kth = kth_rank(ps, ps->top.k - RANK_SLACK);
+	if (i < b->ncand || (b->floor > 0.0 && !(-kth > b->floor * adj * (1.0 + 1e-9)))) {
+		pass_reset(ps);
+		done = 0;
+		goto out;
+	}
+	bounds_answered(ps, all, total, visited, 1);
+out:
+	bounds_release(b);
+	columns_release(c);
+	free(phrase);
+	free(word);
+	return done;
+}
+
 /*
  * A one-word query over the whole table, by relevance, without facets, cursor or collapse:
  * visit the blocks whose rows changed since the bounds were built, then the others by
@@ -1270,6 +1412,8 @@ static int bounds_pass(struct store *s, const struct search_plan *p, struct pass
 	    sqlite3_get_autocommit(store_db(s)) || !bounds_enabled())
 		return 0;
 	search_plan_use(s, p);
+	if (bounds_prefix(s, p, ps, m, err, rc))
+		return 1;
 	if (!terms_single_word(store_terms(s), m, &token, &text, &df))
 		return bounds_bool(s, p, ps, err, rc) ||
 		       (!p->match_all && bounds_multi(s, p, ps, err, rc));
@@ -1856,6 +2000,54 @@ static int prefix_details(struct store *s, const struct search_plan *p,
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	size_t i;
 	int rc;
+	char *phrase, *word = NULL;
+
+	/* one prefix of one word (collapse=dups or not: copies are not hits), in a file of
+	 * words as written: each hit's own text finds the words that begin with it (snippet.h,
+	 * prefix mode), without a MATCH */
+	phrase = single_prefix(p->match_all ? p->match_all : p->match, &word);
+	if (phrase != NULL && store_words_as_written(s)) {
+		st = store_stmt(s, "SELECT newsd_highlight(fts, 0, ?1),"
+				" newsd_snippet(fts, 1, ?2, ?3, ?1) FROM fts WHERE rowid = ?4", NULL);
+		for (i = 0, rc = SQLITE_OK; st && i < n && rc == SQLITE_OK; i++) {
+			d[i].rid = hits[i].rid;
+			sqlite3_bind_text(st, 1, word, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 2, r->snippets);
+			sqlite3_bind_int(st, 3, r->snippet_words);
+			sqlite3_bind_int64(st, 4, hits[i].rid);
+			if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				const char *t = (const char *)sqlite3_column_text(st, 0);
+				const char *sn = (const char *)sqlite3_column_text(st, 1);
+
+				d[i].title_html = xstrdup(t ? t : "");
+				d[i].snippets = sn ? xstrdup(sn) : NULL;
+				d[i].done = 1;
+				rc = SQLITE_OK;
+			} else if (rc == SQLITE_DONE) {
+				rc = SQLITE_OK;	/* (gone: hit_json says so) */
+			}
+			sqlite3_reset(st);
+		}
+		sqlite3_clear_bindings(st);
+		free(phrase);
+		free(word);
+		if (st == NULL)
+			return fail(err, SEARCH_INTERNAL, -1, "internal error preparing the hit query");
+		if (rc == SQLITE_OK)
+			return 0;
+		if (rc != SQLITE_MISMATCH && sqlite3_errcode(store_db(s)) != SQLITE_MISMATCH)
+			return step_fail(s, rc, err);
+		/* the prefix folds to several words (punctuation inside): by a MATCH */
+		for (i = 0; i < n; i++) {
+			free(d[i].title_html);
+			free(d[i].snippets);
+			memset(&d[i], 0, sizeof(d[i]));
+		}
+		st = NULL;
+	} else {
+		free(phrase);
+		free(word);
+	}
 
 	for (i = 0; i < n; i++) {
 		d[i].rid = hits[i].rid;

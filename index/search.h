@@ -131,6 +131,8 @@ void search_peer_attach(struct search_peer *p);
 void search_thread_release(void);
 /* Tests: the fewest articles in a search's range for two threads (default 50,000). */
 void search_set_split_min(int64_t n);
+/* The best rows kept per frequent prefix (0: the default, 512; tests). */
+void search_set_prefix_cands(size_t n);
 /* Searches answered from per-block bounds (bounds.h), the blocks they visited, and those of
  * several words whose total came from the words' bits. */
 void search_bounds_counters(int64_t *searches, int64_t *blocks, int64_t *counted);

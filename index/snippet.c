@@ -56,6 +56,11 @@ struct doc {
 	int limit;	/* stop once the token with this index is recorded; -1: tokenize all */
 	int complete;	/* the tokenizer reached the end of the text, so ntok is the total */
 	int prev_end;	/* byte end of the previous token, for the gap test */
+	/* prefix mode: the tokens that begin with pfx (folded) are the hits (phrase 0) */
+	const char *pfx;
+	int npfx;
+	struct hit *ph;
+	int nph, capph;
 };
 
 /* A candidate fragment: the hits from `anchor` (the first hit's token) up to `core_end`, and
@@ -140,6 +145,15 @@ static int tokenize_cb(void *ctx, int tflags, const char *token, int ntoken, int
 	else
 		t->sent = d->toks[d->ntok - 1].sent;
 	d->prev_end = end;
+	if (d->pfx && ntoken >= d->npfx && memcmp(token, d->pfx, (size_t)d->npfx) == 0) {
+		if (d->nph == d->capph) {
+			d->capph = d->capph ? d->capph * 2 : 16;
+			d->ph = xrealloc(d->ph, (size_t)d->capph * sizeof(*d->ph));
+		}
+		d->ph[d->nph].off = d->ntok;
+		d->ph[d->nph].end = d->ntok + 1;
+		d->ph[d->nph++].phrase = 0;
+	}
 	d->ntok++;
 	if (d->limit >= 0 && d->ntok > d->limit)
 		return SQLITE_DONE;
@@ -174,6 +188,55 @@ static int tokenize(const Fts5ExtensionApi *api, Fts5Context *fts, struct doc *d
 		d->complete = 1;
 	else if (rc == SQLITE_DONE)
 		rc = SQLITE_OK;
+	return rc;
+}
+
+static int fold_cb(void *ctx, int tflags, const char *token, int ntoken, int start, int end)
+{
+	struct buf *b = ctx;
+
+	(void)start;
+	(void)end;
+	if (tflags & FTS5_TOKEN_COLOCATED)
+		return SQLITE_OK;
+	if (b->len > 0)
+		buf_putc(b, ' ');	/* a second token: not one word */
+	buf_append(b, token, (size_t)(ntoken > 0 ? ntoken : 0));
+	return SQLITE_OK;
+}
+
+/*
+ * Prefix mode (the optional last argument): the prefix folded by the boundary tokenizer into
+ * d->pfx (out holds it), and the whole column tokenized, its tokens that begin with it the
+ * hits. That is where FTS5 finds a prefix of words as written (surface.h: each word folded as
+ * unicode61 folds it), without a MATCH: FTS5 3.40 merges every such word's doclist for a
+ * MATCH, whatever the rowid asked for. SQLITE_OK, SQLITE_MISMATCH when the prefix is not one
+ * word, or another code.
+ */
+static int prefix_hits(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_value *v,
+		       struct buf *out, struct doc *d, struct hit **hits, int *nhits)
+{
+	struct bounds *b = api->xUserData(fts);
+	const char *p = (const char *)sqlite3_value_text(v);
+	int rc;
+
+	if (b == NULL || b->inst == NULL)
+		return SQLITE_ERROR;	/* the table's tokenizer gives stems: no word to compare */
+	if (p == NULL)
+		return SQLITE_MISMATCH;
+	rc = b->tok.xTokenize(b->inst, out, FTS5_TOKENIZE_QUERY | FTS5_TOKENIZE_PREFIX, p,
+			      sqlite3_value_bytes(v), fold_cb);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (out->len == 0 || memchr(out->data, ' ', out->len) != NULL)
+		return SQLITE_MISMATCH;
+	d->pfx = out->data;
+	d->npfx = (int)out->len;
+	d->limit = -1;
+	rc = tokenize(api, fts, d);
+	*hits = d->ph;	/* in position order */
+	*nhits = d->nph;
+	d->ph = NULL;
 	return rc;
 }
 
@@ -529,11 +592,12 @@ static void snippet_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_co
 	struct cand *cands = NULL;
 	struct frag frags[MAX_FRAGMENTS];
 	struct buf out = { 0 };
-	int col, nfrag, words, nhits = 0, maxoff, ncand, nf = 0, nmarks, i, rc;
+	struct buf pfx = { 0 };
+	int col, nfrag, words, nhits = 0, maxoff, ncand, nf = 0, nmarks, i, rc, nphrase;
 
-	if (nval != 3) {
-		sqlite3_result_error(ctx, "newsd_snippet: expected 3 arguments after the table: "
-				     "column, fragments, words", -1);
+	if (nval != 3 && nval != 4) {
+		sqlite3_result_error(ctx, "newsd_snippet: expected 3 or 4 arguments after the table: "
+				     "column, fragments, words[, prefix]", -1);
 		return;
 	}
 	col = column_arg(api, fts, ctx, val[0], "newsd_snippet");
@@ -548,19 +612,27 @@ static void snippet_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_co
 		goto out;
 	if (d.text == NULL || d.n <= 0)
 		goto out;
-	rc = collect_hits(api, fts, col, &hits, &nhits, &maxoff);
-	if (rc != SQLITE_OK)
-		goto out;
-	/* Every fragment ends by the last hit plus one window; one more token tells whether the
-	 * column goes on past it. */
-	d.limit = maxoff < 0 ? words : (maxoff > INT_MAX - words ? -1 : maxoff + words);
-	rc = tokenize(api, fts, &d);
-	if (rc != SQLITE_OK)
-		goto out;
+	if (nval == 4) {
+		rc = prefix_hits(api, fts, val[3], &pfx, &d, &hits, &nhits);
+		if (rc != SQLITE_OK)
+			goto out;
+		nphrase = 1;
+	} else {
+		rc = collect_hits(api, fts, col, &hits, &nhits, &maxoff);
+		if (rc != SQLITE_OK)
+			goto out;
+		/* Every fragment ends by the last hit plus one window; one more token tells
+		 * whether the column goes on past it. */
+		d.limit = maxoff < 0 ? words : (maxoff > INT_MAX - words ? -1 : maxoff + words);
+		rc = tokenize(api, fts, &d);
+		if (rc != SQLITE_OK)
+			goto out;
+		nphrase = api->xPhraseCount(fts);
+	}
 	nhits = clip_hits(hits, nhits, &d);
 	if (nhits > 0) {
 		cands = xmalloc((size_t)nhits * sizeof(*cands));
-		ncand = make_candidates(hits, nhits, api->xPhraseCount(fts), words, &d, cands);
+		ncand = make_candidates(hits, nhits, nphrase, words, &d, cands);
 		nf = choose_fragments(cands, ncand, nfrag, words,
 				      d.complete ? d.ntok : d.ntok - 1, &d, frags);
 	} else {
@@ -583,6 +655,7 @@ out:
 	if (rc != SQLITE_OK)
 		sqlite3_result_error_code(ctx, rc);
 	buf_free(&out);
+	buf_free(&pfx);
 	free(cands);
 	free(hits);
 	free(d.toks);
@@ -596,11 +669,12 @@ static void highlight_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_
 	struct doc d = { 0 };
 	struct hit *hits = NULL;
 	struct buf out = { 0 };
+	struct buf pfx = { 0 };
 	int col, nhits = 0, maxoff, nmarks, maxend = 0, from, to, i, rc;
 
-	if (nval != 1) {
-		sqlite3_result_error(ctx, "newsd_highlight: expected 1 argument after the table: "
-				     "column", -1);
+	if (nval != 1 && nval != 2) {
+		sqlite3_result_error(ctx, "newsd_highlight: expected 1 or 2 arguments after the "
+				     "table: column[, prefix]", -1);
 		return;
 	}
 	col = column_arg(api, fts, ctx, val[0], "newsd_highlight");
@@ -613,13 +687,14 @@ static void highlight_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_
 		sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
 		goto out;
 	}
-	rc = collect_hits(api, fts, col, &hits, &nhits, &maxoff);
+	rc = nval == 2 ? prefix_hits(api, fts, val[1], &pfx, &d, &hits, &nhits) :
+			 collect_hits(api, fts, col, &hits, &nhits, &maxoff);
 	if (rc != SQLITE_OK)
 		goto out;
 	for (i = 0; i < nhits; i++)
 		if (hits[i].end > maxend)
 			maxend = hits[i].end;
-	if (nhits > 0) {
+	if (nhits > 0 && nval == 1) {
 		d.limit = maxend;
 		rc = tokenize(api, fts, &d);
 		if (rc != SQLITE_OK)
@@ -638,6 +713,7 @@ out:
 	if (rc != SQLITE_OK)
 		sqlite3_result_error_code(ctx, rc);
 	buf_free(&out);
+	buf_free(&pfx);
 	free(hits);
 	free(d.toks);
 }

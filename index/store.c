@@ -69,6 +69,7 @@ struct store {
 	struct terms *terms;		/* word counts: kept by the writer, read for IDFs */
 	struct langtok *lt;		/* this connection's "newsd" tokenizer state (langtok.h) */
 	int multilang;			/* fts uses it: stemmed per language, "0l<code>" tags */
+	int surface;			/* fts indexes the words as written too (surface.h) */
 	int has_lang_count;		/* the file has lang_count (schema 3) */
 	int64_t last_dup;		/* dup_of of the last article put (0: not a copy) */
 	struct strmap entity_ids;
@@ -511,15 +512,17 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 
 /* How the fts table tokenizes: 1 with the "newsd" tokenizer (per language), 0 with the
  * schema-2 tokenizers; whether it stems (stemming != none) in *stems. */
-static int fts_is_multilang(struct store *s, int *stems)
+static int fts_is_multilang(struct store *s, int *stems, int *surface)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT sql FROM sqlite_schema WHERE name = 'fts'", NULL);
 	const char *sql;
 	int multi = 0;
 
 	*stems = 1;
+	*surface = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW && (sql = (const char *)sqlite3_column_text(st, 0))) {
 		multi = strstr(sql, "tokenize='" LANGTOK_NAME) != NULL;
+		*surface = strstr(sql, "tokenize='" SURFACE_TOKENIZER " ") != NULL;
 		*stems = strstr(sql, "porter") != NULL ||
 			 (multi && strstr(sql, "tokenize='" LANGTOK_NAME " none'") == NULL);
 	}
@@ -622,7 +625,7 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 		int stems;
 		int64_t has = 0;
 
-		s->multilang = fts_is_multilang(s, &stems);
+		s->multilang = fts_is_multilang(s, &stems, &s->surface);
 		if (query_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'lang_count'",
 			      &has, 0) < 0)
 			goto fail_db;
@@ -672,6 +675,11 @@ void store_low_memory(struct store *s)
 struct langtok *store_langtok(struct store *s)
 {
 	return s->lt;
+}
+
+int store_words_as_written(const struct store *s)
+{
+	return s->surface;
 }
 
 int store_multilang(const struct store *s)

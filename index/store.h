@@ -68,6 +68,9 @@ sqlite3 *store_db(struct store *s);
  * on (0: store_lang_mask); call it before running a MATCH. */
 struct langtok *store_langtok(struct store *s);
 int store_multilang(const struct store *s);
+/* 1 when the fts table indexes each word as written beside its stem (surface.h): a prefix
+ * matches the words that begin with it, folded. */
+int store_words_as_written(const struct store *s);
 uint64_t store_lang_mask(struct store *s);
 void store_use_langs(struct store *s, uint64_t mask);
 double store_title_weight(const struct store *s);

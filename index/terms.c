@@ -48,6 +48,7 @@ struct terms {
 	int in_title;		/* tokenizing the title (1) or the body (0) */
 	sqlite3_stmt *complete;	/* reader statements, prepared on first use */
 	sqlite3_stmt *lookup;
+	sqlite3_stmt *range;	/* tokens from ?1 up to ?2 (terms_prefix_est) */
 	int ntokens;		/* query tokenizing: tokens of the phrase */
 	int colocated;		/* and stems beside them (several query languages) */
 	char *first;		/* and the first of them */
@@ -205,6 +206,7 @@ void terms_close(struct terms *t)
 	t->tok.xDelete(t->inst);
 	sqlite3_finalize(t->complete);
 	sqlite3_finalize(t->lookup);
+	sqlite3_finalize(t->range);
 	tmap_clear(&t->txn);
 	dset_free(&t->doc);
 	free(t->first);
@@ -484,4 +486,36 @@ int terms_single_word(struct terms *t, const char *match, char **token, char **t
 	*df = d;
 	buf_free(&b);
 	return 1;
+}
+
+int64_t terms_prefix_est(struct terms *t, const char *text, int64_t cap)
+{
+	char *hi;
+	size_t len;
+	int64_t sum = 0;
+
+	if (t == NULL || !counts_complete(t) ||
+	    (t->range == NULL &&
+	     sqlite3_prepare_v2(t->db, "SELECT n FROM term_df WHERE term >= ?1 AND term < ?2", -1,
+				&t->range, NULL) != SQLITE_OK))
+		return -1;
+	t->ntokens = 0;
+	t->colocated = 0;
+	free(t->first);
+	t->first = NULL;
+	t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_QUERY, text, (int)strlen(text), query_token);
+	if (t->ntokens != 1 || t->first == NULL || (len = strlen(t->first)) == 0 ||
+	    (unsigned char)t->first[len - 1] == 0xff)
+		return -1;
+	/* the tokens that begin with the stem: [stem, stem with its last byte one up) */
+	hi = xstrdup(t->first);
+	hi[len - 1] = (char)((unsigned char)hi[len - 1] + 1);
+	sqlite3_bind_text(t->range, 1, t->first, -1, SQLITE_STATIC);
+	sqlite3_bind_text(t->range, 2, hi, -1, SQLITE_STATIC);
+	while (sum < cap && sqlite3_step(t->range) == SQLITE_ROW)
+		sum += sqlite3_column_int64(t->range, 0);
+	sqlite3_reset(t->range);
+	sqlite3_clear_bindings(t->range);
+	free(hi);
+	return sum;
 }

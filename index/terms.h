@@ -60,4 +60,13 @@ int terms_phrase_info(struct terms *t, const char *match, double *df, char **tok
 int terms_single_word(struct terms *t, const char *match, char **token, char **text,
 		      double *df);
 
+/*
+ * How many articles a prefix of one word (text, as the query wrote it before its *) may match,
+ * to tell a broad prefix from a rare one: the sum over term_df of the counts ({title body}) of
+ * the tokens that begin with text's token (its stem), stopped once it reaches cap. An
+ * estimate only (a row with two such words counts twice; a word whose stem is shorter than
+ * the prefix, "cities" for citie*, is missed). -1 when the counts cannot tell (incomplete,
+ * several words or stems).
+ */
+int64_t terms_prefix_est(struct terms *t, const char *text, int64_t cap);
 #endif

@@ -7,6 +7,8 @@
  */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +234,10 @@ static void check_query(const char *q, int limit, int offset, int with_range, co
 	}
 	res = search_run(rs, &r, &e);
 	if (res == NULL) {
-		/* a query the parser refuses is refused alike by both paths: nothing to compare */
+		/* a query the parser refuses is refused alike by both paths: nothing to compare;
+		 * any other error is a failure */
+		ck_assert_msg(e.code == SEARCH_BAD_QUERY || e.code == SEARCH_BAD_PARAMETER,
+			      "%s: error %d: %s", q, (int)e.code, e.message ? e.message : "");
 		search_error_clear(&e);
 		return;
 	}
@@ -569,6 +574,28 @@ static void single_words(int n)
 	}
 }
 
+/* Prefixes of words of every frequency (the commonest first), some as title:, with limits,
+ * offsets and collapse=dups: the frequent ones rank from their best rows (bounds_prefix). */
+static void single_prefixes(int n)
+{
+	char q[256];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int rank = i < 40 ? i : (int)(next_rand() % 200);
+		char *t = vocab_term(rank);
+		size_t len = strlen(t);
+
+		if (len > 2)
+			t[2 + next_rand() % (len - 2)] = '\0';
+		snprintf(q, sizeof(q), "%s%s*", next_rand() % 6 == 0 ? "title:" : "", t);
+		check_query(q, (int)(next_rand() % 3) == 0 ? 1 + (int)(next_rand() % 50) : 10,
+			    (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 30) : 0, 0, NULL,
+			    (int)(next_rand() % 4) == 0);
+		free(t);
+	}
+}
+
 /*
  * One-word searches from per-block bounds (bounds.h: blocks of 64 articles here, every word
  * bounded) against ORDER BY bm25(): the same hits, order, scores and total, at the base, after
@@ -581,7 +608,7 @@ START_TEST(test_generated_bounds)
 	struct store_options so = { "porter", 32, 1000, 4.0 };
 	struct columns_service *svc;
 	char *err = NULL;
-	int64_t s0, b0, s1, b1, si, bi, c0, c1, c2;
+	int64_t s0, b0, s1, b1, s2, b2, si, bi, c0, c1, c2, c3;
 
 	open_db();
 	load_generated(6000);
@@ -599,6 +626,7 @@ START_TEST(test_generated_bounds)
 		sqlite3_reset(st);
 	}
 	bounds_configure(1, 1, 32u << 20, 64);
+	search_set_prefix_cands(20);	/* few enough that the floor decides */
 	search_bounds_counters(&si, &bi, &c0);
 	s0 = si;
 	b0 = bi;
@@ -609,11 +637,17 @@ START_TEST(test_generated_bounds)
 	ck_assert_int_ge(s1 - s0, 200);
 	ck_assert_msg((b1 - b0) < (s1 - s0) * 94 / 3, "%lld blocks for %lld searches",
 		      (long long)(b1 - b0), (long long)(s1 - s0));
+	ck_assert_int_ge(c1 - c0, 5);	/* several words counted from the bits */
+	/* prefixes: most answered from their best rows, without reading a block */
+	single_prefixes(200);
+	search_bounds_counters(&s0, &b0, &c2);
+	ck_assert_msg(s0 - s1 >= 60 && b0 == b1, "%lld prefix searches answered, %lld blocks",
+		      (long long)(s0 - s1), (long long)(b0 - b1));
+	c1 = c2;	/* (prefixes count from the bits too) */
 	/* new articles among the old: several words still counted from the bits */
 	load_fresh(200);
 	random_queries(200);
 	search_bounds_counters(&s1, &b1, &c2);
-	ck_assert_int_ge(c1 - c0, 5);
 	ck_assert_int_ge(c2 - c1, 5);
 	/* deletions and moves: the bits would count rows that are gone, so the first search of
 	 * several words counts by FTS5 and asks the columns for a new base (nothing else would
@@ -628,17 +662,141 @@ START_TEST(test_generated_bounds)
 	ck_assert_int_ge(c2 - c1, 5);
 	rewrite_some(100);
 	single_words(200);
+	/* a new base (rows are gone since the last), then new articles after every other: one
+	 * dirty block, read by FTS5, and a much longer average length, which lifts the rows the
+	 * prefixes left out (their floor) */
+	columns_reread();
+	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	single_prefixes(100);
 	load_long(3000);
 	single_words(200);
 	search_bounds_counters(&s0, &b0, &c0);
 	ck_assert_int_ge(s0 - s1, 250);
+	single_prefixes(200);
+	search_bounds_counters(&s2, &b2, &c3);
+	ck_assert_msg(s2 - s0 >= 30, "%lld prefixes answered", (long long)(s2 - s0));
 	bounds_configure(1, 5000, 64u << 20, 0);
+	search_set_prefix_cands(0);
 	columns_stop(svc);
 	vocab_free();
-	printf("generated corpus, one-word searches from block bounds: %lld searches, %.1f blocks"
-	       " each; %d queries compared (%d with matches)\n", (long long)(s0 - si),
-	       (double)(b0 - bi) / (double)(s0 > si ? s0 - si : 1), nchecked, nnonempty);
+	printf("generated corpus, searches from block bounds: %lld searches, %.1f blocks"
+	       " each; %d queries compared (%d with matches)\n", (long long)(s2 - si),
+	       (double)(b2 - bi) / (double)(s2 > si ? s2 - si : 1), nchecked, nnonempty);
 	ck_assert_int_ge(nnonempty, 600);
+	close_db();
+}
+END_TEST
+
+/* The writer of test_searches_during_ingest: batches made ahead (the generator is not
+ * thread-safe), loaded one after another through ws. */
+struct writer {
+	struct buf *batch;
+	int n;
+	atomic_int done;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	int i;
+
+	for (i = 0; i < w->n; i++) {
+		load(w->batch[i].data, w->batch[i].len, NULL);
+		usleep(20000);
+	}
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+/*
+ * Searches while a writer commits batches (new articles at the end and among the old ones,
+ * updates of old ones in place and to other dates): each search, run in a read transaction
+ * that the oracle then reads in too, gives the total, hits, order and scores of ORDER BY
+ * bm25() on that snapshot, whatever path answered it (columns, block bounds, best rows of a
+ * prefix, the ordinary pass).
+ */
+START_TEST(test_searches_during_ingest)
+{
+	struct store_options so = { "porter", 32, 1000, 4.0 };
+	struct columns_service *svc;
+	struct writer w = { 0 };
+	pthread_t th;
+	char *err = NULL, q[256];
+	int i, j, k, rounds = 0;
+	int64_t s0, b0, c0, s1, b1, c1;
+
+	open_db();
+	load_generated(4000);
+	nchecked = nnonempty = 0;
+	vocab_load();
+	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
+	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	bounds_configure(1, 1, 32u << 20, 64);
+	search_set_prefix_cands(32);
+	w.n = 40;
+	w.batch = xcalloc((size_t)w.n, sizeof(*w.batch));
+	for (i = 0; i < w.n; i++)
+		for (j = 0; j < 40; j++) {
+			/* 0, 1: news after everything; 2: an old date; 3: an old article again
+			 * (the first half: news only, so the bounds keep answering) */
+			int kind = i < w.n / 2 ? 0 : (int)(next_rand() % 4);
+
+			buf_printf(&w.batch[i], "{\"id\":\"%s%d\",\"date\":\"%s\",\"title\":\"%s\","
+				   "\"body\":\"", kind == 3 ? "g" : "live",
+				   kind == 3 ? (int)(next_rand() % 4000) : i * 40 + j,
+				   kind < 2 ? "2031-06-01T00:00:00Z" : "2022-03-04T05:06:07Z",
+				   zipf_word());
+			for (k = 0; k < 5 + (int)(next_rand() % 150); k++)
+				buf_printf(&w.batch[i], "%s%s", k ? " " : "", zipf_word());
+			buf_puts(&w.batch[i], "\"}\n");
+		}
+	search_bounds_counters(&s0, &b0, &c0);
+	ck_assert_int_eq(pthread_create(&th, NULL, writer_main, &w), 0);
+	while (!atomic_load(&w.done) || rounds < 50) {
+		int rank = (int)(next_rand() % 60);
+		char *t = vocab_term(rank);
+
+		switch (next_rand() % 4) {
+		case 0:
+			snprintf(q, sizeof(q), "%s", t);
+			break;
+		case 1:
+			if (strlen(t) > 2)
+				t[2 + next_rand() % (strlen(t) - 2)] = '\0';
+			snprintf(q, sizeof(q), "%s*", t);
+			break;
+		case 2: {
+			char *u = vocab_term((int)(next_rand() % 60));
+
+			snprintf(q, sizeof(q), next_rand() % 2 ? "%s %s" : "%s NOT %s", t, u);
+			free(u);
+			break;
+		}
+		default:
+			snprintf(q, sizeof(q), "%s OR %s", t, t);
+			break;
+		}
+		/* the search and the oracle in one read transaction: one snapshot */
+		ck_assert_int_eq(sqlite3_exec(store_db(rs), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+		check_query(q, 10, (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 20) : 0, 0, NULL,
+			    (int)(next_rand() % 4) == 0);
+		ck_assert_int_eq(sqlite3_exec(store_db(rs), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+		free(t);
+		rounds++;
+	}
+	pthread_join(th, NULL);
+	search_bounds_counters(&s1, &b1, &c1);
+	for (i = 0; i < w.n; i++)
+		buf_free(&w.batch[i]);
+	free(w.batch);
+	bounds_configure(1, 5000, 64u << 20, 0);
+	search_set_prefix_cands(0);
+	columns_stop(svc);
+	vocab_free();
+	printf("searches during ingest: %d compared with bm25 on their snapshot (%d with matches),"
+	       " %lld answered from bounds\n", nchecked, nnonempty, (long long)(s1 - s0));
+	ck_assert_int_ge(nnonempty, 40);
+	ck_assert_int_ge(s1 - s0, 10);
 	close_db();
 }
 END_TEST
@@ -675,6 +833,7 @@ static Suite *rank_suite(void)
 	tcase_add_test(tc, test_generated);
 	tcase_add_test(tc, test_generated_columns);
 	tcase_add_test(tc, test_generated_bounds);
+	tcase_add_test(tc, test_searches_during_ingest);
 	tcase_add_test(tc, test_reuters);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
