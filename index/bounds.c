@@ -203,7 +203,7 @@ static void cand_offer(struct term_bounds *b, size_t max, struct bounds_cand x)
 
 /* One pass over the phrase's matches (ascending rids) into e's bounds. 0, or -1. */
 static int build(struct store *s, const struct columns *c, struct entry *e, const char *phrase,
-		 size_t ncand)
+		 size_t ncand, int nphrase, const double *df)
 {
 	struct term_bounds *b = &e->b;
 	struct rank_state rs;
@@ -232,7 +232,10 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 	memset(&rs, 0, sizeof(rs));
 	rs.cols = c;
 	rs.threshold = INFINITY;	/* every row's value */
-	rs.may_defer = 1;		/* without the IDF */
+	rs.may_defer = 1;		/* without the IDF (a lone phrase) */
+	for (i = 0; i < (size_t)nphrase; i++)	/* the others' IDFs from the counts given */
+		rs.df[i] = df[i];
+	rs.ndf = nphrase;
 	sqlite3_bind_text(st, 1, m.data, (int)m.len, SQLITE_STATIC);
 	sqlite3_bind_double(st, 2, e->w);
 	sqlite3_bind_pointer(st, 3, &rs, "newsd_rank", NULL);
@@ -252,9 +255,12 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 			k++;
 		if (k < n && rid[k] == r) {
 			b->bits[k / 64] |= 1ull << (k % 64);
-			if (ncand)
-				cand_offer(b, ncand, (struct bounds_cand){ .rid = r, .pos = (uint32_t)k,
-						     .freq = rs.freq0, .value = g });
+			if (ncand) {
+				struct bounds_cand x = { .rid = r, .pos = (uint32_t)k, .value = g };
+
+				memcpy(x.freq, rs.freq, sizeof(x.freq));
+				cand_offer(b, ncand, x);
+			}
 		}
 		f = (float)g;
 		if ((double)f < g)
@@ -265,9 +271,16 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	buf_free(&m);
-	/* the values must be the deferred ones (one phrase): no IDF in them */
-	if (rc != SQLITE_DONE || !rs.deferred || !(rs.avgdl > 0.0))
+	/* a word's values must be the deferred ones (one phrase): no IDF in them; a query with
+	 * best rows records the IDFs its values have */
+	if (rc != SQLITE_DONE || (!ncand && !rs.deferred) || !(rs.avgdl > 0.0))
 		return -1;
+	b->nphrase = nphrase;
+	for (i = 0; i < (size_t)nphrase; i++) {
+		if (!rs.deferred && isnan(df[i]))
+			return -1;
+		b->idf[i] = rs.deferred ? 1.0 : rank_idf((int64_t)df[i], rs.rows);
+	}
 	b->avgdl = rs.avgdl;
 	b->order = xmalloc(b->nblk * sizeof(*b->order));
 	for (i = 0; i < b->nblk; i++)
@@ -298,15 +311,17 @@ const struct term_bounds *bounds_get(struct store *s, const struct columns *c, c
 		buf_putc(&m, *p);
 	}
 	buf_putc(&m, '"');
-	b = bounds_get_phrase(s, c, token, m.data, w, 0);
+	b = bounds_get_phrase(s, c, token, m.data, w, 0, 1, NULL);
 	buf_free(&m);
 	return b;
 }
 
 const struct term_bounds *bounds_get_phrase(struct store *s, const struct columns *c,
 					    const char *token, const char *phrase, double w,
-					    size_t ncand)
+					    size_t ncand, int nphrase, const double *df)
 {
+	double nodf[RANK_FREQ_OUT] = { NAN, NAN, NAN, NAN };
+
 	struct entry *e, **pp;
 	size_t n, bucket = bucket_of(token), est, blk;
 	uint64_t seq;
@@ -355,7 +370,8 @@ const struct term_bounds *bounds_get_phrase(struct store *s, const struct column
 	table[bucket] = e;
 	pthread_mutex_unlock(&mu);
 
-	if (build(s, c, e, phrase, ncand) < 0) {
+	if (nphrase < 1 || nphrase > RANK_FREQ_OUT ||
+	    build(s, c, e, phrase, ncand, nphrase, df ? df : nodf) < 0) {
 		pthread_mutex_lock(&mu);
 		for (pp = &table[bucket]; *pp && *pp != e; pp = &(*pp)->next)
 			;

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "columns.h"
+#include "rank.h"
 #include "store.h"
 
 #define BOUNDS_BLOCK 512
@@ -46,19 +47,22 @@ struct term_bounds {
 	 * base in rid order: block j is bits[j * block / 64 .. (j + 1) * block / 64). A row not
 	 * in the base (written since) has no bit: its block is dirty. */
 	uint64_t *bits;
-	/* A phrase's best rows (built with ncand > 0, for prefixes): up to ncand rows of the
-	 * base with the largest values, best first, and the largest value of a row of the base
-	 * left out (floor; 0 when none is). */
+	/* A query's best rows (built with ncand > 0: one prefix, one phrase, a NEAR): up to
+	 * ncand rows of the base with the largest values, best first; the largest value of a row
+	 * of the base left out (floor; 0 when none is); the query's phrases and the IDFs the
+	 * values were computed with (1.0 for a lone phrase: its value is unscaled, rank.h). */
 	struct bounds_cand *cand;
 	size_t ncand;
 	double floor;
+	int nphrase;
+	double idf[RANK_FREQ_OUT];
 };
 
 struct bounds_cand {
 	int64_t rid;
 	uint32_t pos;		/* its row in the base (block pos / block, bit pos) */
-	double freq;		/* its weighted instances of the phrase (rank.h freq0) */
-	double value;		/* newsd_rank's unscaled value at avgdl */
+	double freq[RANK_FREQ_OUT];	/* its weighted instances of each phrase (rank.h) */
+	double value;		/* newsd_rank's value at the build */
 };
 
 /* Settings: on or off, the smallest document count a word needs to get bounds (rarer words
@@ -80,12 +84,14 @@ const struct term_bounds *bounds_get(struct store *s, const struct columns *c, c
 				     const char *text, double w);
 void bounds_release(const struct term_bounds *b);
 
-/* The same for any one phrase in title and body: key names it in the table (not a token:
- * e.g. the phrase as written), phrase is its FTS5 text as the MATCH has it ("export" *),
- * and ncand > 0 keeps that many best rows (cand, floor). */
+/* The same for a query in title and body given as the FTS5 text that follows its column
+ * filter ("export" *, "crude oil", NEAR("interest" "rates", 2)): key names it in the table
+ * (not a token: e.g. that text), it has nphrase phrases (at most RANK_FREQ_OUT) whose document
+ * counts are df (NAN allowed for a lone phrase: its IDF is deferred), and ncand > 0 keeps
+ * that many best rows (cand, floor). */
 const struct term_bounds *bounds_get_phrase(struct store *s, const struct columns *c,
 					    const char *key, const char *phrase, double w,
-					    size_t ncand);
+					    size_t ncand, int nphrase, const double *df);
 
 /* The rid range [*lo, *hi] of block j of b, for c's base. */
 void bounds_range(const struct columns *c, const struct term_bounds *b, size_t j, int64_t *lo,

@@ -245,11 +245,15 @@ static inline double share(double freq, double dl, double avgdl)
 	return (freq * (K1 + 1.0)) / (freq + K1 * (1 - B + B * dl / avgdl));
 }
 
-double rank_value(double freq, double dl, double avgdl)
+double rank_value(const double *freq, const double *idf, int n, double dl, double avgdl)
 {
 	double score = 0.0;
+	int i;
 
-	score += 1.0 * share(freq, dl, avgdl);	/* a deferred phrase: IDF 1.0, as phrase_idf */
+	/* as rank_fn: phrases in order, those without an instance left out */
+	for (i = 0; i < n; i++)
+		if (freq[i] != 0.0)
+			score += idf[i] * share(freq[i], dl, avgdl);
 	return -1.0 * score;
 }
 
@@ -457,7 +461,8 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 	}
 	if (st) {
 		st->scored++;
-		st->freq0 = q->freq[0];
+		for (i = 0; i < q->nphrase && i < RANK_FREQ_OUT; i++)
+			st->freq[i] = q->freq[i];
 	}
 	sqlite3_result_double(ctx, -1.0 * score);
 	return;

@@ -29,6 +29,7 @@
 struct rank_lengths;
 
 #define RANK_MAX_PHRASES 64
+#define RANK_FREQ_OUT 4		/* phrases whose instances a scored row reports */
 
 struct rank_state {
 	const struct rank_lengths *lengths;	/* in: rows' lengths in tokens, or NULL */
@@ -42,7 +43,8 @@ struct rank_state {
 	int64_t rows;		/* out: rows in the table (for rank_scale) */
 	int64_t scored;		/* out: rows whose exact value was computed */
 	double avgdl;		/* out: the average row length in tokens (bm25's avgdl) */
-	double freq0;		/* out: the last scored row's weighted instances of phrase 0 */
+	double freq[RANK_FREQ_OUT];	/* out: the last scored row's weighted instances of
+					 * its first phrases */
 };
 
 /*
@@ -67,9 +69,10 @@ int rank_register(sqlite3 *db, char **errmsg);
 double rank_scale(double v, int64_t nhit, int64_t rows);
 /* bm25's IDF of a phrase found in nhit of rows documents (what newsd_rank multiplies by). */
 double rank_idf(int64_t nhit, int64_t rows);
-/* The unscaled value newsd_rank gives (deferred: its IDF left out) a row with freq weighted
- * instances of the phrase and dl tokens, for the average length avgdl; bit for bit. */
-double rank_value(double freq, double dl, double avgdl);
+/* The value newsd_rank gives a row of dl tokens with freq[i] weighted instances of phrase i
+ * (n phrases) whose IDFs are idf[i] (1.0 for a deferred phrase: its unscaled value), for the
+ * average length avgdl; bit for bit. */
+double rank_value(const double *freq, const double *idf, int n, double dl, double avgdl);
 /* What newsd_rank reads per query, read without a MATCH: the fts table's rows and average
  * row length in tokens (all columns), from FTS5's averages record, in the caller's read
  * transaction. 0, or -1 when it cannot be read. */

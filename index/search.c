@@ -1241,83 +1241,139 @@ out:
 	return done;
 }
 
-#define PREFIX_CANDS 512		/* best rows kept per prefix */
+#define BEST_CANDS 512		/* best rows kept per query (one prefix, phrase or NEAR) */
 
-static size_t prefix_cands = PREFIX_CANDS;
+static size_t best_cands = BEST_CANDS;
 
 void search_set_prefix_cands(size_t n)
 {
-	prefix_cands = n ? n : PREFIX_CANDS;
+	best_cands = n ? n : BEST_CANDS;
 }
-#define PREFIX_MAX_DIRTY 4	/* blocks written since the base read one by one, at most */
 
-/* The phrase of a MATCH that is one prefix phrase in title and body and nothing else
- * ({title body} : "export" *): its FTS5 text ("export" *) and, in *word, the prefix as
- * written (the caller's to free). NULL otherwise. */
-static char *single_prefix(const char *m, char **word)
+#define BEST_MAX_DIRTY 4	/* blocks written since the base read one by one, at most */
+
+enum best_kind { BEST_PREFIX = 1, BEST_PHRASE, BEST_NEAR };
+
+/* A quoted FTS5 string at *p ("" inside): its text into w (may be NULL), *p past it. 0 when
+ * *p is not one. */
+static int quoted(const char **p, struct buf *w)
 {
-	const char *p, *q;
-	struct buf w = { 0 };
+	const char *q = *p;
 
-	size_t paren = 0, n;
-
-	*word = NULL;
-	while (m[paren] == '(')	/* query.c puts groups in parentheses */
-		paren++;
-	if (strncmp(m + paren, "{title body} : \"", 16) != 0)
-		return NULL;
-	for (p = m + paren + 16; *p && !(*p == '"' && p[1] != '"'); p++) {
-		if (*p == '"')
-			p++;
-		buf_putc(&w, *p);
+	if (*q != '"')
+		return 0;
+	for (q++; *q && !(*q == '"' && q[1] != '"'); q++) {
+		if (*q == '"')
+			q++;
+		if (w)
+			buf_putc(w, *q);
 	}
-	if (*p != '"' || strncmp(p + 1, " *", 2) != 0 || strspn(p + 3, ")") != paren ||
-	    p[3 + paren] != '\0' || w.len == 0) {
-		buf_free(&w);
-		return NULL;
-	}
-	q = m + paren + 15;
-	n = (size_t)(p + 3 - q);
-	*word = buf_detach(&w);
-	return xstrndup(q, n);
+	if (*q != '"')
+		return 0;
+	*p = q + 1;
+	return 1;
 }
 
 /*
- * One prefix over the whole table, by relevance (export*). FTS5 3.40 merges the doclists of
- * every word with the prefix for each MATCH, whatever its rowid range (about 9 ms at 1M), so
- * reading blocks one by one costs more than one pass. Instead the prefix's bounds keep its
- * best rows of the base (PREFIX_CANDS) with their weighted instances, and the largest value
- * of a row left out (floor): each candidate's exact value is computed again in memory with
- * this version's average length (rank_value, bit for bit newsd_rank's), blocks written since
- * the base are read by FTS5, and when the k-th kept value beats the floor (scaled for the
- * growth of the average length) no row left out can enter the top k. The total is a popcount
- * of the prefix's bits. 0 (nothing kept) when the prefix is rare, when more than a few
- * blocks are dirty, when a row of the base is gone, or when the candidates do not decide:
- * the ordinary pass answers.
+ * What a MATCH is when it is one query in title and body and nothing else, as query.c writes
+ * it (groups in parentheses): {title body} : "export" * (a prefix), {title body} : "crude
+ * oil" (a phrase of any length: one word is the caller's to rule out), {title body} :
+ * NEAR("interest" "rates", 2) (words only). Returns its kind and, in *key, the text after the
+ * column filter, and in *text the prefix or the phrase as written (both the caller's to free);
+ * 0 otherwise.
  */
-static int bounds_prefix(struct store *s, const struct search_plan *p, struct pass *ps,
-			 const char *m, struct search_error *err, int *rc)
+static enum best_kind best_query(const char *m, char **key, char **text)
 {
-	char *phrase, *word = NULL;
+	struct buf w = { 0 };
+	const char *p, *q;
+	size_t paren = 0;
+	enum best_kind kind;
+	int n = 0;
+
+	*key = *text = NULL;
+	while (m[paren] == '(')
+		paren++;
+	if (strncmp(m + paren, "{title body} : ", 15) != 0)
+		return 0;
+	q = p = m + paren + 15;
+	if (strncmp(p, "NEAR(", 5) == 0) {
+		kind = BEST_NEAR;
+		for (p += 5; quoted(&p, NULL); n++)
+			if (*p == ' ' && p[1] == '"')
+				p++;
+		if (n < 2 || n > RANK_FREQ_OUT || strncmp(p, ", ", 2) != 0)
+			return 0;
+		for (p += 2; *p >= '0' && *p <= '9'; p++)
+			;
+		if (*p++ != ')')
+			return 0;
+	} else if (quoted(&p, &w) && w.len > 0) {
+		kind = strncmp(p, " *", 2) == 0 ? BEST_PREFIX : BEST_PHRASE;
+		p += kind == BEST_PREFIX ? 2 : 0;
+	} else {
+		buf_free(&w);
+		return 0;
+	}
+	if (strspn(p, ")") != paren || p[paren] != '\0') {
+		buf_free(&w);
+		return 0;
+	}
+	*key = xstrndup(q, (size_t)(p - q));
+	*text = w.len ? buf_detach(&w) : NULL;
+	buf_free(&w);
+	return kind;
+}
+
+/*
+ * One prefix (export*), one phrase ("crude oil") or one NEAR over the whole table, by
+ * relevance. Their block reads cost too much to be worth bounds per block: FTS5 3.40 merges
+ * the doclists of every word with a prefix for each MATCH, whatever its rowid range (about
+ * 9 ms at 1M), and a phrase or a NEAR compares positions in every row holding all its words,
+ * so that even counting them is a pass (30 ms for the NEAR of the scale queries). Instead the
+ * query's bounds keep its rows as bits (the total: a popcount) and its best rows of the base
+ * (BEST_CANDS) with their weighted instances of each phrase, and the largest value of a row
+ * left out (floor): each candidate's exact value is computed again in memory with this
+ * version's IDFs and average length (rank_value, bit for bit newsd_rank's), blocks written
+ * since the base are read by FTS5, and when the k-th kept value is above the floor, scaled
+ * for the growth of the IDFs and of the average length, no row left out can enter the top k.
+ * 0 (nothing kept) when the query is rare (its words are), when more than a few blocks are
+ * dirty, when a row of the base is gone, or when the candidates do not decide: the ordinary
+ * pass answers.
+ */
+static int bounds_best(struct store *s, const struct search_plan *p, struct pass *ps,
+		       const char *m, struct search_error *err, int *rc)
+{
+	char *key = NULL, *text = NULL, *tok[RANK_MAX_PHRASES] = { 0 }, *txt[RANK_MAX_PHRASES] = { 0 };
 	const struct columns *c = NULL;
-	const struct term_bounds *b = NULL;
+	const struct term_bounds *b = NULL, *none[RANK_MAX_PHRASES] = { 0 };
 	const uint8_t *dirty = NULL;
 	const uint64_t *skip = NULL;
 	struct columns_cursor cur;
-	double avgdl, adj, kth;
+	double avgdl, adj, kth, df[RANK_MAX_PHRASES], idf[RANK_FREQ_OUT], grow = 1.0, est;
 	int64_t rows, live, vanished = 0, visited = 0, all, total, before_all, before_total, dl;
 	size_t i, j, ndirty = 0, w;
-	int done = 0;
+	int done = 0, n, k;
+	enum best_kind kind = best_query(m, &key, &text);
 
-	if ((phrase = single_prefix(m, &word)) == NULL)
-		return 0;
-	if (ps->top.k > prefix_cands / 2 ||
-	    terms_prefix_est(store_terms(s), word, bounds_min_df()) < bounds_min_df() ||
-	    (live = live_articles(s, ps->version)) < 0 ||
+	if (kind == 0 || ps->top.k > best_cands / 2)
+		goto out;
+	/* broad enough to be worth bounds: by term_df (an estimate for a prefix or a phrase) */
+	n = terms_phrase_info(store_terms(s), m, df, tok, txt, RANK_MAX_PHRASES);
+	if (kind == BEST_NEAR) {
+		for (k = 0, est = INFINITY; k < n; k++)
+			est = isnan(df[k]) ? -1.0 : df[k] < est ? df[k] : est;
+	} else {
+		est = kind == BEST_PREFIX ?
+		      (double)terms_prefix_est(store_terms(s), text, bounds_min_df()) :
+		      (double)terms_min_word_df(store_terms(s), text);
+		n = 1;	/* a lone phrase: its IDF is deferred */
+		df[0] = NAN;
+	}
+	if (!(est >= (double)bounds_min_df()) || (live = live_articles(s, ps->version)) < 0 ||
 	    (c = columns_acquire(s, ps->version)) == NULL)
 		goto out;
-	if ((b = bounds_get_phrase(s, c, phrase, phrase, store_title_weight(s), prefix_cands)) ==
-	    NULL)
+	if ((b = bounds_get_phrase(s, c, key, key, store_title_weight(s), best_cands, n, df)) ==
+	    NULL || b->nphrase != n)
 		goto out;
 	if (p->match_all)
 		skip = copies_left_out(s, ps, c, b, &dirty);
@@ -1330,9 +1386,15 @@ static int bounds_prefix(struct store *s, const struct search_plan *p, struct pa
 	}
 	for (j = 0; j < b->nblk; j++)
 		ndirty += dirty[j];
-	if (ndirty > PREFIX_MAX_DIRTY || rank_totals(store_db(s), &rows, &avgdl) < 0 ||
+	if (ndirty > BEST_MAX_DIRTY || rank_totals(store_db(s), &rows, &avgdl) < 0 ||
 	    !(avgdl > 0.0))
 		goto out;
+	/* this version's IDFs (term_df's counts, as run_pass gives newsd_rank), and by how much
+	 * they grew since the build */
+	for (k = 0; k < n; k++) {
+		idf[k] = kind == BEST_NEAR ? rank_idf((int64_t)df[k], rows) : 1.0;
+		grow = idf[k] / b->idf[k] > grow ? idf[k] / b->idf[k] : grow;
+	}
 	done = 1;
 	w = b->block / 64;
 	all = bits_count(b->bits, NULL, dirty, b->nblk, w);
@@ -1344,10 +1406,10 @@ static int bounds_prefix(struct store *s, const struct search_plan *p, struct pa
 		goto out;
 	all += ps->all - before_all;
 	total += ps->total - before_total;
-	/* what newsd_rank would have reported over the whole table (a deferred phrase) */
+	/* what newsd_rank would have reported over the whole table */
 	ps->rank.rows = rows;
 	ps->rank.avgdl = avgdl;
-	ps->rank.deferred = 1;
+	ps->rank.deferred = kind != BEST_NEAR;
 	ps->rank.may_defer = 1;
 	if (!ps->slack) {
 		ps->top.k += RANK_SLACK;
@@ -1363,13 +1425,14 @@ static int bounds_prefix(struct store *s, const struct search_plan *p, struct pa
 		if ((dl = columns_length(c, x->rid, &cur)) < 0)
 			break;
 		pass_add(ps, (struct hit){ .rid = x->rid,
-					   .rank = rank_value(x->freq, (double)dl, avgdl) });
+					   .rank = rank_value(x->freq, idf, n, (double)dl, avgdl) });
 	}
-	/* rows left out are worth at most floor, times the growth of the average length; the
-	 * k-th kept must be above that by more than any rounding of the scaling to come */
+	/* rows left out are worth at most floor, times the growth of the IDFs and of the average
+	 * length; the k-th kept must be above that by more than any rounding (of the scaling to
+	 * come, for a lone phrase) */
 	adj = avgdl > b->avgdl ? avgdl / b->avgdl : 1.0;
 	kth = kth_rank(ps, ps->top.k - RANK_SLACK);
-	if (i < b->ncand || (b->floor > 0.0 && !(-kth > b->floor * adj * (1.0 + 1e-9)))) {
+	if (i < b->ncand || (b->floor > 0.0 && !(-kth > b->floor * adj * grow * (1.0 + 1e-9)))) {
 		pass_reset(ps);
 		done = 0;
 		goto out;
@@ -1378,8 +1441,9 @@ static int bounds_prefix(struct store *s, const struct search_plan *p, struct pa
 out:
 	bounds_release(b);
 	columns_release(c);
-	free(phrase);
-	free(word);
+	phrases_free(none, tok, txt);
+	free(key);
+	free(text);
 	return done;
 }
 
@@ -1412,10 +1476,8 @@ static int bounds_pass(struct store *s, const struct search_plan *p, struct pass
 	    sqlite3_get_autocommit(store_db(s)) || !bounds_enabled())
 		return 0;
 	search_plan_use(s, p);
-	if (bounds_prefix(s, p, ps, m, err, rc))
-		return 1;
 	if (!terms_single_word(store_terms(s), m, &token, &text, &df))
-		return bounds_bool(s, p, ps, err, rc) ||
+		return bounds_best(s, p, ps, m, err, rc) || bounds_bool(s, p, ps, err, rc) ||
 		       (!p->match_all && bounds_multi(s, p, ps, err, rc));
 	if (df < (double)bounds_min_df() || (c = columns_acquire(s, ps->version)) == NULL ||
 	    (b = bounds_get(s, c, token, text, store_title_weight(s))) == NULL)
@@ -2005,8 +2067,8 @@ static int prefix_details(struct store *s, const struct search_plan *p,
 	/* one prefix of one word (collapse=dups or not: copies are not hits), in a file of
 	 * words as written: each hit's own text finds the words that begin with it (snippet.h,
 	 * prefix mode), without a MATCH */
-	phrase = single_prefix(p->match_all ? p->match_all : p->match, &word);
-	if (phrase != NULL && store_words_as_written(s)) {
+	if (best_query(p->match_all ? p->match_all : p->match, &phrase, &word) == BEST_PREFIX &&
+	    store_words_as_written(s)) {
 		st = store_stmt(s, "SELECT newsd_highlight(fts, 0, ?1),"
 				" newsd_snippet(fts, 1, ?2, ?3, ?1) FROM fts WHERE rowid = ?4", NULL);
 		for (i = 0, rc = SQLITE_OK; st && i < n && rc == SQLITE_OK; i++) {

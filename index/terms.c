@@ -519,3 +519,38 @@ int64_t terms_prefix_est(struct terms *t, const char *text, int64_t cap)
 	free(hi);
 	return sum;
 }
+
+/* Query tokens into a list: each non-colocated token NUL-terminated in a buf. */
+static int words_token(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+	struct buf *b = ctx;
+
+	(void)start;
+	(void)end;
+	if (!(flags & FTS5_TOKEN_COLOCATED) && n > 0) {
+		buf_append(b, tok, (size_t)n);
+		buf_append(b, "", 1);
+	}
+	return SQLITE_OK;
+}
+
+int64_t terms_min_word_df(struct terms *t, const char *text)
+{
+	struct buf toks = { 0 };
+	int64_t min = -1, n;
+	size_t i;
+
+	if (t == NULL || !counts_complete(t))
+		return -1;
+	t->tok.xTokenize(t->inst, &toks, FTS5_TOKENIZE_QUERY, text, (int)strlen(text),
+			 words_token);
+	for (i = 0; i < toks.len; i += strlen(toks.data + i) + 1) {
+		sqlite3_bind_text(t->lookup, 1, toks.data + i, -1, SQLITE_STATIC);
+		n = sqlite3_step(t->lookup) == SQLITE_ROW ? sqlite3_column_int64(t->lookup, 0) : 0;
+		sqlite3_reset(t->lookup);
+		if (min < 0 || n < min)
+			min = n;
+	}
+	buf_free(&toks);
+	return min;
+}

@@ -69,4 +69,7 @@ int terms_single_word(struct terms *t, const char *match, char **token, char **t
  * several words or stems).
  */
 int64_t terms_prefix_est(struct terms *t, const char *text, int64_t cap);
+/* The smallest document count ({title body}) among the words of text (a phrase can match no
+ * more articles), or -1 when the counts cannot tell. */
+int64_t terms_min_word_df(struct terms *t, const char *text);
 #endif

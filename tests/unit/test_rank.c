@@ -574,8 +574,9 @@ static void single_words(int n)
 	}
 }
 
-/* Prefixes of words of every frequency (the commonest first), some as title:, with limits,
- * offsets and collapse=dups: the frequent ones rank from their best rows (bounds_prefix). */
+/* Prefixes, phrases and NEARs of words of every frequency (the commonest first), some as
+ * title:, with limits, offsets and collapse=dups: the frequent ones rank from their best rows
+ * (bounds_best). */
 static void single_prefixes(int n)
 {
 	char q[256];
@@ -583,12 +584,22 @@ static void single_prefixes(int n)
 
 	for (i = 0; i < n; i++) {
 		int rank = i < 40 ? i : (int)(next_rand() % 200);
-		char *t = vocab_term(rank);
+		char *t = vocab_term(rank), *u = vocab_term((int)(next_rand() % 30));
 		size_t len = strlen(t);
 
-		if (len > 2)
-			t[2 + next_rand() % (len - 2)] = '\0';
-		snprintf(q, sizeof(q), "%s%s*", next_rand() % 6 == 0 ? "title:" : "", t);
+		switch (next_rand() % 4) {
+		case 0:
+			snprintf(q, sizeof(q), "\"%s %s\"", u, t);
+			break;
+		case 1:
+			snprintf(q, sizeof(q), "NEAR(%s %s, %d)", t, u, (int)(next_rand() % 12));
+			break;
+		default:
+			if (len > 2)
+				t[2 + next_rand() % (len - 2)] = '\0';
+			snprintf(q, sizeof(q), "%s%s*", next_rand() % 6 == 0 ? "title:" : "", t);
+		}
+		free(u);
 		check_query(q, (int)(next_rand() % 3) == 0 ? 1 + (int)(next_rand() % 50) : 10,
 			    (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 30) : 0, 0, NULL,
 			    (int)(next_rand() % 4) == 0);
@@ -609,6 +620,7 @@ START_TEST(test_generated_bounds)
 	struct columns_service *svc;
 	char *err = NULL;
 	int64_t s0, b0, s1, b1, s2, b2, si, bi, c0, c1, c2, c3;
+	uint64_t seed;
 
 	open_db();
 	load_generated(6000);
@@ -667,12 +679,17 @@ START_TEST(test_generated_bounds)
 	 * prefixes left out (their floor) */
 	columns_reread();
 	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	seed = rng;
 	single_prefixes(100);
 	load_long(3000);
 	single_words(200);
 	search_bounds_counters(&s0, &b0, &c0);
 	ck_assert_int_ge(s0 - s1, 250);
-	single_prefixes(200);
+	/* the same queries again, from the best rows they kept: the IDFs and the average
+	 * length have grown since, and so have the values of the rows they left out */
+	rng = seed;
+	single_prefixes(100);
+	single_prefixes(100);
 	search_bounds_counters(&s2, &b2, &c3);
 	ck_assert_msg(s2 - s0 >= 30, "%lld prefixes answered", (long long)(s2 - s0));
 	bounds_configure(1, 5000, 64u << 20, 0);
