@@ -2090,7 +2090,8 @@ static int prefix_details(struct store *s, const struct search_plan *p,
 			}
 			sqlite3_reset(st);
 		}
-		sqlite3_clear_bindings(st);
+		if (st)
+			sqlite3_clear_bindings(st);
 		free(phrase);
 		free(word);
 		if (st == NULL)

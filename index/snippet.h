@@ -14,6 +14,12 @@
  *     (first NWORDS tokens). NFRAG = 0 gives NULL.
  *   newsd_highlight(fts, COL)
  *     The whole column, HTML-escaped, every matched token wrapped in <mark>…</mark>.
+ *   newsd_snippet(fts, COL, NFRAG, NWORDS, PREFIX) and newsd_highlight(fts, COL, PREFIX)
+ *     Prefix mode: the matched tokens are the column's words that begin with PREFIX (one
+ *     word, folded as the boundary tokenizer folds it), found in the row's own text; no
+ *     MATCH is needed (WHERE rowid = ?). In a table of words as written (surface.h) these are
+ *     exactly the tokens a MATCH of {title body} : "PREFIX" * reports, and the output is the
+ *     same bytes. A PREFIX that folds to several words is an error (SQLITE_MISMATCH).
  *
  * Both work on external-content tables (they read the text with xColumnText).
  */
