@@ -534,14 +534,22 @@ print(urllib.parse.quote(e["name"]))')
     printf '   %-70s %10s  %s\n' "/search?q=$cq&collapse=dups: $col ms over $plain ms, ratio" "$r" \
       "$(target "$r" "<=" 1.3)"
   done
-  # export: every match of a broad query, default fields, JSON Lines; records counted as received
+  # export: every match of a broad query, default fields, JSON Lines; records counted as received.
+  # Twice: the first reads most of the article table, which section 5's indexing (gigabytes
+  # written) may have pushed out of the page cache, at the disk's pace; the second is timed
+  # with the pages in memory, as the query set is after its warm-up round.
   xq=said
   xtotal=$(curl -sSI "http://127.0.0.1:$MAIN_PORT/export?q=$xq" |
            tr -d '\r' | sed -n 's/^[Xx]-[Tt]otal: *//p')
-  t0=$(date +%s.%N)
-  got=$(curl -sS "http://127.0.0.1:$MAIN_PORT/export?q=$xq" | wc -l)
-  t1=$(date +%s.%N)
-  rate=$(awk -v n="$got" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}')
+  for pass in first second; do
+    t0=$(date +%s.%N)
+    got=$(curl -sS "http://127.0.0.1:$MAIN_PORT/export?q=$xq" | wc -l)
+    t1=$(date +%s.%N)
+    rate=$(awk -v n="$got" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}')
+    if [ $pass = first ]; then
+      printf '   %-70s %10s\n' "/export?q=$xq, first (cache as section 5 left it), articles/s" "$rate"
+    fi
+  done
   printf '   %-70s %10s  %s\n' "/export?q=$xq: $got records of X-Total $xtotal, articles/s" "$rate" \
     "$(target "$rate" ">=" 100000)"
   [ "${xtotal:-0}" -ge 100000 ] ||
