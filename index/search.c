@@ -482,6 +482,8 @@ struct pass {
 	struct rank_state rank;		/* newsd_rank's threshold and what it did */
 	int64_t version;		/* index_version of the read transaction */
 	int slack;			/* top.k holds RANK_SLACK more (a deferred phrase) */
+	const char *df_of;		/* the MATCH whose counts rank.df holds (one lookup per
+					 * search, however many blocks it reads) */
 };
 
 /* A match that cannot enter the top k (newsd_rank pruned it): counted only. */
@@ -569,8 +571,11 @@ static int run_pass(struct store *s, const struct search_plan *p, int64_t lo, in
 				   rank_lengths_sync(store_db(s), ps->version);
 		/* document counts of the one-word phrases: IDFs without scans (a lone phrase
 		 * that is deferred needs none, but the MATCH may hold several) */
-		ps->rank.ndf = terms_phrase_df(store_terms(s), match, ps->rank.df,
-					       RANK_MAX_PHRASES);
+		if (ps->df_of != match) {
+			ps->rank.ndf = terms_phrase_df(store_terms(s), match, ps->rank.df,
+						       RANK_MAX_PHRASES);
+			ps->df_of = match;
+		}
 		sqlite3_bind_pointer(st, 5, &ps->rank, "newsd_rank", NULL);
 		if (ps->rank.may_defer && !ps->slack) {
 			ps->top.k += RANK_SLACK;
