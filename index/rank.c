@@ -276,30 +276,22 @@ static int64_t fts5_varint(const unsigned char *p, int n, int *i)
 	return -1;
 }
 
-int rank_totals(sqlite3 *db, int64_t *rows, double *avgdl)
+int rank_totals(const void *record, int len, int64_t *rows, double *avgdl)
 {
-	sqlite3_stmt *st;
-	const unsigned char *p;
+	const unsigned char *p = record;
 	int64_t n, tokens = 0, v;
-	int len, i = 0, rc = -1;
+	int i = 0;
 
-	/* fts5's averages record (FTS5_AVERAGES_ROWID, 1): the rows, then each column's tokens */
-	if (sqlite3_prepare_v2(db, "SELECT block FROM fts_data WHERE id = 1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	/* fts5's averages record: the rows, then each column's tokens */
+	if (p == NULL || (n = fts5_varint(p, len, &i)) <= 0)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW && (p = sqlite3_column_blob(st, 0)) != NULL) {
-		len = sqlite3_column_bytes(st, 0);
-		n = fts5_varint(p, len, &i);
-		while (n > 0 && i < len && (v = fts5_varint(p, len, &i)) >= 0)
-			tokens += v;
-		if (n > 0 && i == len) {
-			*rows = n;
-			*avgdl = (double)tokens / (double)n;
-			rc = 0;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
+	while (i < len && (v = fts5_varint(p, len, &i)) >= 0)
+		tokens += v;
+	if (i != len)
+		return -1;
+	*rows = n;
+	*avgdl = (double)tokens / (double)n;
+	return 0;
 }
 
 /* bm25's IDF for a phrase found in nhit of rows documents, floored at 1e-6 as bm25 does. */

@@ -74,9 +74,9 @@ double rank_idf(int64_t nhit, int64_t rows);
  * average length avgdl; bit for bit. */
 double rank_value(const double *freq, const double *idf, int n, double dl, double avgdl);
 /* What newsd_rank reads per query, read without a MATCH: the fts table's rows and average
- * row length in tokens (all columns), from FTS5's averages record, in the caller's read
- * transaction. 0, or -1 when it cannot be read. */
-int rank_totals(sqlite3 *db, int64_t *rows, double *avgdl);
+ * row length in tokens (all columns), decoded from FTS5's averages record (the block of
+ * fts_data row 1, len bytes). 0, or -1 when it is not one. */
+int rank_totals(const void *record, int len, int64_t *rows, double *avgdl);
 /* Every unscaled value (a phrase's share before its IDF) is below this: k1 + 1. */
 #define RANK_MAX_UNSCALED 2.2
 

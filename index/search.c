@@ -1096,6 +1096,24 @@ static const uint64_t *copies_left_out(struct store *s, struct pass *ps, const s
 	return bounds_rows_bits(c, b, rids, n, ps->version);
 }
 
+/* What the bits of b can count for the search in ps: the blocks written since the base in
+ * *dirty and, with collapse=dups, the copies as bits in *skip (else NULL). 0 when they cannot
+ * count: a row of the base is gone (a new base is asked for) or the copies cannot be read. */
+static int bits_view(struct store *s, const struct search_plan *p, struct pass *ps,
+		     const struct columns *c, const struct term_bounds *b, int64_t live,
+		     const uint8_t **dirty, const uint64_t **skip)
+{
+	int64_t vanished = 0;
+
+	*skip = NULL;
+	if (p->match_all)	/* (copies_left_out asks for a new base when rows are gone) */
+		return (*skip = copies_left_out(s, ps, c, b, dirty)) != NULL;
+	*dirty = bounds_dirty(c, b, live, &vanished);
+	if (vanished != 0)
+		reread_soon();
+	return vanished == 0;
+}
+
 #define BOOL_MAX_VISITS 128	/* clean blocks read before giving up for one ordinary pass */
 
 /* Block j's bound for the search in ps: IDF times the word's bound, over the phrases a match
@@ -1148,7 +1166,7 @@ static int bounds_bool(struct store *s, const struct search_plan *p, struct pass
 	uint64_t bits[64];
 	size_t j, k, x, nblk, w, norder = 0, nrid, nclean;
 	uint64_t seq;
-	int64_t lo, hi, clean = 0, before, dirty_rows = 0, visited = 0, vanished, live;
+	int64_t lo, hi, clean = 0, before, dirty_rows = 0, visited = 0, live;
 	/* collapse=dups: the MATCH without the copies' exclusion (run_pass skips them) */
 	const char *m = p->match_all ? p->match_all : p->match;
 
@@ -1171,17 +1189,8 @@ static int bounds_bool(struct store *s, const struct search_plan *p, struct pass
 		    b[i]->block / 64 > 64)
 			goto out;
 	}
-	if (p->match_all) {
-		if ((skip = copies_left_out(s, ps, c, b[0], &dirty)) == NULL)
-			goto out;	/* (a new base is asked for when rows are gone) */
-		vanished = 0;
-	} else {
-		dirty = bounds_dirty(c, b[0], live, &vanished);
-	}
-	if (vanished != 0) {
-		reread_soon();
+	if (!bits_view(s, p, ps, c, b[0], live, &dirty, &skip))
 		goto out;
-	}
 	done = 1;
 	nblk = b[0]->nblk;
 	w = b[0]->block / 64;
@@ -1244,6 +1253,21 @@ out:
 	free(t);
 	columns_release(c);
 	return done;
+}
+
+/* The fts table's rows and average length for this read transaction, as newsd_rank reads
+ * them (rank_totals: FTS5's averages record). 0, or -1. */
+static int fts_totals(struct store *s, int64_t *rows, double *avgdl)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT block FROM fts_data WHERE id = 1", NULL);
+	int rc = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		rc = rank_totals(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), rows,
+				 avgdl);
+	if (st)
+		sqlite3_reset(st);
+	return rc == 0 && *avgdl > 0.0 ? 0 : -1;
 }
 
 #define BEST_CANDS 512		/* best rows kept per query (one prefix, phrase or NEAR) */
@@ -1355,7 +1379,7 @@ static int bounds_best(struct store *s, const struct search_plan *p, struct pass
 	const uint64_t *skip = NULL;
 	struct columns_cursor cur;
 	double avgdl, adj, kth, df[RANK_MAX_PHRASES], idf[RANK_FREQ_OUT], grow = 1.0, est;
-	int64_t rows, live, vanished = 0, visited = 0, all, total, before_all, before_total, dl;
+	int64_t rows, live, visited = 0, all, total, before_all, before_total, dl;
 	size_t i, j, ndirty = 0, w;
 	int done = 0, n, k;
 	enum best_kind kind = best_query(m, &key, &text);
@@ -1363,8 +1387,8 @@ static int bounds_best(struct store *s, const struct search_plan *p, struct pass
 	if (kind == 0 || ps->top.k > best_cands / 2)
 		goto out;
 	/* broad enough to be worth bounds: by term_df (an estimate for a prefix or a phrase) */
-	n = terms_phrase_info(store_terms(s), m, df, tok, txt, RANK_MAX_PHRASES);
 	if (kind == BEST_NEAR) {
+		n = terms_phrase_info(store_terms(s), m, df, tok, txt, RANK_MAX_PHRASES);
 		for (k = 0, est = INFINITY; k < n; k++)
 			est = isnan(df[k]) ? -1.0 : df[k] < est ? df[k] : est;
 	} else {
@@ -1380,19 +1404,11 @@ static int bounds_best(struct store *s, const struct search_plan *p, struct pass
 	if ((b = bounds_get_phrase(s, c, key, key, store_title_weight(s), best_cands, n, df)) ==
 	    NULL || b->nphrase != n)
 		goto out;
-	if (p->match_all)
-		skip = copies_left_out(s, ps, c, b, &dirty);
-	else
-		dirty = bounds_dirty(c, b, live, &vanished);
-	if (dirty == NULL || (p->match_all && skip == NULL) || vanished != 0) {
-		if (vanished != 0)
-			reread_soon();
+	if (!bits_view(s, p, ps, c, b, live, &dirty, &skip))
 		goto out;
-	}
 	for (j = 0; j < b->nblk; j++)
 		ndirty += dirty[j];
-	if (ndirty > BEST_MAX_DIRTY || rank_totals(store_db(s), &rows, &avgdl) < 0 ||
-	    !(avgdl > 0.0))
+	if (ndirty > BEST_MAX_DIRTY || fts_totals(s, &rows, &avgdl) < 0)
 		goto out;
 	/* this version's IDFs (term_df's counts, as run_pass gives newsd_rank), and by how much
 	 * they grew since the build */
@@ -2050,6 +2066,17 @@ struct detail {
 	int done;
 };
 
+/* d's highlighted title and snippets from columns col and col + 1 of st's row. */
+static void detail_take(struct detail *d, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *sn = (const char *)sqlite3_column_text(st, col + 1);
+
+	d->title_html = xstrdup(t ? t : "");
+	d->snippets = sn ? xstrdup(sn) : NULL;
+	d->done = 1;
+}
+
 /*
  * FTS5 (3.40) answers a prefix phrase by merging the doclists of every word with the prefix
  * into one, whatever the rowid constraint: for export* at 1M articles about 9 ms, once per
@@ -2083,12 +2110,7 @@ static int prefix_details(struct store *s, const struct search_plan *p,
 			sqlite3_bind_int(st, 3, r->snippet_words);
 			sqlite3_bind_int64(st, 4, hits[i].rid);
 			if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-				const char *t = (const char *)sqlite3_column_text(st, 0);
-				const char *sn = (const char *)sqlite3_column_text(st, 1);
-
-				d[i].title_html = xstrdup(t ? t : "");
-				d[i].snippets = sn ? xstrdup(sn) : NULL;
-				d[i].done = 1;
+				detail_take(&d[i], st, 0);
 				rc = SQLITE_OK;
 			} else if (rc == SQLITE_DONE) {
 				rc = SQLITE_OK;	/* (gone: hit_json says so) */
@@ -2144,14 +2166,8 @@ static int prefix_details(struct store *s, const struct search_plan *p,
 		int64_t rid = sqlite3_column_int64(st, 0);
 
 		for (i = 0; i < n; i++)
-			if (d[i].rid == rid && !d[i].done) {
-				const char *t = (const char *)sqlite3_column_text(st, 1);
-				const char *sn = (const char *)sqlite3_column_text(st, 2);
-
-				d[i].title_html = xstrdup(t ? t : "");
-				d[i].snippets = sn ? xstrdup(sn) : NULL;
-				d[i].done = 1;
-			}
+			if (d[i].rid == rid && !d[i].done)
+				detail_take(&d[i], st, 1);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)

@@ -441,13 +441,23 @@ START_TEST(test_generated)
 }
 END_TEST
 
-/* The same with a columns thread serving the file (newsd serve): row lengths come from the
- * shared columns (base and overlay), never from a per-thread copy. */
-START_TEST(test_generated_columns)
+/* A columns thread serving the file, as newsd serve runs one, with its base read. */
+static struct columns_service *serve_columns(void)
 {
 	struct store_options so = { "porter", 32, 1000, 4.0 };
 	struct columns_service *svc;
 	char *err = NULL;
+
+	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
+	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	return svc;
+}
+
+/* The same with a columns thread serving the file (newsd serve): row lengths come from the
+ * shared columns (base and overlay), never from a per-thread copy. */
+START_TEST(test_generated_columns)
+{
+	struct columns_service *svc;
 	int64_t v;
 	size_t rows, bytes;
 
@@ -455,8 +465,7 @@ START_TEST(test_generated_columns)
 	load_generated(3000);
 	nchecked = nnonempty = 0;
 	vocab_load();
-	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
-	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	svc = serve_columns();
 	random_queries(300);
 	rewrite_some(200);
 	random_queries(200);
@@ -616,9 +625,7 @@ static void single_prefixes(int n)
  */
 START_TEST(test_generated_bounds)
 {
-	struct store_options so = { "porter", 32, 1000, 4.0 };
 	struct columns_service *svc;
-	char *err = NULL;
 	int64_t s0, b0, s1, b1, s2, b2, si, bi, c0, c1, c2, c3;
 	uint64_t seed;
 
@@ -627,8 +634,7 @@ START_TEST(test_generated_bounds)
 	load_copies(300);	/* collapse=dups has copies to leave out, in the base */
 	nchecked = nnonempty = 0;
 	vocab_load();
-	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
-	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	svc = serve_columns();
 	{
 		sqlite3_stmt *st = store_stmt(rs, "SELECT count(*) FROM article"
 					      " WHERE dup_of IS NOT NULL", NULL);
@@ -734,11 +740,10 @@ static void *writer_main(void *arg)
  */
 START_TEST(test_searches_during_ingest)
 {
-	struct store_options so = { "porter", 32, 1000, 4.0 };
 	struct columns_service *svc;
 	struct writer w = { 0 };
 	pthread_t th;
-	char *err = NULL, q[256];
+	char q[256];
 	int i, j, k, rounds = 0;
 	int64_t s0, b0, c0, s1, b1, c1;
 
@@ -746,8 +751,7 @@ START_TEST(test_searches_during_ingest)
 	load_generated(4000);
 	nchecked = nnonempty = 0;
 	vocab_load();
-	ck_assert_msg((svc = columns_start(dbpath, &so, &err)) != NULL, "%s", err);
-	ck_assert_int_eq(columns_wait(store_index_version(rs), 10000), 0);
+	svc = serve_columns();
 	bounds_configure(1, 1, 32u << 20, 64);
 	search_set_prefix_cands(32);
 	w.n = 40;
