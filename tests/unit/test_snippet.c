@@ -735,11 +735,13 @@ START_TEST(test_prefix_mode)
 			found++;
 		}
 		sqlite3_reset(rows);
-		ck_assert_msg(found > 0, "%s: no row", prefixes[i]);
+		/* (without Reuters only the hand-written rows: not every prefix is in them) */
+		ck_assert_msg(found > 0 || n == 0, "%s: no row", prefixes[i]);
 		checked += found;
 		free(m);
 	}
 	sqlite3_finalize(rows);
+	ck_assert_int_ge(checked, n > 0 ? 1000 : 10);
 	/* a prefix that folds to two words is refused, not answered for one of them */
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT newsd_highlight(fts, 0, 'oil-pri')"
 					    " FROM fts WHERE rowid = 1", -1, &st, NULL), SQLITE_OK);
