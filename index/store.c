@@ -633,9 +633,15 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 		if (!s->multilang && mode == STORE_WRITE)
 			log_warn("%s: this database was created before per-language stemming: every "
 				 "article stays stemmed as English and /search cannot filter by lang. To "
-				 "stem each language its own way, index the original files into a new "
-				 "database (newsd index --db NEW.db FILE...) and serve that one "
-				 "(docs/DESIGN.md, Languages)", path);
+				 "stem each language its own way, index it again into a new file "
+				 "(newsd reindex --db %s NEW.db) and serve that one "
+				 "(docs/DESIGN.md, Languages)", path, path);
+		else if (!s->surface && stems && mode == STORE_WRITE)
+			log_warn("%s: this database was created before prefixes matched the words "
+				 "as written: a prefix such as immigrat* finds only the words whose "
+				 "stem begins so. To index the words as written too, index it again "
+				 "into a new file (newsd reindex --db %s NEW.db) and serve that one "
+				 "(docs/DESIGN.md, Prefixes as written)", path, path);
 		s->terms = terms_open(s->db, s->lt, s->multilang, stems, errmsg);
 		if (s->terms == NULL)
 			goto fail;

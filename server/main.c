@@ -1,5 +1,5 @@
 /*
- * main.c — the newsd command line: serve, index, stats, check, optimize, backup.
+ * main.c — the newsd command line: serve, index, reindex, stats, check, optimize, backup.
  * Settings: defaults < config file (-c FILE or $NEWSD_CONF) < flags. Every config key is also
  * a flag: --max-body-bytes 1000 or --max_body_bytes=1000; --spool is short for --spool-dir.
  */
@@ -14,6 +14,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "parse.h"
+#include "reindex.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 		"usage: newsd COMMAND [-c FILE] [--db PATH] [--KEY VALUE]...\n"
 		"  serve [--listen ADDR:PORT] [--spool DIR]   run the HTTP server\n"
 		"  index PATH...                               index files or directories\n"
+		"  reindex NEW                                 index the database again into NEW\n"
 		"  stats                                       counts and sizes\n"
 		"  check                                       integrity (exit 0 only when clean)\n"
 		"  optimize                                    merge index segments, checkpoint\n"
@@ -257,19 +259,19 @@ static int count_file(void *ctx, const char *file)
 	return 0;
 }
 
-static int cmd_index(struct config *cfg, char **paths, int npaths)
+/* The bulk load of index and reindex into db: feed(ir, arg) pushes every record; then the
+ * commit, the merge of a backfill, finish(store, arg) when given, and the final checkpoint. */
+static int run_load(struct config *cfg, const char *db, int nfiles,
+		    int (*feed)(struct index_run *ir, void *arg),
+		    int (*finish)(struct store *s, void *arg), void *arg)
 {
 	struct index_run ir;
 	struct store_options so = store_opts(cfg);
 	char *err = NULL;
-	int i, rc = 1;
+	int rc = 1, fed;
 	double el, merge_s = 0.0;
 	int64_t stored;
 
-	if (npaths == 0) {
-		fprintf(stderr, "newsd index: name at least one file or directory\n");
-		return 2;
-	}
 	memset(&ir, 0, sizeof(ir));
 	ir.opt.extraction = cfg->extraction;
 	ir.opt.dedup = cfg->dedup;
@@ -279,12 +281,10 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 	ir.tty = isatty(2);
 	ir.report_every = cfg->report_every;
 	ir.next_report = cfg->report_every;
+	ir.nfiles = nfiles;
 	if (cfg->extraction && extract_init(&err) < 0)
 		goto out;
-	for (i = 0; i < npaths; i++)
-		if (parse_walk(paths[i], count_file, &ir.nfiles, &err) < 0)
-			goto out;
-	if (store_open(cfg->db, STORE_WRITE, &so, &ir.store, &err) < 0)
+	if (store_open(db, STORE_WRITE, &so, &ir.store, &err) < 0)
 		goto out;
 	if (store_set_dedup(ir.store, cfg->dedup) < 0) {
 		set_error(&err, "cannot set up wire-copy detection");
@@ -301,10 +301,8 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 		set_error(&err, "cannot start the writer thread");
 		goto out;
 	}
-	for (i = 0; i < npaths; i++)
-		if (parse_walk(paths[i], index_file, &ir, &err) < 0 || ir.batch.failed)
-			break;
-	if (ingest_pipe_finish(ir.pipe) < 0 || i < npaths) {
+	fed = feed(&ir, arg);
+	if (ingest_pipe_finish(ir.pipe) < 0 || fed < 0) {
 		store_rollback(ir.store);
 		goto out;
 	}
@@ -323,13 +321,15 @@ static int cmd_index(struct config *cfg, char **paths, int npaths)
 			goto out;
 		merge_s = now_monotonic() - m0;
 	}
+	if (finish && finish(ir.store, arg) < 0)
+		goto out;
 	if (store_bulk(ir.store, 0, &err) < 0)
 		goto out;
 	draw_progress(&ir, 1);
 	el = now_monotonic() - ir.t0;
 	printf("indexed %lld new, %lld updated, %lld rejected in %.2f s (%.0f articles/s) into %s\n",
 	       (long long)ir.accepted, (long long)ir.updated, (long long)ir.rejected, el,
-	       el > 0 ? (ir.accepted + ir.updated) / el : 0.0, cfg->db);
+	       el > 0 ? (ir.accepted + ir.updated) / el : 0.0, db);
 	if (merge_s > 0)
 		printf("(of which %.2f s merging the index into one segment)\n", merge_s);
 	if (ir.shown > 20)
@@ -343,6 +343,132 @@ out:
 	free(err);
 	ingest_batch_free(&ir.batch);
 	store_close(ir.store);
+	return rc;
+}
+/* newsd index: the files and directories in turn. */
+struct index_paths {
+	char **paths;
+	int npaths;
+};
+
+static int feed_paths(struct index_run *ir, void *arg)
+{
+	struct index_paths *ip = arg;
+	char *err = NULL;
+	int i;
+
+	for (i = 0; i < ip->npaths; i++)
+		if (parse_walk(ip->paths[i], index_file, ir, &err) < 0 || ir->batch.failed)
+			break;
+	if (err)
+		fprintf(stderr, "newsd: %s\n", err);
+	free(err);
+	return i < ip->npaths ? -1 : 0;
+}
+
+static int cmd_index(struct config *cfg, char **paths, int npaths)
+{
+	struct index_paths ip = { paths, npaths };
+	char *err = NULL;
+	int i, nfiles = 0;
+
+	if (npaths == 0) {
+		fprintf(stderr, "newsd index: name at least one file or directory\n");
+		return 2;
+	}
+	for (i = 0; i < npaths; i++)
+		if (parse_walk(paths[i], count_file, &nfiles, &err) < 0) {
+			fprintf(stderr, "newsd: %s\n", err);
+			free(err);
+			return 1;
+		}
+	return run_load(cfg, cfg->db, nfiles, feed_paths, NULL, &ip);
+}
+
+/* newsd reindex: the articles of the database --db names, as records. */
+struct reindex_run {
+	struct store *old;
+	struct index_run *ir;
+	int64_t watches;
+};
+
+static int reindex_record(void *ctx, json_t *rec)
+{
+	struct reindex_run *rr = ctx;
+	struct article a;
+	char *err = NULL;
+
+	if (parse_record_json(rec, &a, &err) < 0) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+
+		index_reject(rr->ir, 0, id, err ? err : "cannot be read");
+		free(err);
+		return 0;
+	}
+	return ingest_pipe_push(rr->ir->pipe, &a) < 0 ? -1 : 0;
+}
+
+static int feed_old(struct index_run *ir, void *arg)
+{
+	struct reindex_run *rr = arg;
+	char *err = NULL;
+	int rc;
+
+	rr->ir = ir;
+	ir->file = "reindex";
+	rc = reindex_records(rr->old, reindex_record, rr, &err);
+	if (rc < 0 && err)
+		fprintf(stderr, "\nnewsd: %s\n", err);
+	free(err);
+	return rc < 0 || ir->batch.failed ? -1 : 0;
+}
+
+static int copy_watches(struct store *s, void *arg)
+{
+	struct reindex_run *rr = arg;
+	char *err = NULL;
+	int n = reindex_watches(rr->old, s, &err);
+
+	if (n < 0) {
+		fprintf(stderr, "newsd: %s\n", err);
+		free(err);
+		return -1;
+	}
+	rr->watches = n;
+	return 0;
+}
+
+static int cmd_reindex(struct config *cfg, char **pos, int npos)
+{
+	struct store_options so = store_opts(cfg);
+	struct reindex_run rr = { 0 };
+	struct stat sb;
+	char *err = NULL;
+	int rc;
+
+	if (npos != 1) {
+		fprintf(stderr, "newsd reindex: name the new database file (the one to read is "
+			"--db or the config's db)\n");
+		return 2;
+	}
+	if (stat(pos[0], &sb) == 0 && sb.st_size > 0) {
+		fprintf(stderr, "newsd reindex: %s exists: reindex writes a new database (remove "
+			"it, or name another file)\n", pos[0]);
+		return 2;
+	}
+	/* for writing, as newsd serve opens it: a file of an older schema is upgraded first,
+	 * so that its rows read alike (the articles are then read in one read transaction) */
+	if (store_open(cfg->db, STORE_WRITE, &so, &rr.old, &err) < 0) {
+		fprintf(stderr, "newsd: %s\n", err);
+		free(err);
+		return 1;
+	}
+	rc = run_load(cfg, pos[0], 1, feed_old, copy_watches, &rr);
+	store_close(rr.old);
+	if (rc == 0)
+		printf("reindexed %s into %s (%lld saved watches): serve it with newsd serve "
+		       "--db %s, or stop newsd and move it over the old file\n", cfg->db, pos[0],
+		       (long long)rr.watches, pos[0]);
 	return rc;
 }
 
@@ -415,7 +541,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "serve") && strcmp(cmd, "index") && strcmp(cmd, "stats") &&
+	if (strcmp(cmd, "serve") && strcmp(cmd, "index") && strcmp(cmd, "reindex") &&
+	    strcmp(cmd, "stats") &&
 	    strcmp(cmd, "check") && strcmp(cmd, "optimize") && strcmp(cmd, "backup")) {
 		usage(stderr);
 		return 2;
@@ -444,6 +571,8 @@ int main(int argc, char **argv)
 		rc = server_run(&cfg);
 	} else if (strcmp(cmd, "index") == 0) {
 		rc = cmd_index(&cfg, pos, npos);
+	} else if (strcmp(cmd, "reindex") == 0) {
+		rc = cmd_reindex(&cfg, pos, npos);
 	} else {
 		rc = cmd_simple(&cfg, cmd, pos, npos);
 	}
