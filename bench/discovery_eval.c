@@ -2,7 +2,8 @@
  * discovery_eval — quality and cost of did-you-mean (index/suggest.c) and of similar articles
  * (index/similar.c) on Reuters.
  *
- * usage: discovery_eval [--queries N] [--big-vocab N] DB CORPUS.jsonl.gz
+ * usage: discovery_eval [--queries N] [--big-vocab N] [--similar-postings N] [--similar-only]
+ *                       DB CORPUS.jsonl.gz
  *
  * DB is CORPUS indexed by `newsd index` (make eval builds it). N queries (default 200) are
  * drawn with a fixed seed from the titles: one or two neighbouring words of 4 letters or more.
@@ -381,6 +382,7 @@ static void eval_similar(const char *db, long nq)
 int main(int argc, char **argv)
 {
 	long nq = 200, big = 2000000;
+	int only_similar = 0;
 	const char *db = NULL, *corpus = NULL;
 	char **orig, **typo;
 	double *t_typo, *t_big, ms;
@@ -393,16 +395,25 @@ int main(int argc, char **argv)
 			nq = atol(argv[++a]);
 		else if (strcmp(argv[a], "--big-vocab") == 0 && a + 1 < argc)
 			big = atol(argv[++a]);
+		else if (strcmp(argv[a], "--similar-postings") == 0 && a + 1 < argc)
+			similar_set_postings(atof(argv[++a]));
+		else if (strcmp(argv[a], "--similar-only") == 0)
+			only_similar = 1;
 		else if (db == NULL)
 			db = argv[a];
 		else
 			corpus = argv[a];
 	}
 	if (db == NULL || corpus == NULL || nq <= 0) {
-		fprintf(stderr, "usage: discovery_eval [--queries N] [--big-vocab N] DB CORPUS\n");
+		fprintf(stderr, "usage: discovery_eval [--queries N] [--big-vocab N] "
+			"[--similar-postings N] [--similar-only] DB CORPUS\n");
 		return 2;
 	}
 	load_titles(corpus);
+	if (only_similar) {
+		eval_similar(db, nq);
+		goto titles;
+	}
 	s = open_read(db);
 	orig = xcalloc((size_t)nq, sizeof(*orig));
 	typo = xcalloc((size_t)nq, sizeof(*typo));
@@ -472,6 +483,7 @@ int main(int argc, char **argv)
 	free(typo);
 	free(t_typo);
 	free(t_big);
+titles:
 	for (i = 0; i < ntitles; i++)
 		free(titles[i]);
 	free(titles);

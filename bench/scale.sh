@@ -9,7 +9,7 @@
 #      in-process floor (bench/floor.c: count(*) of newsd's own MATCH)
 #   5. the same query set at 100k and 300k articles
 #   6. the rest of the read API at 1M (browse, entity filter, timeline, entities, facets,
-#      collapse=dups over the plain search, export)
+#      collapse=dups over the plain search, similar articles, did-you-mean, export)
 #   7. memory of the serving process
 #   8. throughput: wrk over the query set (bench/wrk_rotate.lua); Sphinx's q/s on the same set
 #   9. live ingest: 4 clients POST batches of 100 while the query set runs (bench/live_ingest.py)
@@ -534,6 +534,17 @@ print(urllib.parse.quote(e["name"]))')
     printf '   %-70s %10s  %s\n' "/search?q=$cq&collapse=dups: $col ms over $plain ms, ratio" "$r" \
       "$(target "$r" "<=" 1.3)"
   done
+  # similar articles (p50, target 10 ms) and did-you-mean (p99 of the whole /search of a
+  # misspelt word, target 5 ms) at this size, through one keep-alive client (issue 13)
+  python3 bench/discovery_scale.py "$MAIN_PORT" "$DB" > "$tmp/discovery.out" 2>&1 ||
+    echo "   discovery_scale.py failed: $(tail -1 "$tmp/discovery.out")"
+  sim=$(sed -n 's/^similar: p50 \([0-9.]*\) ms.*/\1/p' "$tmp/discovery.out")
+  dym=$(sed -n 's/^did-you-mean: p50 [0-9.]* ms p99 \([0-9.]*\) ms.*/\1/p' "$tmp/discovery.out")
+  sed 's/^/   /' "$tmp/discovery.out"
+  printf '   %-70s %10s  %s\n' "/articles/{id}/similar, p50 of 60 articles" "${sim:-n/a}" \
+    "$(target "$sim" "<=" 10)"
+  printf '   %-70s %10s  %s\n' "/search of a misspelt word with did_you_mean, p99 of 200" \
+    "${dym:-n/a}" "$(target "$dym" "<=" 5)"
   # export: every match of a broad query, default fields, JSON Lines; records counted as received.
   # Twice: the first reads most of the article table, which section 5's indexing (gigabytes
   # written) may have pushed out of the page cache, at the disk's pace; the second is timed

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "copies.h"
 #include "log.h"
 #include "rank.h"
 #include "util.h"
@@ -83,6 +84,8 @@ static void entry_unref(struct entry *e)
 	if (e && --e->refs == 0) {
 		free(e->b.bound);
 		free(e->b.order);
+		free(e->b.nc_bound);
+		free(e->b.nc_order);
 		free(e->b.bits);
 		free(e->b.cand);
 		free(e->token);
@@ -206,6 +209,7 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 		 size_t ncand, int nphrase, const double *df)
 {
 	struct term_bounds *b = &e->b;
+	const struct copies *cp = NULL;
 	struct rank_state rs;
 	struct buf m = { 0 };
 	sqlite3_stmt *st;
@@ -220,6 +224,8 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 	b->bits = xcalloc(b->nblk * (b->block / 64), sizeof(*b->bits));
 	if (ncand)
 		b->cand = xmalloc(ncand * sizeof(*b->cand));
+	else if ((cp = copies_sync(store_db(s), store_index_version(s))) != NULL)
+		b->nc_bound = xcalloc(b->nblk, sizeof(*b->nc_bound));
 	/* the phrase in both columns: the largest value any column filter can give */
 	buf_puts(&m, "{title body} : ");
 	buf_puts(&m, phrase);
@@ -267,6 +273,8 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 			f = nextafterf(f, INFINITY);	/* rounded up: still a bound */
 		if (f > b->bound[j])
 			b->bound[j] = f;
+		if (b->nc_bound && f > b->nc_bound[j] && !copies_has(cp, r))
+			b->nc_bound[j] = f;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -291,7 +299,15 @@ static int build(struct store *s, const struct columns *c, struct entry *e, cons
 		qsort(b->cand, b->ncand, sizeof(*b->cand), by_cand);	/* best first */
 	if (b->norder)
 		b->order = xrealloc(b->order, b->norder * sizeof(*b->order));
+	if (b->nc_bound) {
+		b->nc_order = xmalloc((b->nblk + 1) * sizeof(*b->nc_order));
+		for (i = 0; i < b->nblk; i++)
+			if (b->nc_bound[i] > 0.0f)
+				b->nc_order[b->nc_norder++] = (uint32_t)i;
+		qsort_r(b->nc_order, b->nc_norder, sizeof(*b->nc_order), by_bound, b->nc_bound);
+	}
 	e->bytes = sizeof(*e) + b->nblk * sizeof(*b->bound) + b->norder * sizeof(*b->order) +
+		   (b->nc_bound ? b->nblk * (sizeof(*b->nc_bound) + sizeof(*b->nc_order)) : 0) +
 		   b->nblk * (b->block / 64) * sizeof(*b->bits) + ncand * sizeof(*b->cand) +
 		   strlen(e->token) + 1;
 	return 0;
@@ -333,7 +349,8 @@ const struct term_bounds *bounds_get_phrase(struct store *s, const struct column
 		return NULL;
 	}
 	blk = block;
-	est = sizeof(*e) + (8 + blk / 8) * (n / blk + 1) + ncand * sizeof(struct bounds_cand);
+	est = sizeof(*e) + ((ncand ? 8 : 16) + blk / 8) * (n / blk + 1) +
+	      ncand * sizeof(struct bounds_cand);
 	if (seq > last_seq) {
 		purge_other_bases(seq);
 		last_seq = seq;

@@ -23,8 +23,9 @@
  * pass over the word's matches (what the search would have cost without them). They live
  * until the columns read a new base, in a shared table limited to max_bytes.
  *
- * Size: 4 bytes per block for the bound, 4 per block that has the word (the visiting order)
- * and a bit per article (which rows have it, for counting): 141 kB per word at 1M articles.
+ * Size: 4 bytes per block for the bound, 4 per block that has the word (the visiting order),
+ * the same again for the bound without the wire copies (collapse=dups), and a bit per article
+ * (which rows have it, for counting): 157 kB per word at 1M articles.
  * The table evicts the least recently used word when it would pass max_bytes.
  */
 #include <stddef.h>
@@ -42,6 +43,13 @@ struct term_bounds {
 	float *bound;		/* per block: the largest unscaled value (0: no row has the word) */
 	uint32_t *order;	/* the blocks with the word, by descending bound */
 	size_t norder;
+	/* collapse=dups: the same over the rows that were not wire copies at the build, or NULL
+	 * (the copies could not be read, or best rows were built). A row that became a copy or
+	 * stopped being one since was written since the base (a re-tag moves its version), so
+	 * its block is dirty and visited whole: the bound holds for every clean block. */
+	float *nc_bound;
+	uint32_t *nc_order;
+	size_t nc_norder;
 	double avgdl;		/* the average row length the bounds were computed with */
 	/* The rows of the base that have the word (in title or body), one bit per row of the
 	 * base in rid order: block j is bits[j * block / 64 .. (j + 1) * block / 64). A row not
@@ -57,6 +65,12 @@ struct term_bounds {
 	int nphrase;
 	double idf[RANK_FREQ_OUT];
 };
+
+/* The bounds a search reads: without the wire copies for collapse=dups when they were built. */
+static inline const float *bounds_bound(const struct term_bounds *b, int collapse)
+{
+	return collapse && b->nc_bound ? b->nc_bound : b->bound;
+}
 
 struct bounds_cand {
 	int64_t rid;

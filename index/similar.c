@@ -19,6 +19,7 @@ struct tok {
 	char *w;
 	int doc;
 	double tf;	/* then its weight */
+	double df;	/* articles with it (after weigh) */
 };
 
 struct toks {
@@ -35,6 +36,7 @@ static void tok_add(struct toks *t, const char *w, size_t n, int doc, double tf)
 	t->v[t->n].w = xstrndup(w, n);
 	t->v[t->n].doc = doc;
 	t->v[t->n].tf = tf;
+	t->v[t->n].df = 0;
 	t->n++;
 }
 
@@ -155,10 +157,12 @@ static void weigh(struct store *s, struct toks *t)
 	first[nw] = t->n;
 	for (k = 0; k < nw; k++) {
 		df = dfs[k];
-		for (i = first[k]; i < first[k + 1]; i++)
+		for (i = first[k]; i < first[k + 1]; i++) {
 			t->v[i].tf = isnan(df) || df < 2 ||
 				     (df > ndocs * SIMILAR_MAX_DF && df > SIMILAR_MAX_DF_MIN) ? 0 :
 				     (1 + log(t->v[i].tf)) * log(ndocs / df);
+			t->v[i].df = isnan(df) ? 0 : df;
+		}
 	}
 	free(dfs);
 	free(first);
@@ -171,6 +175,13 @@ static json_t *fail(struct search_error *err, const char *msg)
 	free(err->message);
 	err->message = xstrdup(msg);
 	return NULL;
+}
+
+static double similar_postings = SIMILAR_POSTINGS;
+
+void similar_set_postings(double n)
+{
+	similar_postings = n > 0 ? n : SIMILAR_POSTINGS;
 }
 
 static int cmp_weight(const void *a, const void *b)
@@ -188,11 +199,19 @@ static void query_of(struct toks *t, struct buf *m)
 {
 	struct tok *v = xmalloc((t->n + 1) * sizeof(*v));
 	size_t n = t->n, i, nw = 0, ne = 0;
+	double postings = 0;
 	struct buf w = { 0 }, e = { 0 };
 
 	memcpy(v, t->v, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), cmp_weight);
 	for (i = 0; i < n && v[i].tf > 0; i++) {
+		/* a word that would take the query past its postings is left out; a rarer,
+		 * lighter one may still fit */
+		if (postings + v[i].df > similar_postings)
+			continue;
+		if ((v[i].w[0] == '0' && ne < SIMILAR_ENTITIES) ||
+		    (v[i].w[0] != '0' && nw < SIMILAR_TERMS))
+			postings += v[i].df;
 		if (v[i].w[0] == '0' && ne < SIMILAR_ENTITIES)
 			buf_printf(&e, "%s{tags} : \"%s\"", ne++ ? " OR " : "", v[i].w);
 		else if (v[i].w[0] != '0' && nw < SIMILAR_TERMS)
@@ -247,6 +266,9 @@ static int rank_top(struct store *s, const char *match, int64_t rid, int64_t lo,
 
 	memset(&rs, 0, sizeof(rs));
 	rs.threshold = INFINITY;
+	/* the words' document counts from term_df, as a search takes them: without them
+	 * newsd_rank reads each word's whole doclist once more for its IDF */
+	rs.ndf = terms_phrase_df(store_terms(s), match, rs.df, RANK_MAX_PHRASES);
 	rs.cols = columns_acquire(s, version);
 	if (rs.cols == NULL && !columns_serving(s))
 		rs.lengths = rank_lengths_sync(store_db(s), version);
@@ -317,31 +339,28 @@ out:
 	return ret;
 }
 
-json_t *similar_run(struct store *s, const char *id, const struct similar_request *r,
-		    struct search_error *err)
+/*
+ * The MATCH for the article id into *m (empty when it has no distinctive words), its rid and
+ * its wire-copy group. 1, 0 when there is no such article, -1 when it cannot be read.
+ */
+static int article_query(struct store *s, const char *id, int64_t *rid, int64_t *group,
+			 struct buf *m)
 {
-	sqlite3_stmt *st;
 	struct toks t0 = { 0 };
-	struct buf m = { 0 };
-	struct cand *c = NULL;
-	json_t *list = NULL, *res = NULL;
-	int64_t rid, group, lo = INT64_MIN, hi = INT64_MAX;
-	size_t nc = 0, i;
-	int rc;
+	sqlite3_stmt *st;
 
 	/* the first 8 KiB of the body: the lead carries the story's words */
 	st = store_stmt(s, "SELECT rid, title, substr(body, 1, 8192), coalesce(dup_of, rid), tags,"
 			" lang FROM article WHERE id = ?1", NULL);
 	if (st == NULL)
-		return fail(err, "internal error reading the article");
+		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		err->code = SEARCH_OK;
-		return NULL;
+		return 0;
 	}
-	rid = sqlite3_column_int64(st, 0);
-	group = sqlite3_column_int64(st, 3);
+	*rid = sqlite3_column_int64(st, 0);
+	*group = sqlite3_column_int64(st, 3);
 	collect(&t0, (const char *)sqlite3_column_text(st, 1), 2.0, 0);
 	collect(&t0, (const char *)sqlite3_column_text(st, 2), 1.0, 0);
 	collect_entities(&t0, (const char *)sqlite3_column_text(st, 4), 0);
@@ -350,7 +369,42 @@ json_t *similar_run(struct store *s, const char *id, const struct similar_reques
 	sqlite3_reset(st);
 	toks_merge(&t0);
 	weigh(s, &t0);
-	query_of(&t0, &m);
+	query_of(&t0, m);
+	toks_free(&t0);
+	return 1;
+}
+
+char *similar_match(struct store *s, const char *id)
+{
+	struct buf m = { 0 };
+	int64_t rid, group;
+
+	if (article_query(s, id, &rid, &group, &m) <= 0) {
+		buf_free(&m);
+		return NULL;
+	}
+	if (m.data == NULL)
+		return xstrdup("");
+	return m.data;
+}
+
+json_t *similar_run(struct store *s, const char *id, const struct similar_request *r,
+		    struct search_error *err)
+{
+	struct buf m = { 0 };
+	struct cand *c = NULL;
+	json_t *list = NULL, *res = NULL;
+	int64_t rid = 0, group = 0, lo = INT64_MIN, hi = INT64_MAX;
+	size_t nc = 0, i;
+	int rc;
+
+	rc = article_query(s, id, &rid, &group, &m);
+	if (rc < 0)
+		return fail(err, "internal error reading the article");
+	if (rc == 0) {
+		err->code = SEARCH_OK;
+		return NULL;
+	}
 	list = json_array();
 	if (m.len == 0)
 		goto done;
@@ -410,7 +464,6 @@ out:
 		free(c[i].source);
 	}
 	free(c);
-	toks_free(&t0);
 	buf_free(&m);
 	return res;
 }

@@ -21,6 +21,11 @@
  * articles each added hundreds of thousands of matches to rank. */
 #define SIMILAR_MAX_DF 0.10
 #define SIMILAR_MAX_DF_MIN 5000
+/* The query's words and entities together are in at most this many articles (the sum of their
+ * document counts, so the postings FTS5 reads and ranks): the heaviest first, and one that
+ * would go past it is left out for the next. The cost of a request then stays the same however
+ * large the archive grows. */
+#define SIMILAR_POSTINGS 12000.0
 
 struct similar_request {
 	int limit;			/* 1..100 */
@@ -29,6 +34,14 @@ struct similar_request {
 	const char *const *sources;	/* any may match */
 	size_t nsources;
 };
+
+/* Tests and benchmarks: the postings limit (SIMILAR_POSTINGS when n <= 0). */
+void similar_set_postings(double n);
+
+/* The MATCH that similar_run ranks for the article id (before the source filter; "" when it
+ * has no distinctive word), the caller's to free; NULL when there is no such article or it
+ * cannot be read. */
+char *similar_match(struct store *s, const char *id);
 
 /* {"id", "similar": [{"id","title","date","source","score","copy"}], "index_version"}; NULL
  * with err->code SEARCH_OK when no article has that id, or with err set on failure. */

@@ -1,6 +1,7 @@
 /*
  * api.c — the endpoint handlers of API.md: search, articles, health, stats.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,11 +178,16 @@ void api_search(struct request *r)
 	if (res == NULL) {
 		http_reply_search_error(r, &err);
 	} else {
+		double t0 = now_monotonic(), took;
 		json_t *dym = suggest_did_you_mean(r->w->store, &sr, json_integer_value(
 							   json_object_get(res, "total")));
 
 		if (dym)
 			json_object_set_new(res, "did_you_mean", dym);
+		/* took_ms covers the suggestion too: the search and its respellings */
+		took = json_real_value(json_object_get(res, "took_ms")) +
+		       (now_monotonic() - t0) * 1e3;
+		json_object_set_new(res, "took_ms", json_real(round(took * 1e3) / 1e3));
 		http_reply_json(r, 200, res);
 	}
 out:

@@ -21,7 +21,9 @@
 #include "parse.h"
 #include "rank.h"
 #include "search.h"
+#include "similar.h"
 #include "store.h"
+#include "terms.h"
 #include "util.h"
 
 #define REUTERS "../shared/corpus/reuters21578.jsonl.gz"
@@ -540,6 +542,36 @@ static void load_copies(int n)
 	load_copies_as(n, "again");
 }
 
+/*
+ * The roots of n copy groups (load_copies) rewritten in place, same id and date (so the same
+ * rid), with other words: each root's copy becomes the root of its own group, a re-tag that
+ * makes it a story again (collapse=dups must now rank it), and writes its row since the base.
+ */
+static void rewrite_roots(int n)
+{
+	sqlite3_stmt *st = store_stmt(ws, "SELECT id, date FROM article WHERE id LIKE 'copy%'"
+				      " AND dup_of IS NULL ORDER BY rid LIMIT ?1", NULL);
+	struct buf b = { 0 };
+	char date[21];
+	int j;
+
+	sqlite3_bind_int(st, 1, n);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		date_format(sqlite3_column_int64(st, 1), date);
+		buf_printf(&b, "{\"id\":\"%s\",\"date\":\"%s\",\"title\":\"%s\",\"body\":\"",
+			   sqlite3_column_text(st, 0), date, zipf_word());
+		for (j = 0; j < 40; j++)
+			buf_printf(&b, "%s%s", j ? " " : "", zipf_word());
+		buf_puts(&b, "\"}\n");
+	}
+	sqlite3_reset(st);
+	ck_assert(b.len > 0);
+	load_dedup = 1;
+	load(b.data, b.len, NULL);
+	load_dedup = 0;
+	buf_free(&b);
+}
+
 /* n long articles (600 words) in 2031: the average length grows, the older blocks stay clean. */
 static void load_long(int n)
 {
@@ -555,6 +587,15 @@ static void load_long(int n)
 	}
 	load(b.data, b.len, NULL);
 	buf_free(&b);
+}
+
+/* A limit for the bounds' tests: 10 mostly, any from 1 to 50, and 0 (the total alone, answered
+ * from the bounds as a search for one hit). */
+static int bounds_limit(void)
+{
+	uint64_t r = next_rand() % 8;
+
+	return r == 0 ? 0 : r < 3 ? 1 + (int)(next_rand() % 50) : 10;
 }
 
 /* One-word queries of every frequency, as words, title:words and a word without another, with
@@ -576,9 +617,8 @@ static void single_words(int n)
 		} else {
 			snprintf(q, sizeof(q), "%s%s", next_rand() % 4 == 0 ? "title:" : "", t);
 		}
-		check_query(q, (int)(next_rand() % 3) == 0 ? 1 + (int)(next_rand() % 50) : 10,
-			    (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 30) : 0, 0, NULL,
-			    (int)(next_rand() % 4) == 0);
+		check_query(q, bounds_limit(), (int)(next_rand() % 4) == 0 ?
+			    (int)(next_rand() % 30) : 0, 0, NULL, (int)(next_rand() % 4) == 0);
 		free(t);
 	}
 }
@@ -609,9 +649,8 @@ static void single_prefixes(int n)
 			snprintf(q, sizeof(q), "%s%s*", next_rand() % 6 == 0 ? "title:" : "", t);
 		}
 		free(u);
-		check_query(q, (int)(next_rand() % 3) == 0 ? 1 + (int)(next_rand() % 50) : 10,
-			    (int)(next_rand() % 4) == 0 ? (int)(next_rand() % 30) : 0, 0, NULL,
-			    (int)(next_rand() % 4) == 0);
+		check_query(q, bounds_limit(), (int)(next_rand() % 4) == 0 ?
+			    (int)(next_rand() % 30) : 0, 0, NULL, (int)(next_rand() % 4) == 0);
 		free(t);
 	}
 }
@@ -662,6 +701,18 @@ START_TEST(test_generated_bounds)
 	ck_assert_msg(s0 - s1 >= 60 && b0 == b1, "%lld prefix searches answered, %lld blocks",
 		      (long long)(s0 - s1), (long long)(b0 - b1));
 	c1 = c2;	/* (prefixes count from the bits too) */
+	/* copies that become stories again, after their words' bounds were built without them
+	 * (collapse=dups reads the bounds of the rows that were not copies) */
+	rewrite_roots(100);
+	{
+		sqlite3_stmt *st = store_stmt(rs, "SELECT count(*) FROM article WHERE id LIKE"
+					      " 'again%' AND dup_of IS NULL", NULL);
+
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_int_ge(sqlite3_column_int64(st, 0), 50);
+		sqlite3_reset(st);
+	}
+	single_words(200);
 	/* new articles among the old: several words still counted from the bits */
 	load_fresh(200);
 	random_queries(200);
@@ -822,6 +873,82 @@ START_TEST(test_searches_during_ingest)
 }
 END_TEST
 
+/*
+ * GET /articles/{id}/similar: the OR query of an article's distinctive words stays within its
+ * postings limit (the sum of its words' document counts), and its answer is exactly the first
+ * rows of ORDER BY bm25(fts, 2, 1, 1), rowid DESC for that query, without the article itself.
+ */
+static void check_similar(const char *id, double limit, int *capped)
+{
+	struct similar_request r;
+	struct search_error err = { SEARCH_OK, NULL, -1 };
+	double df[RANK_MAX_PHRASES], sum = 0;
+	char *m, *all;
+	int n, i;
+	json_t *res, *list;
+	sqlite3_stmt *st;
+
+	similar_set_postings(0);
+	all = similar_match(rs, id);
+	similar_set_postings(limit);
+	m = similar_match(rs, id);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_nonnull(all);
+	n = terms_phrase_df(store_terms(rs), m, df, RANK_MAX_PHRASES);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(!isnan(df[i]), "%s: phrase %d of %s has no count", id, i, m);
+		sum += df[i];
+	}
+	ck_assert_msg(sum <= limit, "%s: %s is in %.0f articles, past %.0f", id, m, sum, limit);
+	if (strcmp(m, all) != 0)
+		(*capped)++;
+	memset(&r, 0, sizeof(r));
+	r.limit = 10;
+	res = similar_run(rs, id, &r, &err);
+	ck_assert_msg(res != NULL, "%s: %s", id, err.message ? err.message : "not found");
+	list = json_object_get(res, "similar");
+	st = store_stmt(rs, "SELECT a.id, bm25(fts, 2.0, 1.0, 1.0) FROM fts JOIN article a"
+			" ON a.rid = fts.rowid WHERE fts MATCH ?1 AND a.id != ?2"
+			" ORDER BY bm25(fts, 2.0, 1.0, 1.0), fts.rowid DESC LIMIT 10", NULL);
+	ck_assert_ptr_nonnull(st);
+	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+	for (i = 0; m[0] && sqlite3_step(st) == SQLITE_ROW; i++) {
+		json_t *h = json_array_get(list, (size_t)i);
+
+		ck_assert_msg(h != NULL, "%s: %d similar, bm25 has more", id, i);
+		ck_assert_str_eq(json_string_value(json_object_get(h, "id")),
+				 (const char *)sqlite3_column_text(st, 0));
+		ck_assert(fabs(json_real_value(json_object_get(h, "score")) -
+			       round(-sqlite3_column_double(st, 1) * 1e4) / 1e4) < 1e-9);
+	}
+	sqlite3_reset(st);
+	ck_assert_int_eq(i, (int)json_array_size(list));
+	json_decref(res);
+	search_error_clear(&err);
+	free(m);
+	free(all);
+}
+
+START_TEST(test_similar)
+{
+	int i, capped = 0;
+	char id[16];
+
+	open_db();
+	load_generated(3000);
+	ck_assert_ptr_null(similar_match(rs, "no-such-id"));
+	for (i = 0; i < 60; i++) {
+		snprintf(id, sizeof(id), "g%d", i * 37);
+		check_similar(id, i % 2 ? 1e12 : 300, &capped);
+	}
+	/* the limit left words out of most of the capped queries */
+	ck_assert_int_ge(capped, 20);
+	similar_set_postings(0);
+	close_db();
+}
+END_TEST
+
 START_TEST(test_reuters)
 {
 	if (access(REUTERS, R_OK) != 0) {
@@ -855,6 +982,7 @@ static Suite *rank_suite(void)
 	tcase_add_test(tc, test_generated_columns);
 	tcase_add_test(tc, test_generated_bounds);
 	tcase_add_test(tc, test_searches_during_ingest);
+	tcase_add_test(tc, test_similar);
 	tcase_add_test(tc, test_reuters);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
