@@ -25,7 +25,7 @@
  * document counts, so the postings FTS5 reads and ranks): the heaviest first, and one that
  * would go past it is left out for the next. The cost of a request then stays the same however
  * large the archive grows. */
-#define SIMILAR_POSTINGS 12000.0
+#define SIMILAR_POSTINGS 10000.0
 
 struct similar_request {
 	int limit;			/* 1..100 */

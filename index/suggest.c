@@ -260,7 +260,8 @@ static int respell(struct store *s, struct terms *t, const char *w, char *best[2
 	buf_printf(&m, "{title body}: \"%s\"", w);
 	for (i = 0; i < n; i++)
 		buf_printf(&m, " \"%s\"", cand[i]);
-	got = terms_phrase_df(t, m.data, df, (int)n + 1);
+	/* in a file of several languages a word may have a stem in each: its commonest */
+	got = terms_phrase_df_lower(t, m.data, df, (int)n + 1);
 	if (got != (int)n + 1)
 		goto out;
 	/* the counts are complete (checked by the caller): a word missing from term_df (NAN)

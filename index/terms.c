@@ -52,6 +52,8 @@ struct terms {
 	int ntokens;		/* query tokenizing: tokens of the phrase */
 	int colocated;		/* and stems beside them (several query languages) */
 	char *first;		/* and the first of them */
+	int max_col;		/* terms_phrase_df_lower: the column of each stem's count (1-3) */
+	double max_df;		/* and the largest of them (NAN: none counted) */
 };
 
 static void tmap_clear(struct tmap *m)
@@ -333,6 +335,16 @@ static int query_token(void *ctx, int flags, const char *tok, int n, int start, 
 
 	(void)start;
 	(void)end;
+	if (t->max_col && n > 0) {	/* each stem's count, the largest kept */
+		sqlite3_bind_text(t->lookup, 1, tok, n, SQLITE_TRANSIENT);
+		if (sqlite3_step(t->lookup) == SQLITE_ROW) {
+			double d = (double)sqlite3_column_int64(t->lookup, t->max_col - 1);
+
+			if (isnan(t->max_df) || d > t->max_df)
+				t->max_df = d;
+		}
+		sqlite3_reset(t->lookup);
+	}
 	if (flags & FTS5_TOKEN_COLOCATED) {
 		t->colocated = 1;
 		return SQLITE_OK;
@@ -359,8 +371,10 @@ static int counts_complete(struct terms *t)
 	return ok;
 }
 
-/* The count of one word under a column filter ("title body", "title", "body"), or NAN. */
-static double word_df(struct terms *t, const char *text, size_t len, const char *cols)
+/* The count of one word under a column filter ("title body", "title", "body"), or NAN. With
+ * lower, a word with several stems counts as its commonest (NAN when none is counted). */
+static double word_df(struct terms *t, const char *text, size_t len, const char *cols,
+		      int lower)
 {
 	sqlite3_stmt *st = t->lookup;
 	double df = NAN;
@@ -374,11 +388,16 @@ static double word_df(struct terms *t, const char *text, size_t len, const char 
 	t->colocated = 0;
 	free(t->first);
 	t->first = NULL;
+	t->max_col = lower ? col : 0;
+	t->max_df = NAN;
 	t->tok.xTokenize(t->inst, t, FTS5_TOKENIZE_QUERY, text, (int)len, query_token);
+	t->max_col = 0;
 	/* a word with several stems (query languages) matches any of them: its count is not
 	 * one row of term_df, so the phrase is counted by a scan */
-	if (t->ntokens != 1 || t->colocated || t->first == NULL)
+	if (t->ntokens != 1 || t->first == NULL)
 		return NAN;
+	if (t->colocated)
+		return lower ? t->max_df : NAN;
 	sqlite3_bind_text(st, 1, t->first, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		df = (double)sqlite3_column_int64(st, col - 1);
@@ -386,13 +405,27 @@ static double word_df(struct terms *t, const char *text, size_t len, const char 
 	return df;
 }
 
+static int phrases(struct terms *t, const char *match, double *df, char **tok, char **texts,
+		   int max, int lower);
+
 int terms_phrase_df(struct terms *t, const char *match, double *df, int max)
 {
-	return terms_phrase_info(t, match, df, NULL, NULL, max);
+	return phrases(t, match, df, NULL, NULL, max, 0);
+}
+
+int terms_phrase_df_lower(struct terms *t, const char *match, double *df, int max)
+{
+	return phrases(t, match, df, NULL, NULL, max, 1);
 }
 
 int terms_phrase_info(struct terms *t, const char *match, double *df, char **tok, char **texts,
 		      int max)
+{
+	return phrases(t, match, df, tok, texts, max, 0);
+}
+
+static int phrases(struct terms *t, const char *match, double *df, char **tok, char **texts,
+		   int max, int lower)
 {
 	struct buf text = { 0 };
 	char cols[32] = "";
@@ -429,7 +462,7 @@ int terms_phrase_info(struct terms *t, const char *match, double *df, char **tok
 		for (e = p; *e == ' '; e++)
 			;
 		df[n] = !complete || *e == '*' ? NAN :
-			word_df(t, text.data ? text.data : "", text.len, cols);
+			word_df(t, text.data ? text.data : "", text.len, cols, lower);
 		if (tok)
 			tok[n] = isnan(df[n]) || t->first == NULL ? NULL : xstrdup(t->first);
 		if (texts)
@@ -476,7 +509,7 @@ int terms_single_word(struct terms *t, const char *match, char **token, char **t
 		buf_free(&b);
 		return 0;
 	}
-	d = word_df(t, b.data, b.len, cols);
+	d = word_df(t, b.data, b.len, cols, 0);
 	if (isnan(d) || t->first == NULL) {
 		buf_free(&b);
 		return 0;

@@ -47,6 +47,10 @@ int terms_rebuild(struct terms *t, char **errmsg);
  * incomplete. Returns the number of phrases, at most max.
  */
 int terms_phrase_df(struct terms *t, const char *match, double *df, int max);
+/* The same, but a one-word phrase with several stems (a file of several languages stems a
+ * query word in each, as colocated tokens) counts as its commonest stem: a lower bound of its
+ * articles, where terms_phrase_df says NAN (did-you-mean weighs spellings with it). */
+int terms_phrase_df_lower(struct terms *t, const char *match, double *df, int max);
 /* The same, and for each phrase with a count its token (as the index stores it) and its text
  * as written in tok[i] and texts[i] (NULL for the others), the caller's to free. */
 int terms_phrase_info(struct terms *t, const char *match, double *df, char **tok, char **texts,

@@ -90,3 +90,26 @@ def test_page_offers_it():
     r = srv.get("/")
     page = r.body.decode()
     assert "did_you_mean" in page and "Did you mean " in page, "the page ignores did_you_mean"
+
+
+def test_index_of_several_languages():
+    # query words are stemmed in every language of the index, as colocated stems: a word's
+    # count is then that of its commonest stem (German typos got no suggestion before)
+    de = [{"id": "de-%d" % i, "date": "2026-03-%02dT08:00:00Z" % (i + 1), "lang": "de",
+           "title": "Wahlen in Bayern",
+           "body": "Die Wahlen in Bayern finden im Herbst statt, sagen die Parteien."}
+          for i in range(8)]
+    s = harness.Server("did-you-mean-de").start()
+    try:
+        r = s.post("/articles", harness.jsonl(articles() + de))
+        assert r.status == 200 and r.json["accepted"] == 39, r
+        for typo, want, total in (("Wahlenn", "Wahlen", 8), ("Bayren", "Bayern", 8),
+                                  ("Parteine", "Parteien", 8),
+                                  ("petrolum prices", "petroleum prices", 30)):
+            j = s.get("/search", params={"q": typo}).json
+            assert j["total"] == 0 and j.get("did_you_mean") == {"q": want, "total": total}, \
+                (typo, j.get("did_you_mean"))
+        j = s.get("/search", params={"q": "Wahlen"}).json
+        assert j["total"] == 8 and "did_you_mean" not in j, j
+    finally:
+        s.stop()

@@ -884,7 +884,8 @@ static void check_similar(const char *id, double limit, int *capped)
 	struct search_error err = { SEARCH_OK, NULL, -1 };
 	double df[RANK_MAX_PHRASES], sum = 0;
 	char *m, *all;
-	int n, i;
+	const char *t;
+	int n, i, ntags = 0;
 	json_t *res, *list;
 	sqlite3_stmt *st;
 
@@ -895,10 +896,23 @@ static void check_similar(const char *id, double limit, int *capped)
 	ck_assert_ptr_nonnull(m);
 	ck_assert_ptr_nonnull(all);
 	n = terms_phrase_df(store_terms(rs), m, df, RANK_MAX_PHRASES);
-	for (i = 0; i < n; i++) {
-		ck_assert_msg(!isnan(df[i]), "%s: phrase %d of %s has no count", id, i, m);
-		sum += df[i];
+	for (i = 0; i < n; i++)		/* the words (the entities' tags: below) */
+		if (!isnan(df[i]))
+			sum += df[i];
+	for (t = strstr(m, "{tags} : \""); t; t = strstr(t + 1, "{tags} : \"")) {
+		char tag[64];
+
+		ck_assert(sscanf(t, "{tags} : \"%63[^\"]\"", tag) == 1);
+		st = store_stmt(rs, "SELECT count(*) FROM fts WHERE fts MATCH ?1", NULL);
+		sqlite3_bind_text(st, 1, t, (int)(strchr(t + 11, '"') + 1 - t), SQLITE_TRANSIENT);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		sum += (double)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		ntags++;
 	}
+	for (i = 0; i < n; i++)
+		ck_assert_msg(!isnan(df[i]) || ntags-- > 0, "%s: phrase %d of %s has no count", id,
+			      i, m);
 	ck_assert_msg(sum <= limit, "%s: %s is in %.0f articles, past %.0f", id, m, sum, limit);
 	if (strcmp(m, all) != 0)
 		(*capped)++;
@@ -930,6 +944,28 @@ static void check_similar(const char *id, double limit, int *capped)
 	free(all);
 }
 
+/* n articles with given people and organisations (the generated corpus has none), ids e0..:
+ * their tags are phrases of the similar query too. */
+static void load_with_entities(int n)
+{
+	static const char *const orgs[] = { "Acme Corp", "Borex Group", "Cyral Bank",
+					     "Delta Port Authority" };
+	static const char *const people[] = { "Ann Quill", "Bo Marsh", "Cy Tran" };
+	struct buf b = { 0 };
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		buf_printf(&b, "{\"id\":\"e%d\",\"date\":\"2027-%02d-%02dT10:00:00Z\",\"title\":\"%s\","
+			   "\"body\":\"", i, 1 + i % 12, 1 + i % 28, zipf_word());
+		for (j = 0; j < 20 + (int)(next_rand() % 60); j++)
+			buf_printf(&b, "%s%s", j ? " " : "", zipf_word());
+		buf_printf(&b, "\",\"entities\":{\"orgs\":[\"%s\"],\"people\":[\"%s\"]}}\n",
+			   orgs[next_rand() % 4], people[next_rand() % 3]);
+	}
+	load(b.data, b.len, NULL);
+	buf_free(&b);
+}
+
 START_TEST(test_similar)
 {
 	int i, capped = 0;
@@ -937,6 +973,16 @@ START_TEST(test_similar)
 
 	open_db();
 	load_generated(3000);
+	load_with_entities(300);
+	for (i = 0; i < 20; i++) {
+		char *m;
+
+		snprintf(id, sizeof(id), "e%d", i * 13);
+		m = similar_match(rs, id);
+		ck_assert_msg(m && strstr(m, "{tags} : \"0e"), "%s: no entity in %s", id, m);
+		free(m);
+		check_similar(id, i % 2 ? 1e12 : 2000, &capped);
+	}
 	ck_assert_ptr_null(similar_match(rs, "no-such-id"));
 	for (i = 0; i < 60; i++) {
 		snprintf(id, sizeof(id), "g%d", i * 37);
