@@ -69,7 +69,8 @@ const struct config_key config_keys[] = {
 	{ "cache_mb", CONFIG_INT, OFF(cache_mb), "64", 1, 16384, NULL,
 	  "SQLite page cache of the writing connection in MiB; HTTP threads' read connections get half." },
 	{ "shutdown_timeout_s", CONFIG_INT, OFF(shutdown_timeout_s), "10", 0, 3600, NULL,
-	  "On SIGTERM, how long in-flight requests may finish before exit, in seconds." },
+	  "On SIGTERM, how long in-flight requests may finish before exit, in seconds; a write "
+	  "still going then is given up whole (503)." },
 	{ "log_file", CONFIG_STRING, OFF(log_file), "", 0, 0, NULL,
 	  "Log file, reopened on SIGHUP; empty = standard error." },
 	{ "log_level", CONFIG_STRING, OFF(log_level), "info", 0, 0, log_level_choices,

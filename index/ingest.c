@@ -78,6 +78,17 @@ int ingest_batch_record(void *ctx, struct article *a, long line)
 	struct ingest_batch *b = ctx;
 
 	(void)line;
+	/* at shutdown, past the deadline: the job is given up whole (rolled back, 503) */
+	if (b->deadline && (b->seen++ & 63) == 0 && *b->deadline > 0 &&
+	    now_monotonic() > *b->deadline) {
+		article_clear(a);
+		if (!b->failed) {
+			b->failed = 1;
+			b->errmsg = xstrdup("newsd is stopping and its shutdown_timeout_s has passed:"
+					    " nothing of this batch was written; send it again");
+		}
+		return -1;
+	}
 	if (b->opt && b->opt->extraction)
 		extract_article(a);
 	return batch_store(b, a);
@@ -333,6 +344,7 @@ struct ingest {
 	pthread_cond_t cond;
 	struct ingest_job *head, *tail;
 	int stopping;
+	_Atomic double deadline;	/* ingest_set_deadline (0: none) */
 	/* counters: written by the worker, read by HTTP threads */
 	_Atomic int64_t accepted, updated, rejected, deleted, duplicates, batches, failed_batches;
 	_Atomic int64_t spool_done, spool_failed, queued;
@@ -381,6 +393,7 @@ static void run_job(struct ingest *w, struct ingest_job *job)
 		}
 	} else {
 		ingest_batch_init(&b, w->store, &w->opt, 1);
+		b.deadline = &w->deadline;
 		sink.ctx = &b;
 		if (parse_buffer(job->data, job->len, "request body", PARSE_AUTO, w->opt.max_bytes,
 				 &sink, &err) < 0 || b.failed) {
@@ -724,6 +737,12 @@ int ingest_submit(struct ingest *w, struct ingest_job *job)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	return 0;
+}
+
+void ingest_set_deadline(struct ingest *w, double until)
+{
+	if (w)
+		w->deadline = until;
 }
 
 void ingest_stop(struct ingest *w)

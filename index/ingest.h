@@ -56,6 +56,10 @@ struct ingest_batch {
 	json_t *rejects;		/* array of {"line","id","error"}; NULL = do not collect */
 	int failed;			/* a database error: the transaction must be rolled back */
 	char *errmsg;			/* why, when failed */
+	/* the worker: a time (now_monotonic) past which the rest of the job is not written
+	 * (0: none; set at shutdown, see ingest_set_deadline) */
+	const _Atomic double *deadline;
+	int64_t seen;			/* records given so far */
 };
 
 /* Sink for parse.h that extracts entities, then stores each record into b->store. */
@@ -110,6 +114,10 @@ int ingest_start(struct store *s, const struct ingest_options *opt, struct inges
 		 char **errmsg);
 /* Queue a job. -1 when the worker is stopping (the caller answers 503). */
 int ingest_submit(struct ingest *w, struct ingest_job *job);
+/* Shutdown: a job still being written at until (now_monotonic time) stops there and is
+ * answered 503 with nothing of it written, as is every job after it, so that ingest_stop
+ * returns soon after until however large the batches. */
+void ingest_set_deadline(struct ingest *w, double until);
 /* Finish every queued job, commit, stop the thread, close the store. */
 void ingest_stop(struct ingest *w);
 void ingest_counters(struct ingest *w, struct ingest_counters *out);

@@ -905,6 +905,8 @@ static void shutdown_server(struct server *s)
 	int i;
 
 	notify_send("STOPPING=1");
+	/* a write still going at the timeout is given up (503, nothing of it written) */
+	ingest_set_deadline(s->ingest, until);
 	for (i = 0; i < s->nworkers; i++)
 		event_active(s->workers[i].stop, EV_READ, 0);
 	/* in-flight requests (writes waiting for their commit, exports) finish first, and so do

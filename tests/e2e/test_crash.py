@@ -94,6 +94,45 @@ def test_sigterm_during_large_post():
         s2.stop()
 
 
+def test_shutdown_timeout_gives_up_a_long_write():
+    """A write that cannot finish within shutdown_timeout_s after SIGTERM (60,000 articles,
+    a few seconds of writing, against one second) is given up whole: its client gets 503
+    'unavailable' saying so, newsd exits 0 soon after the timeout, and after a restart
+    nothing of the batch is there."""
+    n = 60000
+    s = harness.Server("sigterm-long", extra_args=["--shutdown-timeout-s", "1",
+                                                    "--extraction", "no", "--dedup", "no"]).start()
+    body = big_batch(n, "lng").encode("utf-8")
+    result = {}
+
+    def post():
+        try:
+            result["r"] = s.post("/articles", body)
+        except AssertionError as e:
+            result["err"] = str(e)
+
+    t = threading.Thread(target=post)
+    t.start()
+    time.sleep(0.5)             # the body has arrived; its articles are being written
+    t_sig = time.time()
+    s.proc.send_signal(signal.SIGTERM)
+    t.join(60)
+    rc = s.proc.wait(30)
+    took = time.time() - t_sig
+    s.stopped = True
+    assert rc == 0, "newsd exited %d after SIGTERM\n%s" % (rc, s.log_tail())
+    assert took <= 2.5, "exit took %.1f s (shutdown_timeout_s 1)" % took
+    r = result.get("r")
+    assert r is not None, "the POST got no HTTP answer: %s" % result.get("err")
+    harness.check_error(r, 503, "unavailable")
+    assert "shutdown_timeout_s" in r.json["error"]["message"], r.json
+    s2 = harness.Server("sigterm-long-restart", db=s.db).start()
+    try:
+        assert s2.health()["articles"] == 0
+    finally:
+        s2.stop()
+
+
 def test_sigterm_while_body_still_arriving():
     """SIGTERM while a client is still sending a POST body (steadily, in pieces): the request
     gets an answer (200, or 503 'unavailable' since the stop began), newsd exits 0 in time,
