@@ -1524,6 +1524,13 @@ static int bounds_pass_k(struct store *s, const struct search_plan *p, struct pa
 	if (!terms_single_word(store_terms(s), m, &token, &text, &df))
 		return bounds_best(s, p, ps, m, err, rc) || bounds_bool(s, p, ps, err, rc) ||
 		       (!p->match_all && bounds_multi(s, p, ps, err, rc));
+	/* one word in title and body: from its best rows, as a phrase, when they hold the top k
+	 * (no block read; with collapse=dups the copies among them are skipped), else from its
+	 * blocks below */
+	if (bounds_best(s, p, ps, m, err, rc)) {
+		done = 1;
+		goto out;
+	}
 	if (df < (double)bounds_min_df() || (c = columns_acquire(s, ps->version)) == NULL ||
 	    (b = bounds_get(s, c, token, text, store_title_weight(s))) == NULL)
 		goto out;
