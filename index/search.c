@@ -1499,7 +1499,7 @@ out:
  * answered (*rc: run_pass's), 0 when the search needs the ordinary pass.
  */
 static int bounds_pass_k(struct store *s, const struct search_plan *p, struct pass *ps,
-			 struct search_error *err, int *rc)
+			 int count_only, struct search_error *err, int *rc)
 {
 	char *token = NULL, *text = NULL;
 	const struct columns *c = NULL;
@@ -1526,8 +1526,9 @@ static int bounds_pass_k(struct store *s, const struct search_plan *p, struct pa
 		       (!p->match_all && bounds_multi(s, p, ps, err, rc));
 	/* one word in title and body: from its best rows, as a phrase, when they hold the top k
 	 * (no block read; with collapse=dups the copies among them are skipped), else from its
-	 * blocks below */
-	if (bounds_best(s, p, ps, m, err, rc)) {
+	 * blocks below. Not for a count alone: the blocks' way reads one block and takes the
+	 * total from term_df, where the best rows' way ranks 512 rows and counts the bits */
+	if (!count_only && bounds_best(s, p, ps, m, err, rc)) {
 		done = 1;
 		goto out;
 	}
@@ -1589,9 +1590,9 @@ static int bounds_pass(struct store *s, const struct search_plan *p, struct pass
 	int done;
 
 	if (ps->top.k != 0)
-		return bounds_pass_k(s, p, ps, err, rc);
+		return bounds_pass_k(s, p, ps, 0, err, rc);
 	ps->top.k = 1;		/* the heap has room: pass_init keeps RANK_SLACK + 1 */
-	done = bounds_pass_k(s, p, ps, err, rc);
+	done = bounds_pass_k(s, p, ps, 1, err, rc);
 	ps->top.k -= 1;		/* RANK_SLACK may remain, for pass_finish to take off */
 	ps->top.n = 0;
 	return done;
