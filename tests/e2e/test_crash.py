@@ -42,15 +42,13 @@ def big_batch(n, tag):
         for i in range(n))
 
 
-def test_sigterm_during_large_post():
-    """SIGTERM while a large POST is being sent: the POST gets its 200 (or a clean 503 JSON
-    when it arrived after the stop began), newsd exits 0 within shutdown_timeout_s, and after
-    a restart the batch is there (200) or absent (503), never in part."""
-    timeout_s = 5
-    n = 20000
-    s = harness.Server("sigterm", extra_args=["--shutdown-timeout-s", str(timeout_s),
-                                               "--extraction", "no", "--dedup", "no"]).start()
-    body = big_batch(n, "stp").encode("utf-8")
+def sigterm_during_post(name, n, tag, timeout_s, delay):
+    """A server with shutdown_timeout_s = timeout_s gets a POST of n articles and, delay
+    seconds after it was sent, SIGTERM: (server, the POST's Response, seconds from the signal
+    to the exit). The exit must be 0 and the POST must get an answer."""
+    s = harness.Server(name, extra_args=["--shutdown-timeout-s", str(timeout_s),
+                                         "--extraction", "no", "--dedup", "no"]).start()
+    body = big_batch(n, tag).encode("utf-8")
     result = {}
 
     def post():
@@ -61,7 +59,7 @@ def test_sigterm_during_large_post():
 
     t = threading.Thread(target=post)
     t.start()
-    time.sleep(0.15)            # the body is on its way (several MB) or being written
+    time.sleep(delay)
     t_sig = time.time()
     s.proc.send_signal(signal.SIGTERM)
     t.join(60)
@@ -73,9 +71,19 @@ def test_sigterm_during_large_post():
     took = time.time() - t_sig
     s.stopped = True
     assert rc == 0, "newsd exited %d after SIGTERM\n%s" % (rc, s.log_tail())
-    assert took <= timeout_s + 1, "exit took %.1f s (shutdown_timeout_s %d)" % (took, timeout_s)
     assert "r" in result, "the POST got no HTTP answer: %s" % result.get("err")
-    r = result["r"]
+    return s, result["r"], took
+
+
+def test_sigterm_during_large_post():
+    """SIGTERM while a large POST is being sent: the POST gets its 200 (or a clean 503 JSON
+    when it arrived after the stop began), newsd exits 0 within shutdown_timeout_s, and after
+    a restart the batch is there (200) or absent (503), never in part."""
+    timeout_s = 5
+    n = 20000
+    # the body is on its way (several MB) or being written
+    s, r, took = sigterm_during_post("sigterm", n, "stp", timeout_s, 0.15)
+    assert took <= timeout_s + 1, "exit took %.1f s (shutdown_timeout_s %d)" % (took, timeout_s)
     assert r.status in (200, 503), r
     if r.status == 503:
         harness.check_error(r, 503, "unavailable")
@@ -99,31 +107,9 @@ def test_shutdown_timeout_gives_up_a_long_write():
     a few seconds of writing, against one second) is given up whole: its client gets 503
     'unavailable' saying so, newsd exits 0 soon after the timeout, and after a restart
     nothing of the batch is there."""
-    n = 60000
-    s = harness.Server("sigterm-long", extra_args=["--shutdown-timeout-s", "1",
-                                                    "--extraction", "no", "--dedup", "no"]).start()
-    body = big_batch(n, "lng").encode("utf-8")
-    result = {}
-
-    def post():
-        try:
-            result["r"] = s.post("/articles", body)
-        except AssertionError as e:
-            result["err"] = str(e)
-
-    t = threading.Thread(target=post)
-    t.start()
-    time.sleep(0.5)             # the body has arrived; its articles are being written
-    t_sig = time.time()
-    s.proc.send_signal(signal.SIGTERM)
-    t.join(60)
-    rc = s.proc.wait(30)
-    took = time.time() - t_sig
-    s.stopped = True
-    assert rc == 0, "newsd exited %d after SIGTERM\n%s" % (rc, s.log_tail())
+    # the body has arrived after half a second; its articles are being written
+    s, r, took = sigterm_during_post("sigterm-long", 60000, "lng", 1, 0.5)
     assert took <= 2.5, "exit took %.1f s (shutdown_timeout_s 1)" % took
-    r = result.get("r")
-    assert r is not None, "the POST got no HTTP answer: %s" % result.get("err")
     harness.check_error(r, 503, "unavailable")
     assert "shutdown_timeout_s" in r.json["error"]["message"], r.json
     s2 = harness.Server("sigterm-long-restart", db=s.db).start()
