@@ -205,16 +205,17 @@ static void query_of(struct toks *t, struct buf *m)
 	memcpy(v, t->v, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), cmp_weight);
 	for (i = 0; i < n && v[i].tf > 0; i++) {
+		int entity = v[i].w[0] == '0';
+
 		/* a word that would take the query past its postings is left out; a rarer,
 		 * lighter one may still fit */
-		if (postings + v[i].df > similar_postings)
+		if ((entity ? ne >= SIMILAR_ENTITIES : nw >= SIMILAR_TERMS) ||
+		    postings + v[i].df > similar_postings)
 			continue;
-		if ((v[i].w[0] == '0' && ne < SIMILAR_ENTITIES) ||
-		    (v[i].w[0] != '0' && nw < SIMILAR_TERMS))
-			postings += v[i].df;
-		if (v[i].w[0] == '0' && ne < SIMILAR_ENTITIES)
+		postings += v[i].df;
+		if (entity)
 			buf_printf(&e, "%s{tags} : \"%s\"", ne++ ? " OR " : "", v[i].w);
-		else if (v[i].w[0] != '0' && nw < SIMILAR_TERMS)
+		else
 			buf_printf(&w, "%s\"%s\"", nw++ ? " OR " : "", v[i].w);
 	}
 	if (nw)

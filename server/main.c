@@ -345,6 +345,7 @@ out:
 	store_close(ir.store);
 	return rc;
 }
+
 /* newsd index: the files and directories in turn. */
 struct index_paths {
 	char **paths;

@@ -900,11 +900,13 @@ static void check_similar(const char *id, double limit, int *capped)
 		if (!isnan(df[i]))
 			sum += df[i];
 	for (t = strstr(m, "{tags} : \""); t; t = strstr(t + 1, "{tags} : \"")) {
-		char tag[64];
+		char tag[64], *phrase;
 
 		ck_assert(sscanf(t, "{tags} : \"%63[^\"]\"", tag) == 1);
+		phrase = xasprintf("{tags} : \"%s\"", tag);
 		st = store_stmt(rs, "SELECT count(*) FROM fts WHERE fts MATCH ?1", NULL);
-		sqlite3_bind_text(st, 1, t, (int)(strchr(t + 11, '"') + 1 - t), SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 1, phrase, -1, SQLITE_TRANSIENT);
+		free(phrase);
 		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
 		sum += (double)sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
