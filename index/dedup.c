@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include "dedup.h"
+#include "store.h"
 #include "util.h"
 
 #define MAX_CANDIDATES (2 * DEDUP_ANCHORS * DEDUP_NEAREST)	/* the most rows of a lookup */
+/* the window in rids, which follow dates: date seconds << STORE_RID_SHIFT (store.h) */
+#define DEDUP_WINDOW ((int64_t)DEDUP_WINDOW_DAYS * 86400 << STORE_RID_SHIFT)
 
 enum dedup_stmt {
 	ST_FIND,
@@ -72,21 +75,22 @@ struct dedup *dedup_open(sqlite3 *db)
 	d->db = db;
 	d->max_rid = -1;
 	/*
-	 * Per anchor, the nearest rids before and after the new one (?5) in date order; without
-	 * the "after" half when nothing newer is indexed (loads in date order): each half costs a
-	 * seek per anchor, the bulk of a lookup.
+	 * Per anchor, the nearest rids before and after the new one (?5) in date order, within
+	 * the window (?6 .. ?7); without the "after" half when nothing newer is indexed (loads in
+	 * date order): each half costs a seek per anchor, the bulk of a lookup.
 	 */
 	for (i = 0; i < DEDUP_ANCHORS; i++)
 		buf_printf(&b, "%sSELECT rid FROM (SELECT rid FROM dedup_band WHERE key = ?%d"
-			   " AND rid < ?%d ORDER BY rid DESC LIMIT %d)", i ? " UNION ALL " : "",
-			   i + 1, DEDUP_ANCHORS + 1, DEDUP_NEAREST);
+			   " AND rid < ?%d AND rid >= ?%d ORDER BY rid DESC LIMIT %d)",
+			   i ? " UNION ALL " : "", i + 1, DEDUP_ANCHORS + 1, DEDUP_ANCHORS + 2,
+			   DEDUP_NEAREST);
 	d->sql[ST_FIND_BEFORE] = xstrdup(b.data);
 	for (i = 0; i < DEDUP_ANCHORS; i++)
 		buf_printf(&b, " UNION ALL SELECT rid FROM (SELECT rid FROM dedup_band WHERE"
-			   " key = ?%d AND rid > ?%d ORDER BY rid LIMIT %d)", i + 1,
-			   DEDUP_ANCHORS + 1, DEDUP_NEAREST);
+			   " key = ?%d AND rid > ?%d AND rid <= ?%d ORDER BY rid LIMIT %d)", i + 1,
+			   DEDUP_ANCHORS + 1, DEDUP_ANCHORS + 3, DEDUP_NEAREST);
 	d->sql[ST_FIND] = buf_detach(&b);
-	d->sql[ST_ROOT] = xstrdup("SELECT dup_of FROM article WHERE rid = ?1");
+	d->sql[ST_ROOT] = xstrdup("SELECT dup_of, title, body FROM article WHERE rid = ?1");
 	d->sql[ST_ADD_SIG] = xstrdup("INSERT OR REPLACE INTO dedup_sig(rid, sig) VALUES (?1, ?2)");
 	buf_puts(&b, "INSERT OR IGNORE INTO dedup_band(key, rid) VALUES ");
 	for (i = 0; i < DEDUP_ANCHORS; i++)
@@ -228,10 +232,23 @@ static void anchor_add(struct shingler *sh, int64_t a)
 	sh->anchor[i] = a;
 }
 
+/* The hash of one shingle, its words oldest first. */
+static uint64_t shingle_hash(const uint64_t *w)
+{
+	uint64_t h = 0x6a09e667f3bcc909ULL;
+	unsigned i;
+
+	for (i = 0; i < DEDUP_SHINGLE; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return mix64(h);
+}
+
 /* One word (its FNV-1a hash) into the ring; a full ring is a shingle, one bin's candidate. */
 static void shingle_word(struct shingler *sh, uint64_t wh, int content)
 {
-	uint64_t h;
+	uint64_t h, w[DEDUP_SHINGLE];
 	uint32_t bin, val;
 	unsigned i, ncontent = 0;
 
@@ -240,13 +257,11 @@ static void shingle_word(struct shingler *sh, uint64_t wh, int content)
 	sh->nwords++;
 	if (sh->nwords < DEDUP_SHINGLE)
 		return;
-	h = 0x6a09e667f3bcc909ULL;
 	for (i = 0; i < DEDUP_SHINGLE; i++) {
-		h = (h ^ sh->w[(sh->nwords + i) % DEDUP_SHINGLE]) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
+		w[i] = sh->w[(sh->nwords + i) % DEDUP_SHINGLE];
 		ncontent += sh->content[i];
 	}
-	h = mix64(h);
+	h = shingle_hash(w);
 	/* one-permutation hashing: the top bits choose the bin, the low 32 bits compete */
 	bin = (uint32_t)(h >> 32) % DEDUP_K;
 	val = (uint32_t)h;
@@ -260,20 +275,21 @@ static void shingle_word(struct shingler *sh, uint64_t wh, int content)
 }
 
 /*
- * Feed a text: words are runs of ASCII letters and digits (lower-cased) and of non-ASCII
- * bytes (kept as they are, so other scripts still make words); everything else separates.
- * Shingles do not span two texts (title and body).
+ * The next word of *ps, which moves past it: words are runs of ASCII letters and digits
+ * (lower-cased) and of non-ASCII bytes (kept as they are, so other scripts still make words);
+ * everything else separates. *hash is its FNV-1a hash, *content whether it carries content.
+ * 0 at the end of the text (or for NULL).
  */
-static void shingle_text(struct shingler *sh, const char *s)
+static int next_word(const char **ps, uint64_t *hash, int *content)
 {
+	const char *s = *ps;
 	uint64_t h = 1469598103934665603ULL;
 	char word[8];
 	size_t len = 0;
 	int digit = 0;
 
-	sh->nwords = 0;
 	if (s == NULL)
-		return;
+		return 0;
 	for (;; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -287,14 +303,27 @@ static void shingle_text(struct shingler *sh, const char *s)
 			len++;
 			h = (h ^ c) * 1099511628211ULL;
 		} else if (len) {
-			shingle_word(sh, h, content_word(word, len, digit));
-			h = 1469598103934665603ULL;
-			len = 0;
-			digit = 0;
+			*ps = s;
+			*hash = h;
+			*content = content_word(word, len, digit);
+			return 1;
 		}
-		if (c == '\0')
-			break;
+		if (c == '\0') {
+			*ps = s;
+			return 0;
+		}
 	}
+}
+
+/* Feed a text. Shingles do not span two texts (title and body). */
+static void shingle_text(struct shingler *sh, const char *s)
+{
+	uint64_t h;
+	int content;
+
+	sh->nwords = 0;
+	while (next_word(&s, &h, &content))
+		shingle_word(sh, h, content);
 }
 
 void dedup_signature(const char *title, const char *body, struct dedup_sig *out)
@@ -369,6 +398,74 @@ int dedup_is_copy(const struct dedup_sig *a, const struct dedup_sig *b)
 	if (n < DEDUP_SMALL && j < DEDUP_SMALL_JACCARD)
 		return 0;
 	return j >= DEDUP_MIN_JACCARD && dedup_containment(a, b) >= DEDUP_MIN_CONTAINMENT;
+}
+
+/* Append the shingle hashes of a text to *v (n of them, room for cap). */
+static void shingles_of(const char *s, uint64_t **v, size_t *n, size_t *cap)
+{
+	uint64_t w[DEDUP_SHINGLE], h;
+	unsigned nw = 0;
+	int content;
+
+	while (next_word(&s, &h, &content)) {
+		if (nw == DEDUP_SHINGLE)
+			memmove(w, w + 1, (DEDUP_SHINGLE - 1) * sizeof(w[0]));
+		else
+			nw++;
+		w[nw - 1] = h;
+		if (nw < DEDUP_SHINGLE)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			*v = xrealloc(*v, *cap * sizeof(**v));
+		}
+		/* never 0: the empty slot of the set below */
+		(*v)[(*n)++] = shingle_hash(w) | 1;
+	}
+}
+
+double dedup_novel(const char *body, const char *other_title, const char *other_body)
+{
+	uint64_t *v = NULL, *set;
+	size_t n = 0, cap = 0, nother, nwords, mask, i, k, run = 0, novel = 0;
+
+	shingles_of(other_title, &v, &n, &cap);
+	shingles_of(other_body, &v, &n, &cap);
+	nother = n;
+	for (mask = 63; mask < 2 * nother; mask = mask * 2 + 1)
+		;
+	set = xcalloc(mask + 1, sizeof(*set));
+	for (i = 0; i < nother; i++) {
+		for (k = (size_t)(v[i] >> 20) & mask; set[k] && set[k] != v[i]; k = (k + 1) & mask)
+			;
+		set[k] = v[i];
+	}
+	n = 0;
+	shingles_of(body, &v, &n, &cap);
+	/* a word is the body's own when no shingle holding it is in the other text: an edited
+	 * word alone stands out, between words that still meet the other text */
+	for (i = 0; i < n; i++) {
+		for (k = (size_t)(v[i] >> 20) & mask; set[k] && set[k] != v[i]; k = (k + 1) & mask)
+			;
+		v[i] = set[k] != 0;
+	}
+	nwords = n ? n + DEDUP_SHINGLE - 1 : 0;
+	for (i = 0; i <= nwords; i++) {
+		int covered = 0;
+
+		for (k = i >= DEDUP_SHINGLE - 1 ? i - (DEDUP_SHINGLE - 1) : 0; k <= i && k < n; k++)
+			covered |= v[k] != 0;
+		if (i < nwords && !covered) {
+			run++;
+			continue;
+		}
+		if (run >= DEDUP_NOVEL_RUN)
+			novel += run;
+		run = 0;
+	}
+	free(set);
+	free(v);
+	return nwords ? (double)novel / (double)nwords : 0;
 }
 
 int dedup_share_anchor(const struct dedup_sig *a, const struct dedup_sig *b)
@@ -498,6 +595,10 @@ static int candidates(struct dedup *d, const struct dedup_sig *sig, int64_t self
 		return -1;
 	bind_anchors(st, sig);
 	sqlite3_bind_int64(st, DEDUP_ANCHORS + 1, self_rid);
+	/* dates are years 0001-9999 (date.h): no overflow */
+	sqlite3_bind_int64(st, DEDUP_ANCHORS + 2, self_rid - DEDUP_WINDOW);
+	if (self_rid <= d->max_rid)
+		sqlite3_bind_int64(st, DEDUP_ANCHORS + 3, self_rid + DEDUP_WINDOW);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (len < MAX_CANDIDATES)	/* always: the statement's LIMITs bound it */
 			c[len++] = sqlite3_column_int64(st, 0);
@@ -512,14 +613,51 @@ static int candidates(struct dedup *d, const struct dedup_sig *sig, int64_t self
 	return 0;
 }
 
-int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, int64_t *dup_rid,
-	       char **errmsg)
+int dedup_text_is_copy(const struct dedup_sig *a, const char *atitle, const char *abody,
+		       const struct dedup_sig *b, const char *btitle, const char *bbody)
+{
+	if (a->nshingles > b->nshingles)
+		return dedup_text_is_copy(b, btitle, bbody, a, atitle, abody);
+	return dedup_novel(abody, btitle, bbody) <= DEDUP_MAX_NOVEL &&
+	       dedup_novel(bbody, atitle, abody) <= DEDUP_MAX_CUT;
+}
+
+/*
+ * Read row rid (dup_of, title, body) and apply the text test against it (none when title and
+ * body are NULL): 1 and *root (its group's root) when it passes, 0 when not or when the row
+ * is gone, -1 on error.
+ */
+static int row_is_copy(struct dedup *d, const struct dedup_sig *sig, const char *title,
+		       const char *body, int64_t rid, const struct dedup_sig *other, int64_t *root,
+		       char **errmsg)
+{
+	sqlite3_stmt *st = stmt(d, ST_ROOT, errmsg);
+	int step, ok;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;	/* a signature whose article is gone */
+	}
+	if (step != SQLITE_ROW)
+		return db_fail(d, st, "reading a copy", errmsg);
+	*root = sqlite3_column_type(st, 0) == SQLITE_NULL ? rid : sqlite3_column_int64(st, 0);
+	ok = (title == NULL && body == NULL) ||
+	     dedup_text_is_copy(sig, title, body, other, (const char *)sqlite3_column_text(st, 1),
+				(const char *)sqlite3_column_text(st, 2));
+	sqlite3_reset(st);
+	return ok;
+}
+
+int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
+	       const char *body, int64_t self_rid, int64_t *dup_rid, char **errmsg)
 {
 	int64_t c[MAX_CANDIDATES];
 	struct dedup_sig other;
-	sqlite3_stmt *st;
 	size_t n = 0, i;
-	int step;
 
 	*dup_rid = 0;
 	if (dedup_sig_short(sig))
@@ -527,7 +665,7 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, i
 	if (candidates(d, sig, self_rid, c, &n, errmsg) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int64_t root;
+		int64_t root, unused;
 		int found = read_sig(d, c[i], &other, errmsg);
 
 		if (found < 0)
@@ -535,21 +673,12 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, i
 		/* none: an anchor row without a signature, nothing to compare */
 		if (!found || !dedup_is_copy(sig, &other))
 			continue;
-		/* the group's root, read only for copies: most candidates are not, and the
-		 * article row (bodies inline) is the costlier seek */
-		st = stmt(d, ST_ROOT, errmsg);
-		if (st == NULL)
+		/* the article row (the group's root, the text test), read only for copies by
+		 * their sketches: most candidates are not, and the row is the costlier seek */
+		found = row_is_copy(d, sig, title, body, c[i], &other, &root, errmsg);
+		if (found < 0)
 			return -1;
-		sqlite3_bind_int64(st, 1, c[i]);
-		step = sqlite3_step(st);
-		if (step == SQLITE_DONE)
-			continue;	/* a signature whose article is gone */
-		if (step != SQLITE_ROW)
-			return db_fail(d, st, "reading a copy", errmsg);
-		root = sqlite3_column_type(st, 0) == SQLITE_NULL ? c[i] :
-			sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (root == self_rid || (*dup_rid != 0 && root >= *dup_rid))
+		if (!found || root == self_rid || (*dup_rid != 0 && root >= *dup_rid))
 			continue;
 		/*
 		 * A copy of a copy must be a copy of the root too: groups are flat, and joining
@@ -557,11 +686,22 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, i
 		 * with the last) into one group whose root has nothing in common with the newest.
 		 */
 		if (root != c[i]) {
+			/* a group is its root's copies: within the window of the root */
+			if (root < self_rid - DEDUP_WINDOW || root > self_rid + DEDUP_WINDOW)
+				continue;
 			found = read_sig(d, root, &other, errmsg);
 			if (found < 0)
 				return -1;
 			if (found && !dedup_is_copy(sig, &other))
 				continue;
+			if (found) {
+				found = row_is_copy(d, sig, title, body, root, &other, &unused,
+						    errmsg);
+				if (found < 0)
+					return -1;
+				if (!found)
+					continue;
+			}
 		}
 		*dup_rid = root;
 	}
@@ -665,8 +805,8 @@ int dedup_remove(struct dedup *d, int64_t rid, int64_t *promoted, char **errmsg)
 	return 0;
 }
 
-int dedup_link(struct dedup *d, int64_t rid, const struct dedup_sig *sig, int64_t *dup_of,
-	       int64_t *demoted, char **errmsg)
+int dedup_link(struct dedup *d, int64_t rid, const struct dedup_sig *sig, const char *title,
+	       const char *body, int64_t *dup_of, int64_t *demoted, char **errmsg)
 {
 	int64_t root;
 
@@ -675,7 +815,7 @@ int dedup_link(struct dedup *d, int64_t rid, const struct dedup_sig *sig, int64_
 		*demoted = 0;
 	if (dedup_sig_short(sig))
 		return 0;
-	if (dedup_find(d, sig, rid, &root, errmsg) < 0)
+	if (dedup_find(d, sig, title, body, rid, &root, errmsg) < 0)
 		return -1;
 	if (root != 0 && root < rid) {
 		*dup_of = root;

@@ -13,10 +13,14 @@
  *    shared shingles with it, so it shares an anchor with near certainty however much was
  *    trimmed, and a lookup costs DEDUP_ANCHORS index seeks (LSH bands of several MinHash
  *    rows would need 30 or more for the same recall on edited copies; see the figures).
- * A candidate sharing an anchor is a copy when the estimated containment reaches
- * DEDUP_MIN_CONTAINMENT and the Jaccard similarity DEDUP_MIN_JACCARD (a long story that
- * merely quotes a short one is not its copy). Figures behind every constant:
- * `make dedup-eval` (bench/dedup_eval.c).
+ * A candidate sharing an anchor is a copy when it is dated within DEDUP_WINDOW_DAYS (a copy
+ * is re-sent within days; a template's story recurs every quarter), the estimated
+ * containment reaches DEDUP_MIN_CONTAINMENT and the Jaccard similarity DEDUP_MIN_JACCARD (a
+ * long story that merely quotes a short one is not its copy), and the texts pass the text
+ * test (dedup_novel: the copy adds no passage of its own and keeps at least half of the
+ * original), which the sketches cannot tell from a related story. Figures behind every
+ * constant: `make dedup-eval` (bench/dedup_eval.c) and docs/DESIGN.md, Wire copies.
+ * The article table must have rid, dup_of, title and body columns.
  *
  * Tables (created by dedup_schema, IF NOT EXISTS, so older files gain them on open):
  *   dedup_sig(rid INTEGER PRIMARY KEY, sig BLOB)      the signature of each indexed article
@@ -43,12 +47,16 @@
 #define DEDUP_K 128			/* MinHash positions */
 #define DEDUP_ANCHORS 4			/* index rows (and lookups) per article */
 #define DEDUP_NEAREST 4			/* candidates read per anchor on each side in date order */
+#define DEDUP_WINDOW_DAYS 7		/* a copy is dated within this of its group's root */
 #define DEDUP_SHINGLE 3			/* words per shingle */
 #define DEDUP_MIN_SHINGLES 25		/* fewer: a short text, no signature */
 #define DEDUP_MIN_CONTAINMENT 0.65	/* of the smaller text in the larger */
 #define DEDUP_MIN_JACCARD 0.30
 #define DEDUP_SMALL 64			/* a smaller text of fewer shingles also needs */
 #define DEDUP_SMALL_JACCARD 0.30	/* this Jaccard similarity */
+#define DEDUP_NOVEL_RUN 6		/* consecutive words the other text lacks: a passage */
+#define DEDUP_MAX_NOVEL 0.05		/* of the smaller body's words, in such passages */
+#define DEDUP_MAX_CUT 0.50		/* of the larger body's words, in passages the smaller lacks */
 
 struct dedup_sig {
 	uint32_t nshingles;		/* < DEDUP_MIN_SHINGLES: short, nothing else is set */
@@ -83,23 +91,41 @@ double dedup_similarity(const struct dedup_sig *a, const struct dedup_sig *b);
 double dedup_containment(const struct dedup_sig *a, const struct dedup_sig *b);
 /* 1 when b is a copy of a by the thresholds above (the test dedup_find applies). */
 int dedup_is_copy(const struct dedup_sig *a, const struct dedup_sig *b);
+/*
+ * The share of body's shingles that lie in passages of its own: runs of DEDUP_NOVEL_RUN or
+ * more consecutive shingles (about a clause) that the other text (title and body) lacks.
+ * Edits leave short runs (a changed word breaks 3 shingles); a related story, or a roundup
+ * quoting part of another, brings sentences of its own. 0..1 (0 for an empty body).
+ */
+double dedup_novel(const char *body, const char *other_title, const char *other_body);
+/* The text test of dedup_find: 1 when the smaller of the two texts (by shingles, from the
+ * signatures) has at most DEDUP_MAX_NOVEL of its body in passages of its own. */
+int dedup_text_is_copy(const struct dedup_sig *a, const char *atitle, const char *abody,
+		       const struct dedup_sig *b, const char *btitle, const char *bbody);
 /* 1 when a and b share an anchor: only then can a lookup of one find the other. */
 int dedup_share_anchor(const struct dedup_sig *a, const struct dedup_sig *b);
 
 /*
  * The root of the group of copies sig belongs to: among the indexed articles (other than
- * self_rid) sharing an anchor that pass dedup_is_copy, the smallest root rid
+ * self_rid) sharing an anchor that pass dedup_is_copy and the text test, the smallest root rid
  * (article.dup_of, or the candidate itself when that is NULL). *dup_rid = 0 when none or when
  * sig is short. The root may be newer than self_rid: dedup_link handles that case.
+ * The text test (title and body are the new article's; both NULL skips it): of the two
+ * texts, the smaller's body has at most DEDUP_MAX_NOVEL of its shingles in passages of its
+ * own (dedup_novel) against the larger. A copy is the same story, edited, trimmed or
+ * headlined anew; a story that shares a passage with another, or a roundup that quotes part
+ * of one, also says things of its own, though its sketch may agree as much as an edited
+ * copy's. It reads the candidate's article row (columns title and body), so only for
+ * candidates whose sketches pass.
  * Per anchor, only the DEDUP_NEAREST articles just before and just after self_rid in date
  * order are candidates: a wire copy is re-sent within days, while an anchor shared by
  * hundreds of articles over the years (a template's phrase) is not a copy signal. The cost of
  * a lookup is therefore bounded, 2 x DEDUP_ANCHORS seeks and at most
  * 2 x DEDUP_ANCHORS x DEDUP_NEAREST signatures read, whatever the size of the archive; only
- * verified copies have their article row read (for its root).
+ * verified copies have their article row read (for its root and text).
  */
-int dedup_find(struct dedup *d, const struct dedup_sig *sig, int64_t self_rid, int64_t *dup_rid,
-	       char **errmsg);
+int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
+	       const char *body, int64_t self_rid, int64_t *dup_rid, char **errmsg);
 
 /* Index sig under rid (a short sig is not indexed). Replaces an earlier signature of rid. */
 int dedup_add(struct dedup *d, int64_t rid, const struct dedup_sig *sig, char **errmsg);
@@ -118,9 +144,9 @@ int dedup_remove(struct dedup *d, int64_t rid, int64_t *promoted, char **errmsg)
  * article's dup_of (0: NULL). When the new article is older than the group's root, it becomes
  * the root: the old root and its copies are pointed at rid, and *demoted (may be NULL) is the
  * old root, whose dup_of changed from NULL to rid; otherwise 0. Call before or after the new
- * article row is inserted.
+ * article row is inserted. title and body: the new article's (see dedup_find).
  */
-int dedup_link(struct dedup *d, int64_t rid, const struct dedup_sig *sig, int64_t *dup_of,
-	       int64_t *demoted, char **errmsg);
+int dedup_link(struct dedup *d, int64_t rid, const struct dedup_sig *sig, const char *title,
+	       const char *body, int64_t *dup_of, int64_t *demoted, char **errmsg);
 
 #endif

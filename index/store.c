@@ -1427,7 +1427,8 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 			sig = *a->sig;
 		else
 			dedup_signature(a->title, a->body, &sig);
-		if (dedup_link(s->dedup, rid, &sig, &s->last_dup, &demoted, errmsg) < 0 ||
+		if (dedup_link(s->dedup, rid, &sig, a->title, a->body, &s->last_dup, &demoted,
+			       errmsg) < 0 ||
 		    (demoted && retag(s, demoted, 1, errmsg) < 0))
 			goto out;
 	}

@@ -11,7 +11,7 @@
 #include "util.h"
 
 #define SIGNATURE_HASH 13635519821638198688ULL	/* of story, this build's constants */
-#define RID(day) ((int64_t)(day) * 86400 * ((int64_t)1 << 20))
+#define RID(hour) ((int64_t)(hour) * 3600 * ((int64_t)1 << 20))	/* date-ordered, as stored */
 
 static const char story[] =
 	"The central bank of Freedonia raised its benchmark lending rate by half a point on "
@@ -48,7 +48,7 @@ static void setup(void)
 
 	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE article(rid INTEGER PRIMARY KEY,"
-				      " dup_of INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+				      " dup_of INTEGER, title TEXT, body TEXT)", NULL, NULL, NULL), SQLITE_OK);
 	ck_assert_int_eq(dedup_schema(db, &err), 0);
 	ck_assert_int_eq(dedup_schema(db, &err), 0);	/* idempotent: older files on open */
 	dd = dedup_open(db);
@@ -81,19 +81,23 @@ static int64_t put_in(sqlite3 *c, struct dedup *h, int64_t rid, const char *titl
 {
 	struct dedup_sig sig;
 	int64_t d = -1, dem = 0;
-	char sql[128];
+	sqlite3_stmt *st;
 	char *err = NULL;
 
 	dedup_signature(title, body, &sig);
-	ck_assert_int_eq(dedup_link(h, rid, &sig, &d, &dem, &err), 0);
+	ck_assert_int_eq(dedup_link(h, rid, &sig, title, body, &d, &dem, &err), 0);
 	if (demoted)
 		*demoted = dem;
+	/* the article row with its text: the text test reads it (dedup_find) */
+	ck_assert_int_eq(sqlite3_prepare_v2(c, "INSERT INTO article VALUES (?1, ?2, ?3, ?4)", -1,
+					    &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, rid);
 	if (d)
-		snprintf(sql, sizeof(sql), "INSERT INTO article VALUES (%lld, %lld)", (long long)rid,
-			 (long long)d);
-	else
-		snprintf(sql, sizeof(sql), "INSERT INTO article VALUES (%lld, NULL)", (long long)rid);
-	ck_assert_int_eq(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_bind_int64(st, 2, d);
+	sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
 	return d;
 }
 
@@ -129,6 +133,21 @@ START_TEST(edited_copy_found)
 	ck_assert_int_eq(put(RID(1), "FREEDONIA RAISES RATES", story, NULL), 0);
 	ck_assert_int_eq(put(RID(1) + 5, "FREEDONIA CENTRAL BANK TIGHTENS AGAIN", edited, NULL),
 			 RID(1));
+}
+END_TEST
+
+/* A copy is re-sent within days: the same text a month later is another article (a story
+ * of a template that recurs, or a rerun), and so is its root's copy in between. */
+START_TEST(copy_within_window)
+{
+	const int w = 24 * DEDUP_WINDOW_DAYS;	/* hours */
+
+	ck_assert_int_eq(put(RID(1), "FREEDONIA RAISES RATES", story, NULL), 0);
+	ck_assert_int_eq(put(RID(1 + 24 * 30), "FREEDONIA TIGHTENS", edited, NULL), 0);
+	ck_assert_int_eq(put(RID(w), "FREEDONIA TIGHTENS", edited, NULL), RID(1));
+	/* within the window of that copy but not of its root: a group of its own */
+	ck_assert_int_eq(put(RID(w + 3), "FREEDONIA TIGHTENS", edited, NULL), 0);
+	ck_assert_int_eq(put(RID(w + 4), "FREEDONIA TIGHTENS", edited, NULL), RID(w + 3));
 }
 END_TEST
 
@@ -182,6 +201,72 @@ START_TEST(earliest_copy_is_root)
 	del(RID(7), &promoted);
 	ck_assert_int_eq(promoted, 0);
 	ck_assert_int_eq(dup_of(RID(9)), RID(5));
+}
+END_TEST
+
+/*
+ * A story of its own that quotes most of story (its first and last paragraphs) and adds a
+ * paragraph: related, not a copy, though its sketch agrees as much as an edited copy's.
+ */
+static const char quoting[] =
+	"The central bank of Freedonia raised its benchmark lending rate by half a point on "
+	"Tuesday, the third increase this year, saying inflation had stayed above its target for "
+	"eleven months. Governor Maria Ostrova told reporters the board would act again if "
+	"consumer prices kept rising faster than wages.\n"
+	"    Farm groups in the northern provinces said dearer credit would ruin growers before "
+	"the harvest.\n"
+	"    The bank also cut its forecast for economic growth next year to 1.8 pct from 2.1 pct, "
+	"citing weaker demand from neighbouring countries and a slowdown in construction.";
+
+/* A short story, and a roundup that quotes all of it between two items of its own. */
+static const char brief[] =
+	"Governor Maria Ostrova of the Freedonia central bank said on Tuesday the board would "
+	"raise rates again if consumer prices kept rising faster than wages, and that inflation "
+	"had stayed above target for eleven months.";
+static const char roundup[] =
+	"Heavy rain flooded the lower districts of the port city overnight, forcing hundreds of "
+	"families from their homes and closing the coastal railway for the second time this "
+	"month.\n"
+	"    Governor Maria Ostrova of the Freedonia central bank said on Tuesday the board would "
+	"raise rates again if consumer prices kept rising faster than wages, and that inflation "
+	"had stayed above target for eleven months.\n"
+	"    Rescue teams in small boats reached a school where pupils had sheltered, and the "
+	"mayor asked residents to boil drinking water until the pumping stations were repaired.";
+
+START_TEST(related_story_not_a_copy)
+{
+	struct dedup_sig a, b;
+
+	/* the sketches alone would take it for a copy: the text test decides */
+	dedup_signature("FREEDONIA RAISES RATES", story, &a);
+	dedup_signature("FARMERS FEAR RATE RISE", quoting, &b);
+	ck_assert(dedup_is_copy(&a, &b));
+	ck_assert(dedup_novel(quoting, "FREEDONIA RAISES RATES", story) > DEDUP_MAX_NOVEL);
+	ck_assert(dedup_novel(edited, "FREEDONIA RAISES RATES", story) == 0);
+	ck_assert(!dedup_text_is_copy(&a, "FREEDONIA RAISES RATES", story, &b,
+				      "FARMERS FEAR RATE RISE", quoting));
+	ck_assert_int_eq(put(RID(1), "FREEDONIA RAISES RATES", story, NULL), 0);
+	ck_assert_int_eq(put(RID(1) + 5, "FARMERS FEAR RATE RISE", quoting, NULL), 0);
+	/* in the other order too (an older story arriving late) */
+	ck_assert_int_eq(put(RID(0), "FARMERS FEAR RATE RISE", quoting, NULL), 0);
+	/* and the edited copy is still one */
+	ck_assert_int_eq(put(RID(2), "FREEDONIA TIGHTENS", edited, NULL), RID(1));
+}
+END_TEST
+
+START_TEST(roundup_not_a_copy)
+{
+	struct dedup_sig a, b;
+
+	dedup_signature("OSTROVA WARNS", brief, &a);
+	dedup_signature("NEWS IN BRIEF", roundup, &b);
+	ck_assert(dedup_is_copy(&a, &b));
+	/* the brief adds nothing to the roundup; the roundup is more than half its own */
+	ck_assert(dedup_novel(brief, "NEWS IN BRIEF", roundup) == 0);
+	ck_assert(dedup_novel(roundup, "OSTROVA WARNS", brief) > DEDUP_MAX_CUT);
+	ck_assert_int_eq(put(RID(1), "OSTROVA WARNS", brief, NULL), 0);
+	ck_assert_int_eq(put(RID(1) + 5, "NEWS IN BRIEF", roundup, NULL), 0);
+	ck_assert_int_eq(put(RID(2), "OSTROVA WARNS AGAIN", brief, NULL), RID(1));
 }
 END_TEST
 
@@ -297,7 +382,8 @@ START_TEST(other_writer_seen)
 	ck_assert_int_eq(sqlite3_open(path, &db1), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_open(path, &db2), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db1, "PRAGMA journal_mode=WAL; CREATE TABLE article("
-				      "rid INTEGER PRIMARY KEY, dup_of INTEGER)", NULL, NULL, NULL),
+				      "rid INTEGER PRIMARY KEY, dup_of INTEGER, title TEXT,"
+				      " body TEXT)", NULL, NULL, NULL),
 			 SQLITE_OK);
 	ck_assert_int_eq(dedup_schema(db1, &err), 0);
 	d1 = dedup_open(db1);
@@ -371,6 +457,9 @@ static Suite *dedup_suite(void)
 	tcase_add_test(tc, identical_found);
 	tcase_add_test(tc, edited_copy_found);
 	tcase_add_test(tc, different_not_found);
+	tcase_add_test(tc, copy_within_window);
+	tcase_add_test(tc, related_story_not_a_copy);
+	tcase_add_test(tc, roundup_not_a_copy);
 	tcase_add_test(tc, short_texts_never_flagged);
 	tcase_add_test(tc, earliest_copy_is_root);
 	tcase_add_test(tc, crowded_anchors_copy_newer);
