@@ -31,8 +31,9 @@
  * Groups of copies are flat: article.dup_of of a copy is the rid of the group's root, the
  * earliest copy (smallest rid = oldest date), whose own dup_of is NULL. A new article joins a
  * group only when it is a copy of the root itself, not merely of one of its copies: related
- * stories each sharing a passage with the last would otherwise chain into one group. dedup_link keeps it
- * so when an older copy arrives late, and dedup_remove when a root is deleted.
+ * stories each sharing a passage with the last would otherwise chain into one group.
+ * dedup_link keeps it so when an older copy arrives late, and dedup_remove when a root is
+ * deleted.
  *
  * Short texts (fewer than DEDUP_MIN_SHINGLES shingles of title and body, e.g. Reuters'
  * headline-only items) get no signature: they are never indexed and never flagged, because a
@@ -92,14 +93,16 @@ double dedup_containment(const struct dedup_sig *a, const struct dedup_sig *b);
 /* 1 when b is a copy of a by the thresholds above (the test dedup_find applies). */
 int dedup_is_copy(const struct dedup_sig *a, const struct dedup_sig *b);
 /*
- * The share of body's shingles that lie in passages of its own: runs of DEDUP_NOVEL_RUN or
- * more consecutive shingles (about a clause) that the other text (title and body) lacks.
- * Edits leave short runs (a changed word breaks 3 shingles); a related story, or a roundup
- * quoting part of another, brings sentences of its own. 0..1 (0 for an empty body).
+ * The share of body's words that lie in passages of its own: runs of DEDUP_NOVEL_RUN or more
+ * consecutive words that no shingle of the other text (title and body) holds. An edited word
+ * breaks its three shingles but stands alone between words that still meet the other text;
+ * a related story, or a roundup quoting part of another, brings sentences of its own. 0..1
+ * (0 for a body of fewer than DEDUP_SHINGLE words).
  */
 double dedup_novel(const char *body, const char *other_title, const char *other_body);
 /* The text test of dedup_find: 1 when the smaller of the two texts (by shingles, from the
- * signatures) has at most DEDUP_MAX_NOVEL of its body in passages of its own. */
+ * signatures) has at most DEDUP_MAX_NOVEL of its body in passages of its own, and the larger
+ * at most DEDUP_MAX_CUT of its body in passages the smaller lacks. */
 int dedup_text_is_copy(const struct dedup_sig *a, const char *atitle, const char *abody,
 		       const struct dedup_sig *b, const char *btitle, const char *bbody);
 /* 1 when a and b share an anchor: only then can a lookup of one find the other. */
@@ -110,15 +113,15 @@ int dedup_share_anchor(const struct dedup_sig *a, const struct dedup_sig *b);
  * self_rid) sharing an anchor that pass dedup_is_copy and the text test, the smallest root rid
  * (article.dup_of, or the candidate itself when that is NULL). *dup_rid = 0 when none or when
  * sig is short. The root may be newer than self_rid: dedup_link handles that case.
- * The text test (title and body are the new article's; both NULL skips it): of the two
- * texts, the smaller's body has at most DEDUP_MAX_NOVEL of its shingles in passages of its
- * own (dedup_novel) against the larger. A copy is the same story, edited, trimmed or
- * headlined anew; a story that shares a passage with another, or a roundup that quotes part
- * of one, also says things of its own, though its sketch may agree as much as an edited
- * copy's. It reads the candidate's article row (columns title and body), so only for
- * candidates whose sketches pass.
+ * The text test (title and body are the new article's; both NULL skips it) is
+ * dedup_text_is_copy: a copy is the same story, edited, trimmed or headlined anew; a story
+ * that shares a passage with another, or a roundup that quotes part of one, also says things
+ * of its own, though its sketch may agree as much as an edited copy's. It reads the
+ * candidate's article row (columns title and body), so only for candidates whose sketches
+ * pass.
  * Per anchor, only the DEDUP_NEAREST articles just before and just after self_rid in date
- * order are candidates: a wire copy is re-sent within days, while an anchor shared by
+ * order, within DEDUP_WINDOW_DAYS of it, are candidates, and a group is joined only when its
+ * root is within the window too: a wire copy is re-sent within days, while an anchor shared by
  * hundreds of articles over the years (a template's phrase) is not a copy signal. The cost of
  * a lookup is therefore bounded, 2 x DEDUP_ANCHORS seeks and at most
  * 2 x DEDUP_ANCHORS x DEDUP_NEAREST signatures read, whatever the size of the archive; only
