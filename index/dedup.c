@@ -424,6 +424,17 @@ static void shingles_of(const char *s, uint64_t **v, size_t *n, size_t *cap)
 	}
 }
 
+/* The slot of h in an open-addressing set of shingle hashes (0: empty; mask + 1 slots, a
+ * power of two): where h is, or the empty slot where it would go. */
+static size_t hset_slot(const uint64_t *set, size_t mask, uint64_t h)
+{
+	size_t k;
+
+	for (k = (size_t)(h >> 20) & mask; set[k] && set[k] != h; k = (k + 1) & mask)
+		;
+	return k;
+}
+
 double dedup_novel(const char *body, const char *other_title, const char *other_body)
 {
 	uint64_t *v = NULL, *set;
@@ -435,20 +446,14 @@ double dedup_novel(const char *body, const char *other_title, const char *other_
 	for (mask = 63; mask < 2 * nother; mask = mask * 2 + 1)
 		;
 	set = xcalloc(mask + 1, sizeof(*set));
-	for (i = 0; i < nother; i++) {
-		for (k = (size_t)(v[i] >> 20) & mask; set[k] && set[k] != v[i]; k = (k + 1) & mask)
-			;
-		set[k] = v[i];
-	}
+	for (i = 0; i < nother; i++)
+		set[hset_slot(set, mask, v[i])] = v[i];
 	n = 0;
 	shingles_of(body, &v, &n, &cap);
 	/* a word is the body's own when no shingle holding it is in the other text: an edited
 	 * word alone stands out, between words that still meet the other text */
-	for (i = 0; i < n; i++) {
-		for (k = (size_t)(v[i] >> 20) & mask; set[k] && set[k] != v[i]; k = (k + 1) & mask)
-			;
-		v[i] = set[k] != 0;
-	}
+	for (i = 0; i < n; i++)
+		v[i] = set[hset_slot(set, mask, v[i])] != 0;
 	nwords = n ? n + DEDUP_SHINGLE - 1 : 0;
 	for (i = 0; i <= nwords; i++) {
 		int covered = 0;
