@@ -359,7 +359,7 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	 * each word as written beside its stem, for prefixes (without stemming the words are
 	 * as written already) */
 	const char *tok = strcmp(stemming, "none") == 0 ? LANGTOK_NAME " none" :
-			  SURFACE_TOKENIZER " " LANGTOK_NAME;
+			  SURFACE_MARKS_TOKENIZER " " LANGTOK_NAME;
 
 	if (exec(s, "BEGIN IMMEDIATE", "creating the schema", errmsg) < 0)
 		return -1;
@@ -522,7 +522,8 @@ static int fts_is_multilang(struct store *s, int *stems, int *surface)
 	*surface = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW && (sql = (const char *)sqlite3_column_text(st, 0))) {
 		multi = strstr(sql, "tokenize='" LANGTOK_NAME) != NULL;
-		*surface = strstr(sql, "tokenize='" SURFACE_TOKENIZER " ") != NULL;
+		*surface = strstr(sql, "tokenize='" SURFACE_TOKENIZER " ") != NULL ||
+			   strstr(sql, "tokenize='" SURFACE_MARKS_TOKENIZER " ") != NULL;
 		*stems = strstr(sql, "porter") != NULL ||
 			 (multi && strstr(sql, "tokenize='" LANGTOK_NAME " none'") == NULL);
 	}

@@ -5,11 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang.h"
+#include "langtok.h"
 #include "store.h"
 #include "surface.h"
 #include "util.h"
 
+/* Which query stems can have been marked in documents ("newsd_marks"). */
+enum stem_rule {
+	STEMS_ANY,			/* any: a stemmer this file does not know */
+	STEMS_PORTER,			/* porter's: those ending in e, i or bl */
+	STEMS_LANGTOK			/* porter's while the query is in English alone, else any */
+};
+
 struct surface {
+	int marks;			/* SURFACE_MARKS: only the words that differ, stems marked */
+	enum stem_rule rule;
+	const struct langtok *lt;	/* STEMS_LANGTOK: the parent's state */
 	fts5_tokenizer parent;		/* the stemming chain, e.g. porter unicode61 … */
 	Fts5Tokenizer *pinst;
 	fts5_tokenizer fold;		/* the same chain without its porter stage: folding only */
@@ -24,6 +36,7 @@ struct run {
 	const char *text;
 	int ntext;
 	struct buf word;		/* SURFACE_MARK + the folded word */
+	struct buf stem;		/* SURFACE_STEM_MARK + a stem */
 	/* a prefix query: the parent's tokens, held until the last is known */
 	struct qtok {
 		int tflags, start, end;
@@ -81,7 +94,7 @@ static int fold_word(struct run *r, int start, int end)
 	return 0;
 }
 
-/* Documents: the stem, then the word as written, colocated. */
+/* Documents ("newsd_surface"): the stem, then the word as written, colocated. */
 static int doc_cb(void *ctx, int tflags, const char *tok, int ntok, int start, int end)
 {
 	struct run *r = ctx;
@@ -90,6 +103,84 @@ static int doc_cb(void *ctx, int tflags, const char *tok, int ntok, int start, i
 	if (rc != SQLITE_OK || (tflags & FTS5_TOKEN_COLOCATED) || fold_word(r, start, end) < 0)
 		return rc;
 	return r->xToken(r->ctx, FTS5_TOKEN_COLOCATED, r->word.data, (int)r->word.len, start, end);
+}
+
+/* r->stem = SURFACE_STEM_MARK + tok. */
+static void mark_stem(struct run *r, const char *tok, int ntok)
+{
+	r->stem.len = 0;
+	buf_putc(&r->stem, SURFACE_STEM_MARK);
+	buf_append(&r->stem, tok, (size_t)(ntok > 0 ? ntok : 0));
+}
+
+/*
+ * Documents ("newsd_marks", surface.h): a word that is its own stem gives the stem alone; a
+ * word its stem begins gives the stem and the word as written, colocated; any other word
+ * (its stem is not a prefix of it: "city", citi) gives its stem behind SURFACE_STEM_MARK and
+ * the word as written.
+ */
+static int marks_doc_cb(void *ctx, int tflags, const char *tok, int ntok, int start, int end)
+{
+	struct run *r = ctx;
+	size_t nw;
+	int rc;
+
+	if ((tflags & FTS5_TOKEN_COLOCATED) || ntok <= 0 || fold_word(r, start, end) < 0)
+		return r->xToken(r->ctx, tflags, tok, ntok, start, end);
+	nw = r->word.len - 1;
+	if ((size_t)ntok <= nw && memcmp(tok, r->word.data + 1, (size_t)ntok) == 0) {
+		rc = r->xToken(r->ctx, tflags, tok, ntok, start, end);
+		if (rc != SQLITE_OK || (size_t)ntok == nw)
+			return rc;
+	} else {
+		mark_stem(r, tok, ntok);
+		rc = r->xToken(r->ctx, tflags, r->stem.data, (int)r->stem.len, start, end);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return r->xToken(r->ctx, FTS5_TOKEN_COLOCATED, r->word.data, (int)r->word.len, start, end);
+}
+
+int surface_porter_may_mark(const char *stem, size_t n)
+{
+	return n > 0 && (stem[n - 1] == 'e' || stem[n - 1] == 'i' ||
+			 (n > 1 && stem[n - 2] == 'b' && stem[n - 1] == 'l'));
+}
+
+/* Whether a document word can have the query stem tok marked (its stem not a prefix of it). */
+static int may_mark(const struct surface *sf, const char *tok, int ntok)
+{
+	uint64_t mask;
+
+	switch (sf->rule) {
+	case STEMS_PORTER:
+		return surface_porter_may_mark(tok, (size_t)ntok);
+	case STEMS_LANGTOK:
+		mask = langtok_query(sf->lt);
+		if (mask == 0 || mask == (UINT64_C(1) << LANG_EN_BIT))
+			return surface_porter_may_mark(tok, (size_t)ntok);
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+/* A query stem ("newsd_marks"): the stem, and colocated the same stem marked when some word
+ * with that stem may not begin with it (may_mark), so those words match too. */
+static int emit_stem(struct run *r, int tflags, const char *tok, int ntok, int start, int end)
+{
+	int rc = r->xToken(r->ctx, tflags, tok, ntok, start, end);
+
+	if (rc != SQLITE_OK || !r->sf->marks || ntok <= 0 || !may_mark(r->sf, tok, ntok))
+		return rc;
+	mark_stem(r, tok, ntok);
+	return r->xToken(r->ctx, tflags | FTS5_TOKEN_COLOCATED, r->stem.data, (int)r->stem.len,
+			 start, end);
+}
+
+static int marks_query_cb(void *ctx, int tflags, const char *tok, int ntok, int start, int end)
+{
+	return emit_stem(ctx, tflags, tok, ntok, start, end);
 }
 
 /* A prefix query: hold every token; the last one becomes the prefix (surface_tokenize). */
@@ -123,7 +214,7 @@ static int surface_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const cha
 	int rc;
 
 	/* a query word without '*': the stem, exactly as without this wrapper */
-	if ((flags & FTS5_TOKENIZE_QUERY) && !(flags & FTS5_TOKENIZE_PREFIX))
+	if ((flags & FTS5_TOKENIZE_QUERY) && !(flags & FTS5_TOKENIZE_PREFIX) && !sf->marks)
 		return sf->parent.xTokenize(sf->pinst, ctx, flags, text, ntext, xToken);
 	memset(&r, 0, sizeof(r));
 	r.sf = sf;
@@ -132,7 +223,12 @@ static int surface_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const cha
 	r.text = text;
 	r.ntext = ntext;
 	if (!(flags & FTS5_TOKENIZE_QUERY)) {
-		rc = sf->parent.xTokenize(sf->pinst, &r, flags, text, ntext, doc_cb);
+		rc = sf->parent.xTokenize(sf->pinst, &r, flags, text, ntext,
+					  sf->marks ? marks_doc_cb : doc_cb);
+		goto out;
+	}
+	if (!(flags & FTS5_TOKENIZE_PREFIX)) {
+		rc = sf->parent.xTokenize(sf->pinst, &r, flags, text, ntext, marks_query_cb);
 		goto out;
 	}
 	rc = sf->parent.xTokenize(sf->pinst, &r, flags, text, ntext, prefix_cb);
@@ -142,18 +238,25 @@ static int surface_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const cha
 	for (last = r.nq - 1; last > 0 && (r.q[last].tflags & FTS5_TOKEN_COLOCATED); last--)
 		;
 	for (i = 0; i < last && rc == SQLITE_OK; i++)
-		rc = xToken(ctx, r.q[i].tflags, r.held.data + r.q[i].off, (int)r.q[i].len,
-			    r.q[i].start, r.q[i].end);
+		rc = emit_stem(&r, r.q[i].tflags, r.held.data + r.q[i].off, (int)r.q[i].len,
+			       r.q[i].start, r.q[i].end);
 	if (rc != SQLITE_OK)
 		goto out;
-	if (fold_word(&r, r.q[last].start, r.q[last].end) == 0)
+	if (fold_word(&r, r.q[last].start, r.q[last].end) == 0) {
 		rc = xToken(ctx, r.q[last].tflags, r.word.data, (int)r.word.len, r.q[last].start,
 			    r.q[last].end);
-	else
+		/* "newsd_marks": the words that are not marked (their stem begins them) are
+		 * found by their stems, unmarked */
+		if (rc == SQLITE_OK && sf->marks)
+			rc = xToken(ctx, r.q[last].tflags | FTS5_TOKEN_COLOCATED, r.word.data + 1,
+				    (int)r.word.len - 1, r.q[last].start, r.q[last].end);
+	} else {
 		rc = xToken(ctx, r.q[last].tflags, r.held.data + r.q[last].off, (int)r.q[last].len,
 			    r.q[last].start, r.q[last].end);
+	}
 out:
 	buf_free(&r.word);
+	buf_free(&r.stem);
 	buf_free(&r.held);
 	free(r.q);
 	return rc;
@@ -178,9 +281,15 @@ static void surface_delete(Fts5Tokenizer *inst)
  * folds the words; a stemmer in front of it, porter or another, is left out), or unicode61
  * remove_diacritics 2 when the chain names none (newsd's own, langtok.h).
  */
+struct surface_kind {
+	fts5_api *api;
+	int marks;
+};
+
 static int surface_create(void *ud, const char **argv, int argc, Fts5Tokenizer **out)
 {
-	fts5_api *api = ud;
+	const struct surface_kind *kind = ud;
+	fts5_api *api = kind->api;
 	struct surface *sf;
 	void *pud = NULL, *fud = NULL;
 	int skip;
@@ -189,9 +298,16 @@ static int surface_create(void *ud, const char **argv, int argc, Fts5Tokenizer *
 	if (argc < 1)
 		return SQLITE_ERROR;
 	sf = xcalloc(1, sizeof(*sf));
+	sf->marks = kind->marks;
 	if (api->xFindTokenizer(api, argv[0], &pud, &sf->parent) != SQLITE_OK ||
 	    sf->parent.xCreate(pud, argv + 1, argc - 1, &sf->pinst) != SQLITE_OK)
 		goto fail;
+	if (strcmp(argv[0], "porter") == 0) {
+		sf->rule = STEMS_PORTER;
+	} else if (strcmp(argv[0], LANGTOK_NAME) == 0) {
+		sf->rule = STEMS_LANGTOK;
+		sf->lt = pud;	/* langtok_register's state is the tokenizer's user data */
+	}
 	for (skip = 0; skip < argc && strcmp(argv[skip], "unicode61") != 0; skip++)
 		;
 	if (skip < argc) {
@@ -219,11 +335,30 @@ int surface_register(sqlite3 *db, char **errmsg)
 {
 	fts5_api *api = store_fts5_api(db, "the prefix tokenizer", errmsg);
 	fts5_tokenizer tok = { surface_create, surface_delete, surface_tokenize };
+	struct surface_kind *every, *marks;
 
 	if (api == NULL)
 		return -1;
-	if (api->xCreateTokenizer(api, SURFACE_TOKENIZER, api, &tok, NULL) != SQLITE_OK) {
+	/* the user data lives as long as the connection (sqlite3_free'd by FTS5's xDestroy) */
+	every = sqlite3_malloc(sizeof(*every));
+	marks = sqlite3_malloc(sizeof(*marks));
+	if (every == NULL || marks == NULL) {
+		sqlite3_free(every);
+		sqlite3_free(marks);
+		set_error(errmsg, "out of memory registering the tokenizer %s", SURFACE_TOKENIZER);
+		return -1;
+	}
+	every->api = marks->api = api;
+	every->marks = 0;
+	marks->marks = 1;
+	if (api->xCreateTokenizer(api, SURFACE_TOKENIZER, every, &tok, sqlite3_free) != SQLITE_OK) {
+		sqlite3_free(marks);
 		set_error(errmsg, "cannot register the tokenizer %s", SURFACE_TOKENIZER);
+		return -1;
+	}
+	if (api->xCreateTokenizer(api, SURFACE_MARKS_TOKENIZER, marks, &tok, sqlite3_free) !=
+	    SQLITE_OK) {
+		set_error(errmsg, "cannot register the tokenizer %s", SURFACE_MARKS_TOKENIZER);
 		return -1;
 	}
 	return 0;

@@ -101,7 +101,7 @@ static const char *const words[] = {
 	"silver", "wheat", "corn", "export", "exports", "exporter", "japan", "reserve", "federal",
 	"deficit", "coffee", "cocoa", "grain", "crude", "opec", "saudi", "interest", "rates",
 	"stock", "buffer", "soviet", "minister", "election", "storm", "flood", "court", "vote",
-	"shares", "profit", "loss"
+	"shares", "profit", "loss", "trading", "city", "making"
 };
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
@@ -119,45 +119,77 @@ static const char *zipf_word(void)
 	return words[(size_t)(u * u * u * NWORDS)];
 }
 
-/* term_df (terms.h) says for every word what FTS5's own vocabulary counts. */
-static void check_word_counts(void)
+/* Columns off..off+2 of st (FTS5's counts: articles, in title, in body) equal the next
+ * three (term_df's) for word. */
+static void same_counts(const char *word, sqlite3_stmt *st, int off)
 {
-	sqlite3_stmt *st = NULL;
+	int c;
+
+	for (c = 0; c < 3; c++)
+		ck_assert_msg(sqlite3_column_int64(st, off + c) == sqlite3_column_int64(st, off + 3 + c),
+			      "%s: FTS5 counts %lld %lld %lld, term_df %lld %lld %lld", word,
+			      (long long)sqlite3_column_int64(st, off),
+			      (long long)sqlite3_column_int64(st, off + 1),
+			      (long long)sqlite3_column_int64(st, off + 2),
+			      (long long)sqlite3_column_int64(st, off + 3),
+			      (long long)sqlite3_column_int64(st, off + 4),
+			      (long long)sqlite3_column_int64(st, off + 5));
+}
+
+/* term_df (terms.h) says for every word what FTS5's own vocabulary counts. */
+static void check_word_counts(int min_marked)
+{
+	sqlite3_stmt *st = NULL, *in = NULL;
 	char *err = NULL;
-	int checked = 0;
+	int checked = 0, marked = 0;
 
 	ck_assert_msg(sqlite3_exec(store_db(ws), "CREATE VIRTUAL TABLE IF NOT EXISTS fts_v USING"
 				   " fts5vocab(fts, 'row'); CREATE VIRTUAL TABLE IF NOT EXISTS fts_vc"
-				   " USING fts5vocab(fts, 'col')", NULL, NULL, &err) == SQLITE_OK,
-		      "%s", err);
+				   " USING fts5vocab(fts, 'col'); CREATE VIRTUAL TABLE IF NOT EXISTS"
+				   " fts_vi USING fts5vocab(fts, 'instance')", NULL, NULL, &err) ==
+		      SQLITE_OK, "%s", err);
 	/* every word of the title and body columns (tags words start with 0 and a letter; the
-	 * words as written, for prefixes, with SURFACE_MARK: surface.h) */
+	 * words as written, for prefixes, with SURFACE_MARK: surface.h). A stem that does not
+	 * begin a word is marked with SURFACE_STEM_MARK there (newsd_marks), and its rows are
+	 * those of either form: from the instances. */
 	ck_assert_int_eq(sqlite3_prepare_v2(store_db(rs),
 		"SELECT v.term, v.doc, coalesce(c.dt, 0), coalesce(c.db, 0),"
 		" d.n, d.nt, d.nb FROM fts_v v"
 		" LEFT JOIN (SELECT term, sum(CASE col WHEN 'title' THEN doc ELSE 0 END) dt,"
 		"  sum(CASE col WHEN 'body' THEN doc ELSE 0 END) db FROM fts_vc"
-		"  WHERE substr(term, 1, 1) != char(1) GROUP BY term) c ON c.term = v.term"
-		" LEFT JOIN term_df d ON d.term = v.term"
-		" WHERE v.term NOT GLOB '0[a-z]*' AND substr(v.term, 1, 1) != char(1)", -1, &st,
-		NULL), SQLITE_OK);
+		"  WHERE substr(term, 1, 1) NOT IN (char(1), char(2)) GROUP BY term) c"
+		" ON c.term = v.term LEFT JOIN term_df d ON d.term = v.term"
+		" WHERE v.term NOT GLOB '0[a-z]*' AND substr(v.term, 1, 1) NOT IN (char(1), char(2))"
+		" AND NOT EXISTS (SELECT 1 FROM fts_v m WHERE m.term = char(2) || v.term)"
+		, -1, &st, NULL), SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		int c;
-
-		for (c = 0; c < 3; c++)
-			ck_assert_msg(sqlite3_column_int64(st, 1 + c) == sqlite3_column_int64(st, 4 + c),
-				      "%s: FTS5 counts %lld %lld %lld, term_df %lld %lld %lld",
-				      sqlite3_column_text(st, 0),
-				      (long long)sqlite3_column_int64(st, 1),
-				      (long long)sqlite3_column_int64(st, 2),
-				      (long long)sqlite3_column_int64(st, 3),
-				      (long long)sqlite3_column_int64(st, 4),
-				      (long long)sqlite3_column_int64(st, 5),
-				      (long long)sqlite3_column_int64(st, 6));
+		same_counts((const char *)sqlite3_column_text(st, 0), st, 1);
 		checked++;
 	}
 	sqlite3_finalize(st);
 	ck_assert_int_gt(checked, 100);
+	/* the stems marked somewhere: the rows of either form, from their instances */
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(rs),
+		"SELECT substr(term, 2) FROM fts_v WHERE substr(term, 1, 1) = char(2)", -1, &st,
+		NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(rs),
+		"SELECT count(DISTINCT doc), count(DISTINCT CASE col WHEN 'title' THEN doc END),"
+		" count(DISTINCT CASE col WHEN 'body' THEN doc END),"
+		" (SELECT n FROM term_df WHERE term = ?1), (SELECT nt FROM term_df WHERE term = ?1),"
+		" (SELECT nb FROM term_df WHERE term = ?1)"
+		" FROM (SELECT doc, col FROM fts_vi WHERE term = ?1"
+		" UNION ALL SELECT doc, col FROM fts_vi WHERE term = char(2) || ?1)", -1, &in, NULL),
+		SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_bind_value(in, 1, sqlite3_column_value(st, 0));
+		ck_assert_int_eq(sqlite3_step(in), SQLITE_ROW);
+		same_counts((const char *)sqlite3_column_text(st, 0), in, 0);
+		sqlite3_reset(in);
+		marked++;
+	}
+	sqlite3_finalize(in);
+	sqlite3_finalize(st);
+	ck_assert_int_ge(marked, min_marked);
 }
 
 static void load_generated(int n)
@@ -422,7 +454,7 @@ START_TEST(test_generated)
 	random_queries(300);
 	/* the lengths are cached now: change rows under them, then compare again */
 	rewrite_some(200);
-	check_word_counts();
+	check_word_counts(3);	/* trading, city, making */
 	random_queries(200);
 	/* counts not known complete (a file from before term_df): IDFs by scans, still exact */
 	ck_assert(sqlite3_exec(store_db(ws), "DELETE FROM meta WHERE key = 'term_df';"
@@ -434,7 +466,7 @@ START_TEST(test_generated)
 
 		ck_assert_msg(store_optimize(ws, &err) == 0, "%s", err);
 	}
-	check_word_counts();
+	check_word_counts(3);
 	random_queries(50);
 	vocab_free();
 	printf("generated corpus: %d queries compared (%d with matches)\n", nchecked, nnonempty);
@@ -1005,7 +1037,7 @@ START_TEST(test_reuters)
 	}
 	open_db();
 	load(NULL, 0, REUTERS);
-	check_word_counts();
+	check_word_counts(100);
 	nchecked = nnonempty = 0;
 	vocab_load();
 	random_queries(300);
