@@ -16,6 +16,7 @@
 #include "query.h"
 #include "store.h"
 #include "surface.h"
+#include "zbody.h"
 #include "util.h"
 
 static int cmp(const void *a, const void *b)
@@ -108,8 +109,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot open %s\n", argv[1]);
 		return 1;
 	}
-	/* newsd's files declare the fts table with its tokenizer (prefixes as written) */
-	if (surface_register(db, &err) < 0) {
+	/* newsd's files declare the fts table with its tokenizer (prefixes as written), and read
+	 * the bodies, stored compressed, through newsd_text */
+	if (surface_register(db, &err) < 0 || zbody_register(db, &err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
@@ -123,7 +125,7 @@ int main(int argc, char **argv)
 	sqlite3_prepare_v2(db, "SELECT count(*) FROM fts JOIN article a ON a.rid = fts.rowid"
 			   " WHERE fts MATCH ?1 AND fts.rowid BETWEEN ?2 AND ?3" EFILTER,
 			   -1, &cnt_q, NULL);
-	sqlite3_prepare_v2(db, "SELECT a.id, a.date, a.title, substr(a.body, 1, 200) FROM article a"
+	sqlite3_prepare_v2(db, "SELECT a.id, a.date, a.title, substr(newsd_text(a.body), 1, 200) FROM article a"
 			   " WHERE a.rid BETWEEN ?2 AND ?3" EFILTER " ORDER BY a.rid DESC LIMIT 10",
 			   -1, &top_f, NULL);
 	sqlite3_prepare_v2(db, "SELECT count(*) FROM article a WHERE a.rid BETWEEN ?2 AND ?3"

@@ -32,6 +32,7 @@
 
 #include "date.h"
 #include "dedup.h"
+#include "zbody.h"
 #include "util.h"
 
 #define NCOPIES 500
@@ -722,6 +723,10 @@ int main(int argc, char **argv)
 
 	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
 		die_sql(db, "opening the database");
+	if (zbody_register(db, &err) < 0) {	/* the text test reads newsd_text(body) */
+		fprintf(stderr, "dedup_eval: %s\n", err);
+		return 1;
+	}
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			 "PRAGMA cache_size=-65536;"
 			 "DROP TABLE IF EXISTS article; DROP TABLE IF EXISTS dedup_sig;"

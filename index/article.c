@@ -76,6 +76,7 @@ void article_clear(struct article *a)
 	}
 	free(a->ents);
 	free(a->sig);
+	free(a->zbody);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -46,6 +46,9 @@ struct article {
 	size_t nents;
 	size_t cap_ents;
 	struct dedup_sig *sig;	/* wire-copy signature computed ahead (bulk pipeline), or NULL */
+	char *zbody;		/* the body's stored form computed ahead (bulk pipeline, zbody.h): */
+	size_t nzbody;		/* nzbody bytes, or 0 to store the body as it is; */
+	int packed;		/* 1 when computed */
 };
 
 /* Append a mention (name copied). Returns the new mention so callers can add aliases. */

@@ -90,7 +90,7 @@ struct dedup *dedup_open(sqlite3 *db)
 			   " key = ?%d AND rid > ?%d AND rid <= ?%d ORDER BY rid LIMIT %d)", i + 1,
 			   DEDUP_ANCHORS + 1, DEDUP_ANCHORS + 3, DEDUP_NEAREST);
 	d->sql[ST_FIND] = buf_detach(&b);
-	d->sql[ST_ROOT] = xstrdup("SELECT dup_of, title, body FROM article WHERE rid = ?1");
+	d->sql[ST_ROOT] = xstrdup("SELECT dup_of, title, newsd_text(body) FROM article WHERE rid = ?1");
 	d->sql[ST_ADD_SIG] = xstrdup("INSERT OR REPLACE INTO dedup_sig(rid, sig) VALUES (?1, ?2)");
 	buf_puts(&b, "INSERT OR IGNORE INTO dedup_band(key, rid) VALUES ");
 	for (i = 0; i < DEDUP_ANCHORS; i++)

@@ -15,6 +15,7 @@
 #include "dedup.h"
 #include "extract.h"
 #include "ingest.h"
+#include "zbody.h"
 #include "parse.h"
 #include "util.h"
 
@@ -123,6 +124,8 @@ struct ingest_pipe {
 	int has_ready;
 	int closing;			/* no more records will come */
 	int failed;			/* the writer stopped on an error */
+	struct zbody *z;		/* parsing thread: bodies packed ahead (zbody.h) */
+	struct buf zbuf;
 };
 
 struct order {
@@ -298,6 +301,16 @@ int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
 		a->sig = xmalloc(sizeof(*a->sig));
 		dedup_signature(a->title, a->body, a->sig);
 	}
+	if (a->body && store_packs_bodies(p->b->store)) {
+		if (p->z == NULL)
+			p->z = zbody_new();
+		if (zbody_pack(p->z, a->body, strlen(a->body), &p->zbuf)) {
+			a->zbody = xmalloc(p->zbuf.len);
+			memcpy(a->zbody, p->zbuf.data, p->zbuf.len);
+			a->nzbody = p->zbuf.len;
+		}
+		a->packed = 1;
+	}
 	/* move the record: the batch owns its members now */
 	p->filling.a[p->filling.n++] = *a;
 	memset(a, 0, sizeof(*a));
@@ -329,6 +342,8 @@ int ingest_pipe_finish(struct ingest_pipe *p)
 	pthread_cond_destroy(&p->cond);
 	free(p->filling.a);
 	free(p->ready.a);
+	zbody_free(p->z);
+	buf_free(&p->zbuf);
 	free(p);
 	return failed ? -1 : 0;
 }

@@ -93,7 +93,7 @@ int reindex_records(struct store *old, int (*each)(void *ctx, json_t *record), v
 
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(db, "reading the articles", errmsg);
-	if (sqlite3_prepare_v2(db, "SELECT a.id, a.title, a.body, a.date, src.name, a.url, a.lang,"
+	if (sqlite3_prepare_v2(db, "SELECT a.id, a.title, newsd_text(a.body), a.date, src.name, a.url, a.lang,"
 			       " a.authors, a.extra, a.ents FROM article a"
 			       " LEFT JOIN source src ON src.id = a.source_id ORDER BY a.rid", -1,
 			       &st, NULL) != SQLITE_OK ||

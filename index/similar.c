@@ -351,7 +351,7 @@ static int article_query(struct store *s, const char *id, int64_t *rid, int64_t 
 	sqlite3_stmt *st;
 
 	/* the first 8 KiB of the body: the lead carries the story's words */
-	st = store_stmt(s, "SELECT rid, title, substr(body, 1, 8192), coalesce(dup_of, rid), tags,"
+	st = store_stmt(s, "SELECT rid, title, substr(newsd_text(body), 1, 8192), coalesce(dup_of, rid), tags,"
 			" lang FROM article WHERE id = ?1", NULL);
 	if (st == NULL)
 		return -1;

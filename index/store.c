@@ -18,6 +18,7 @@
 #include "snippet.h"
 #include "store.h"
 #include "surface.h"
+#include "zbody.h"
 #include "util.h"
 #include "watch.h"
 
@@ -70,6 +71,9 @@ struct store {
 	struct langtok *lt;		/* this connection's "newsd" tokenizer state (langtok.h) */
 	int multilang;			/* fts uses it: stemmed per language, "0l<code>" tags */
 	int surface;			/* fts indexes the words as written too (surface.h) */
+	int zbody;			/* bodies stored compressed (zbody.h, schema 4) */
+	struct zbody *z;		/* the writer's compressor */
+	struct buf zbuf;
 	int has_lang_count;		/* the file has lang_count (schema 3) */
 	int64_t last_dup;		/* dup_of of the last article put (0: not a copy) */
 	struct strmap entity_ids;
@@ -367,7 +371,10 @@ static int create_schema(struct store *s, const char *stemming, char **errmsg)
 	    dedup_schema(s->db, errmsg) < 0 || terms_schema(s->db, 1, errmsg) < 0 ||
 	    watch_schema(s->db, errmsg) < 0)	/* watch: the change log, saved watches */
 		goto out;
-	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article',"
+	/* the bodies are stored compressed (zbody.h): FTS5 reads them through a view */
+	buf_printf(&sql, "CREATE VIEW article_text(rid, title, body, tags) AS SELECT rid, title,"
+		   " newsd_text(body), tags FROM article;"
+		   "CREATE VIRTUAL TABLE fts USING fts5(title, body, tags, content='article_text',"
 		   " content_rowid='rid', tokenize='%s');"
 		   "PRAGMA application_id = %d;", tok, STORE_APPLICATION_ID);
 	if (exec(s, sql.data, "creating the search index", errmsg) < 0)
@@ -500,8 +507,7 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 		return set_error(errmsg, "%s: missing or invalid schema version", path);
 	if (ver == 1 && s->mode != STORE_WRITE)
 		return set_error(errmsg, "%s has the schema of an older newsd (1); open it once "
-				 "with newsd serve or newsd index to upgrade it to %d", path,
-				 STORE_SCHEMA_VERSION);
+				 "with newsd serve or newsd index to upgrade it", path);
 	if (ver == 1 && migrate_v1(s, path, errmsg) < 0)
 		return -1;
 	/* a schema-2 file is read as it is (no lang_count) until a writer upgrades it */
@@ -512,7 +518,7 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 
 /* How the fts table tokenizes: 1 with the "newsd" tokenizer (per language), 0 with the
  * schema-2 tokenizers; whether it stems (stemming != none) in *stems. */
-static int fts_is_multilang(struct store *s, int *stems, int *surface)
+static int fts_is_multilang(struct store *s, int *stems, int *surface, int *zbody)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT sql FROM sqlite_schema WHERE name = 'fts'", NULL);
 	const char *sql;
@@ -520,10 +526,12 @@ static int fts_is_multilang(struct store *s, int *stems, int *surface)
 
 	*stems = 1;
 	*surface = 0;
+	*zbody = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW && (sql = (const char *)sqlite3_column_text(st, 0))) {
 		multi = strstr(sql, "tokenize='" LANGTOK_NAME) != NULL;
 		*surface = strstr(sql, "tokenize='" SURFACE_TOKENIZER " ") != NULL ||
 			   strstr(sql, "tokenize='" SURFACE_MARKS_TOKENIZER " ") != NULL;
+		*zbody = strstr(sql, "content='article_text'") != NULL;
 		*stems = strstr(sql, "porter") != NULL ||
 			 (multi && strstr(sql, "tokenize='" LANGTOK_NAME " none'") == NULL);
 	}
@@ -605,6 +613,7 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 	/* before any statement reads the fts table, which names the tokenizers */
 	s->lt = langtok_register(s->db, errmsg);
 	if (s->lt == NULL || surface_register(s->db, errmsg) < 0 ||
+	    zbody_register(s->db, errmsg) < 0 ||
 	    check_schema(s, opt, path, errmsg) < 0)
 		goto fail;
 	if (mode == STORE_READ &&
@@ -626,7 +635,7 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 		int stems;
 		int64_t has = 0;
 
-		s->multilang = fts_is_multilang(s, &stems, &s->surface);
+		s->multilang = fts_is_multilang(s, &stems, &s->surface, &s->zbody);
 		if (query_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'lang_count'",
 			      &has, 0) < 0)
 			goto fail_db;
@@ -668,6 +677,8 @@ void store_close(struct store *s)
 	strmap_clear(&s->alias_pairs);
 	dedup_close(s->dedup);
 	terms_close(s->terms);
+	zbody_free(s->z);
+	buf_free(&s->zbuf);
 	retags_free(&s->retags);
 	if (s->db)
 		sqlite3_close(s->db);
@@ -682,6 +693,11 @@ void store_low_memory(struct store *s)
 struct langtok *store_langtok(struct store *s)
 {
 	return s->lt;
+}
+
+int store_packs_bodies(const struct store *s)
+{
+	return s && s->zbody;
 }
 
 int store_words_as_written(const struct store *s)
@@ -999,7 +1015,8 @@ static int fts_row(struct store *s, int64_t rid, int remove, const char *tags, c
 	sqlite3_stmt *row, *st;
 	int rc, i;
 
-	row = store_stmt(s, "SELECT title, body, tags, lang FROM article WHERE rid = ?1", errmsg);
+	row = store_stmt(s, "SELECT title, newsd_text(body), tags, lang FROM article WHERE rid = ?1",
+			 errmsg);
 	st = store_stmt(s, remove ? "INSERT INTO fts(fts, rowid, title, body, tags)"
 			" VALUES ('delete', ?1, ?2, ?3, ?4)" :
 			"INSERT INTO fts(rowid, title, body, tags) VALUES (?1, ?2, ?3, ?4)", errmsg);
@@ -1259,8 +1276,8 @@ static int remove_rid(struct store *s, int64_t rid, char **errmsg)
 		free(pend->indexed_tags);
 		pend->indexed_tags = NULL;
 	}
-	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1 RETURNING ents, title, body, lang",
-			errmsg);
+	st = store_stmt(s, "DELETE FROM article WHERE rid = ?1"
+			" RETURNING ents, title, newsd_text(body), lang", errmsg);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);
@@ -1466,7 +1483,21 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	if (src)
 		sqlite3_bind_int64(st, 4, src);
 	sqlite3_bind_text(st, 5, a->title ? a->title : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, a->body ? a->body : "", -1, SQLITE_STATIC);
+	if (s->zbody && a->body && a->packed) {		/* packed ahead (ingest.c) */
+		if (a->nzbody)
+			sqlite3_bind_blob(st, 6, a->zbody, (int)a->nzbody, SQLITE_STATIC);
+		else
+			sqlite3_bind_text(st, 6, a->body, -1, SQLITE_STATIC);
+	} else if (s->zbody && a->body) {
+		if (s->z == NULL)
+			s->z = zbody_new();
+		if (zbody_pack(s->z, a->body, strlen(a->body), &s->zbuf))
+			sqlite3_bind_blob(st, 6, s->zbuf.data, (int)s->zbuf.len, SQLITE_STATIC);
+		else
+			sqlite3_bind_text(st, 6, a->body, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_text(st, 6, a->body ? a->body : "", -1, SQLITE_STATIC);
+	}
 	sqlite3_bind_text(st, 7, tags.data, (int)tags.len, SQLITE_STATIC);
 	if (a->url)
 		sqlite3_bind_text(st, 8, a->url, -1, SQLITE_STATIC);

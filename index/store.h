@@ -12,7 +12,10 @@
  *       ents = "[[entity id, mentions, given], …]" in id order (JSON), or NULL.
  *       rid = date_seconds * 2^20 + seq, so rowid order is date order: a date range is a
  *       rowid range FTS5 uses directly, and newest/oldest is a rowid scan, never a sort.
- *   fts = fts5(title, body, tags; content=article, content_rowid=rid)
+ *   fts = fts5(title, body, tags; content=article_text, content_rowid=rid)
+ *       article_text: a view of article with each body as text (schema 4 stores bodies
+ *       compressed: zbody.h; schema-3 files keep content=article and their bodies as text).
+ *       Every statement reads a body through newsd_text(body).
  *       tags holds internal tokens: "0a" on every article, "0s<source id>", "0e<entity id>",
  *       "0d" on wire copies, so source/entity filters and collapse=dups are FTS5 doclist
  *       operations.
@@ -36,7 +39,7 @@
 
 #include "article.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x6e657773	/* "news" */
 #define STORE_RID_SHIFT 20		/* articles per second of date: 2^20 */
 
@@ -68,6 +71,8 @@ sqlite3 *store_db(struct store *s);
  * on (0: store_lang_mask); call it before running a MATCH. */
 struct langtok *store_langtok(struct store *s);
 int store_multilang(const struct store *s);
+/* 1 when the file stores bodies compressed (schema 4, zbody.h); NULL-safe. */
+int store_packs_bodies(const struct store *s);
 /* 1 when the fts table indexes each word as written beside its stem (surface.h): a prefix
  * matches the words that begin with it, folded. */
 int store_words_as_written(const struct store *s);

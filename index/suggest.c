@@ -204,7 +204,7 @@ static int has_word(const char *text, const char *word)
 #define SURFACE_DOCS 24
 static int surface_seen(struct store *s, const char *word)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT a.title, a.body FROM fts JOIN article a"
+	sqlite3_stmt *st = store_stmt(s, "SELECT a.title, newsd_text(a.body) FROM fts JOIN article a"
 				      " ON a.rid = fts.rowid WHERE fts MATCH ?1 LIMIT ?2", NULL);
 	char *m;
 	int seen = 0;

@@ -312,7 +312,7 @@ int terms_rebuild(struct terms *t, char **errmsg)
 
 	terms_discard(t);
 	if (sqlite3_exec(t->db, "DELETE FROM term_df", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(t->db, "SELECT title, body, lang FROM article", -1, &st,
+	    sqlite3_prepare_v2(t->db, "SELECT title, newsd_text(body), lang FROM article", -1, &st,
 			       NULL) != SQLITE_OK)
 		return set_error(errmsg, "counting words: %s", sqlite3_errmsg(t->db));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -94,7 +94,8 @@ int watch_log_delete(struct store *s, int64_t rid, char **errmsg)
 	/* the text goes with the tombstone: a delete is matched against each watch like the
 	 * article it removes, so only the watches that saw it hear of it */
 	st = store_stmt(s, "INSERT INTO watch_log(key, rid, id, kind, lang, title, body, tags)"
-			" SELECT ?1, rid, id, 2, lang, title, body, tags FROM article WHERE rid = ?2",
+			" SELECT ?1, rid, id, 2, lang, title, newsd_text(body), tags FROM article"
+			" WHERE rid = ?2",
 			errmsg);
 	if (st == NULL)
 		return -1;
@@ -276,7 +277,7 @@ int watch_batch_load(struct watch_batch *b, int64_t after, int64_t upto, int lim
 	rd = store_stmt(s, "SELECT l.key, l.rid, l.id, l.kind,"
 			" CASE WHEN l.kind = 2 THEN l.lang ELSE a.lang END,"
 			" CASE WHEN l.kind = 2 THEN l.title ELSE a.title END,"
-			" CASE WHEN l.kind = 2 THEN l.body ELSE a.body END,"
+			" CASE WHEN l.kind = 2 THEN l.body ELSE newsd_text(a.body) END,"
 			" CASE WHEN l.kind = 2 THEN l.tags ELSE a.tags END,"
 			" l.kind = 2 OR a.rid IS NOT NULL"
 			" FROM watch_log l LEFT JOIN article a ON l.kind < 2 AND a.rid = l.rid"

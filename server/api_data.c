@@ -323,7 +323,8 @@ static void export_slice(struct export *ex)
 	search_plan_use(s, &ex->plan);
 	ids = store_stmt(s, "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid > ?2 AND rowid <= ?3"
 			 " ORDER BY rowid ASC LIMIT 256", NULL);
-	row = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url, a.body FROM article a"
+	row = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url, newsd_text(a.body)"
+			 " FROM article a"
 			 " LEFT JOIN source src ON src.id = a.source_id WHERE a.rid = ?1", NULL);
 	if (want_snip)
 		sn = store_stmt(s, "SELECT newsd_snippet(fts, 1, 1, 24) FROM fts"

@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import zlib
 
 WORDS = ("minister parliament harbour strike wheat tariff election bank currency storm "
          "flood refinery court verdict senate budget grain export shipping pipeline "
@@ -202,6 +203,17 @@ def verify(daemon, batches, figures, problems, full):
                 b.key, b.visible, visible))
 
 
+def stored_text(body):
+    """A body as stored (index/zbody.h): TEXT, or a BLOB of the tag byte 1, the length in 4
+    bytes little endian, and the text as a raw deflate stream."""
+    if isinstance(body, bytes) and len(body) >= 5 and body[0] == 1:
+        text = zlib.decompress(body[5:], -15)
+        if len(text) != int.from_bytes(body[1:5], "little"):
+            raise ValueError("a stored body's length does not match its text")
+        return text.decode("utf-8")
+    return body
+
+
 def run_check(newsd, db):
     p = subprocess.run([newsd, "check", "--db", db], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
@@ -364,6 +376,7 @@ def run_bulk(newsd, kills=10, records=30000, seed=None, workdir=None, log=print)
     con.close()
     seen = {}
     for rid, title, body, date in rows:
+        body = stored_text(body)
         seen[rid] = seen.get(rid, 0) + 1
         w = want.get(rid)
         if w is None:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dedup.h"
+#include "zbody.h"
 #include "util.h"
 
 #define SIGNATURE_HASH 13635519821638198688ULL	/* of story, this build's constants */
@@ -47,6 +48,7 @@ static void setup(void)
 	char *err = NULL;
 
 	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	ck_assert_int_eq(zbody_register(db, &err), 0);	/* the text test reads newsd_text(body) */
 	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE article(rid INTEGER PRIMARY KEY,"
 				      " dup_of INTEGER, title TEXT, body TEXT)", NULL, NULL, NULL), SQLITE_OK);
 	ck_assert_int_eq(dedup_schema(db, &err), 0);
@@ -381,6 +383,8 @@ START_TEST(other_writer_seen)
 	close(fd);
 	ck_assert_int_eq(sqlite3_open(path, &db1), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_open(path, &db2), SQLITE_OK);
+	ck_assert_int_eq(zbody_register(db1, &err), 0);
+	ck_assert_int_eq(zbody_register(db2, &err), 0);
 	ck_assert_int_eq(sqlite3_exec(db1, "PRAGMA journal_mode=WAL; CREATE TABLE article("
 				      "rid INTEGER PRIMARY KEY, dup_of INTEGER, title TEXT,"
 				      " body TEXT)", NULL, NULL, NULL),

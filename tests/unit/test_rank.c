@@ -538,7 +538,7 @@ static void load_fresh(int n)
  * detection on. */
 static void load_copies_as(int n, const char *prefix)
 {
-	sqlite3_stmt *st = store_stmt(ws, "SELECT title, body, date FROM article"
+	sqlite3_stmt *st = store_stmt(ws, "SELECT title, newsd_text(body), date FROM article"
 				      " WHERE id LIKE 'g%' ORDER BY rid % 7901 LIMIT ?1", NULL);
 	struct buf b = { 0 };
 	json_t *o;

@@ -308,7 +308,8 @@ START_TEST(test_upgrade_v1)
 			" WHERE name = 'article_entity')", &err);
 	ck_assert_msg(st != NULL, "%s", err);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+	/* upgraded to 3: schema 4 differs only in new files (bodies compressed, zbody.h) */
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 3);
 	ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), "[[1,2,0],[2,1,1]]");
 	ck_assert_int_eq(sqlite3_column_type(st, 2), SQLITE_NULL);
 	ck_assert_str_eq((const char *)sqlite3_column_text(st, 3), "1,2,1");
@@ -452,6 +453,72 @@ START_TEST(test_upsert_delete)
 	commit();
 	ck_assert_int_eq(store_article_count(rs), 0);
 	ck_assert_int_eq(store_index_version(rs), 3);
+}
+END_TEST
+
+/* Schema 4 stores long bodies compressed (zbody.h): every reader gets the text, and FTS5's
+ * snippets, replacement and integrity check read it through the view. */
+static const char long_body[] =
+	"The central bank raised its benchmark lending rate by half a point on Tuesday, the third "
+	"increase this year, saying inflation had stayed above its target for eleven months. The "
+	"governor told reporters the board would act again if consumer prices kept rising.";
+
+static const char *snippet_of(const char *q)
+{
+	static char text[512];
+	struct search_request r;
+	struct search_error e = { SEARCH_OK, NULL, -1 };
+	json_t *res, *sn;
+
+	memset(&r, 0, sizeof(r));
+	r.q = q;
+	r.limit = 1;
+	r.snippets = 1;
+	r.snippet_words = 12;
+	res = search_run(rs, &r, &e);
+	ck_assert_msg(res != NULL, "%s", e.message);
+	sn = json_array_get(json_object_get(json_array_get(json_object_get(res, "hits"), 0),
+					    "snippets"), 0);
+	ck_assert_msg(json_is_string(sn), "%s: no snippet", q);
+	snprintf(text, sizeof(text), "%s", json_string_value(sn));
+	json_decref(res);
+	return text;
+}
+
+START_TEST(test_compressed_bodies)
+{
+	char *err = NULL, *report = NULL;
+	sqlite3_stmt *st;
+
+	ck_assert(store_begin(ws, &err) == 0);
+	put("z1", "2026-01-07", "Rates up", long_body, NULL);
+	put("z2", "2026-01-07", "Short", "Oil rose.", NULL);
+	commit();
+	st = store_stmt(rs, "SELECT typeof(body), length(body) < length(newsd_text(body)),"
+			" newsd_text(body) FROM article WHERE id = ?1", &err);
+	ck_assert_msg(st != NULL, "%s", err);
+	sqlite3_bind_text(st, 1, "z1", -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "blob");
+	ck_assert_int_eq(sqlite3_column_int(st, 1), 1);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 2), long_body);
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, "z2", -1, SQLITE_STATIC);	/* short: as it is */
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "text");
+	sqlite3_reset(st);
+	ck_assert_int_eq(total_of("inflation", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(snippet_of("inflation"), "<mark>inflation</mark> had stayed"));
+	/* replaced: FTS5 is given the old text to remove, and the new one */
+	ck_assert(store_begin(ws, &err) == 0);
+	put("z1", "2026-01-07", "Rates up", "Governor Ostrova said the board would wait and see "
+	    "how wages and consumer prices moved before it changed the lending rate again.", NULL);
+	commit();
+	ck_assert_int_eq(total_of("inflation", NULL), 0);
+	ck_assert_int_eq(total_of("wages", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(snippet_of("wages"), "<mark>wages</mark> and consumer"));
+	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
+	free(report);
 }
 END_TEST
 
@@ -1087,6 +1154,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rid_order);
 	tcase_add_test(tc, test_upsert_delete);
+	tcase_add_test(tc, test_compressed_bodies);
 	tcase_add_test(tc, test_word_counts_per_language);
 	tcase_add_test(tc, test_rare_language_not_in_query_stems);
 	tcase_add_test(tc, test_pipe_sorts_batches);
