@@ -367,12 +367,16 @@ int dedup_sig_short(const struct dedup_sig *sig)
 double dedup_similarity(const struct dedup_sig *a, const struct dedup_sig *b)
 {
 	int i, same = 0;
+	double f;
 
 	if (dedup_sig_short(a) || dedup_sig_short(b))
 		return 0;
 	for (i = 0; i < DEDUP_K; i++)
-		same += a->v[i] == b->v[i];
-	return (double)same / DEDUP_K;
+		same += (a->v[i] & 0xff) == (b->v[i] & 0xff);
+	/* b-bit MinHash (Li and König 2010): the low 8 bits of each position are stored, and two
+	 * positions of unlike minima agree by chance one time in 256; taken out */
+	f = ((double)same / DEDUP_K - 1.0 / 256) / (1 - 1.0 / 256);
+	return f > 0 ? f : 0;
 }
 
 double dedup_containment(const struct dedup_sig *a, const struct dedup_sig *b)
@@ -497,7 +501,11 @@ static void bind_anchors(sqlite3_stmt *st, const struct dedup_sig *sig)
 			sqlite3_bind_null(st, (int)i + 1);
 }
 
-#define SIG_BYTES (8 + 2 * DEDUP_K + 8 * DEDUP_ANCHORS)
+/* The stored signature: nshingles, nanchors, a byte per position (the low 8 bits of each
+ * minimum: dedup_similarity), the anchors. Files written before 2026-12-01 evening hold two
+ * bytes per position (SIG_BYTES_16), read as well. */
+#define SIG_BYTES (8 + DEDUP_K + 8 * DEDUP_ANCHORS)
+#define SIG_BYTES_16 (8 + 2 * DEDUP_K + 8 * DEDUP_ANCHORS)
 
 static void put_u64(unsigned char *p, uint64_t x, int n)
 {
@@ -525,27 +533,28 @@ static void sig_pack(const struct dedup_sig *sig, unsigned char *p)
 	put_u64(p, sig->nshingles, 4);
 	put_u64(p + 4, sig->nanchors, 4);
 	for (i = 0; i < DEDUP_K; i++)
-		put_u64(p + 8 + 2 * i, sig->v[i], 2);
+		p[8 + i] = (unsigned char)(sig->v[i] & 0xff);
 	for (i = 0; i < DEDUP_ANCHORS; i++)
-		put_u64(p + 8 + 2 * DEDUP_K + 8 * i, (uint64_t)sig->anchor[i], 8);
+		put_u64(p + 8 + DEDUP_K + 8 * i, (uint64_t)sig->anchor[i], 8);
 }
 
 /* 0 when the blob is a signature of this build's shape, -1 otherwise (then ignored). */
 static int sig_unpack(const void *blob, int n, struct dedup_sig *sig)
 {
 	const unsigned char *p = blob;
-	int i;
+	int i, w;
 
-	if (blob == NULL || n != SIG_BYTES)
+	if (blob == NULL || (n != SIG_BYTES && n != SIG_BYTES_16))
 		return -1;
+	w = n == SIG_BYTES ? 1 : 2;	/* bytes per position */
 	sig->nshingles = (uint32_t)get_u64(p, 4);
 	sig->nanchors = (uint32_t)get_u64(p + 4, 4);
 	if (sig->nanchors > DEDUP_ANCHORS)
 		return -1;
 	for (i = 0; i < DEDUP_K; i++)
-		sig->v[i] = (uint16_t)get_u64(p + 8 + 2 * i, 2);
+		sig->v[i] = (uint16_t)get_u64(p + 8 + w * i, w);
 	for (i = 0; i < DEDUP_ANCHORS; i++)
-		sig->anchor[i] = (int64_t)get_u64(p + 8 + 2 * DEDUP_K + 8 * i, 8);
+		sig->anchor[i] = (int64_t)get_u64(p + 8 + w * DEDUP_K + 8 * i, 8);
 	return 0;
 }
 

@@ -153,6 +153,45 @@ START_TEST(copy_within_window)
 }
 END_TEST
 
+/* Signatures are stored with a byte per position (b-bit MinHash); files written before hold
+ * two bytes per position, and their articles are still found. */
+START_TEST(stored_sketch_widths)
+{
+	struct dedup_sig a;
+	unsigned char old[8 + 2 * DEDUP_K + 8 * DEDUP_ANCHORS];
+	sqlite3_stmt *st;
+	int i, k;
+
+	dedup_signature("FREEDONIA RAISES RATES", story, &a);
+	ck_assert(dedup_similarity(&a, &a) == 1.0);
+	ck_assert_int_eq(put(RID(1), "FREEDONIA RAISES RATES", story, NULL), 0);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT length(sig) FROM dedup_sig", -1, &st,
+					    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 8 + DEDUP_K + 8 * DEDUP_ANCHORS);
+	sqlite3_finalize(st);
+	/* the same signature in the two-byte layout of older files */
+	for (k = 0; k < 4; k++) {
+		old[k] = (unsigned char)(a.nshingles >> (8 * k));
+		old[4 + k] = (unsigned char)(a.nanchors >> (8 * k));
+	}
+	for (i = 0; i < DEDUP_K; i++) {
+		old[8 + 2 * i] = (unsigned char)(a.v[i] & 0xff);
+		old[8 + 2 * i + 1] = (unsigned char)(a.v[i] >> 8);
+	}
+	for (i = 0; i < DEDUP_ANCHORS; i++)
+		for (k = 0; k < 8; k++)
+			old[8 + 2 * DEDUP_K + 8 * i + k] = (unsigned char)((uint64_t)a.anchor[i] >> (8 * k));
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE dedup_sig SET sig = ?1", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_blob(st, 1, old, (int)sizeof(old), SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(put(RID(1) + 5, "FREEDONIA CENTRAL BANK TIGHTENS AGAIN", edited, NULL),
+			 RID(1));
+}
+END_TEST
+
 START_TEST(different_not_found)
 {
 	struct dedup_sig a, b;
@@ -461,6 +500,7 @@ static Suite *dedup_suite(void)
 	tcase_add_test(tc, identical_found);
 	tcase_add_test(tc, edited_copy_found);
 	tcase_add_test(tc, different_not_found);
+	tcase_add_test(tc, stored_sketch_widths);
 	tcase_add_test(tc, copy_within_window);
 	tcase_add_test(tc, related_story_not_a_copy);
 	tcase_add_test(tc, roundup_not_a_copy);
