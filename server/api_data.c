@@ -315,16 +315,20 @@ static void export_slice(struct export *ex)
 	struct store *s = ex->store;
 	sqlite3_stmt *ids, *row, *sn = NULL;
 	struct evbuffer *b = evbuffer_new();
-	int n = 0, want_snip = 0, i, rc;
+	int n = 0, want_snip = 0, want_body = 0, i, rc;
 
-	for (i = 0; i < ex->nfields; i++)
+	for (i = 0; i < ex->nfields; i++) {
 		if (ex->fields[i] == F_SNIPPET)
 			want_snip = 1;
+		if (ex->fields[i] == F_BODY)
+			want_body = 1;
+	}
 	search_plan_use(s, &ex->plan);
 	ids = store_stmt(s, "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid > ?2 AND rowid <= ?3"
 			 " ORDER BY rowid ASC LIMIT 256", NULL);
-	row = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url, newsd_text(a.body)"
-			 " FROM article a"
+	/* the body is inflated (zbody.h) only when asked for */
+	row = store_stmt(s, "SELECT a.id, a.date, src.name, a.title, a.url,"
+			 " CASE WHEN ?2 THEN newsd_text(a.body) END FROM article a"
 			 " LEFT JOIN source src ON src.id = a.source_id WHERE a.rid = ?1", NULL);
 	if (want_snip)
 		sn = store_stmt(s, "SELECT newsd_snippet(fts, 1, 1, 24) FROM fts"
@@ -347,6 +351,7 @@ static void export_slice(struct export *ex)
 					snip = (const char *)sqlite3_column_text(sn, 0);
 			}
 			sqlite3_bind_int64(row, 1, rid);
+			sqlite3_bind_int(row, 2, want_body);
 			if (sqlite3_step(row) == SQLITE_ROW)
 				export_row(ex, b, row, snip);
 			sqlite3_reset(row);
