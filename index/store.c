@@ -695,6 +695,13 @@ struct langtok *store_langtok(struct store *s)
 	return s->lt;
 }
 
+struct zbody *store_zbody(struct store *s)
+{
+	if (s->z == NULL)
+		s->z = zbody_new();
+	return s->z;
+}
+
 int store_packs_bodies(const struct store *s)
 {
 	return s && s->zbody;
@@ -1489,9 +1496,7 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 		else
 			sqlite3_bind_text(st, 6, a->body, -1, SQLITE_STATIC);
 	} else if (s->zbody && a->body) {
-		if (s->z == NULL)
-			s->z = zbody_new();
-		if (zbody_pack(s->z, a->body, strlen(a->body), &s->zbuf))
+		if (zbody_pack(store_zbody(s), a->body, strlen(a->body), &s->zbuf))
 			sqlite3_bind_blob(st, 6, s->zbuf.data, (int)s->zbuf.len, SQLITE_STATIC);
 		else
 			sqlite3_bind_text(st, 6, a->body, -1, SQLITE_STATIC);

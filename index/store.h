@@ -53,6 +53,7 @@ struct store_options {
 };
 
 struct store;
+struct zbody;
 
 /* Open (and for STORE_WRITE create or migrate) the database at path. Fails with a readable
  * message for a file that is not a newsd database, is corrupt, or was written by a newer
@@ -71,6 +72,8 @@ sqlite3 *store_db(struct store *s);
  * on (0: store_lang_mask); call it before running a MATCH. */
 struct langtok *store_langtok(struct store *s);
 int store_multilang(const struct store *s);
+/* This connection's (de)compressor for bodies (zbody.h), made on first use. */
+struct zbody *store_zbody(struct store *s);
 /* 1 when the file stores bodies compressed (schema 4, zbody.h); NULL-safe. */
 int store_packs_bodies(const struct store *s);
 /* 1 when the fts table indexes each word as written beside its stem (surface.h): a prefix

@@ -9,6 +9,7 @@
 #include "suggest.h"
 #include "terms.h"
 #include "util.h"
+#include "zbody.h"
 
 #define WORD_MAX 40		/* longer words are left alone (and their edits are many) */
 
@@ -204,7 +205,8 @@ static int has_word(const char *text, const char *word)
 #define SURFACE_DOCS 24
 static int surface_seen(struct store *s, const char *word)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT a.title, newsd_text(a.body) FROM fts JOIN article a"
+	/* the body as stored: inflated (zbody.h) only when the title lacks the word */
+	sqlite3_stmt *st = store_stmt(s, "SELECT a.title, a.body FROM fts JOIN article a"
 				      " ON a.rid = fts.rowid WHERE fts MATCH ?1 LIMIT ?2", NULL);
 	char *m;
 	int seen = 0;
@@ -214,9 +216,19 @@ static int surface_seen(struct store *s, const char *word)
 	m = xasprintf("{title body}: \"%s\"", word);
 	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, SURFACE_DOCS);
-	while (!seen && sqlite3_step(st) == SQLITE_ROW)
-		seen = has_word((const char *)sqlite3_column_text(st, 0), word) ||
-		       has_word((const char *)sqlite3_column_text(st, 1), word);
+	while (!seen && sqlite3_step(st) == SQLITE_ROW) {
+		seen = has_word((const char *)sqlite3_column_text(st, 0), word);
+		if (!seen && sqlite3_column_type(st, 1) == SQLITE_BLOB) {
+			size_t len;
+			char *body = zbody_unpack(store_zbody(s), sqlite3_column_blob(st, 1),
+						  (size_t)sqlite3_column_bytes(st, 1), &len);
+
+			seen = body && has_word(body, word);
+			free(body);
+		} else if (!seen) {
+			seen = has_word((const char *)sqlite3_column_text(st, 1), word);
+		}
+	}
 	sqlite3_reset(st);
 	free(m);
 	return seen;
