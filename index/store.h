@@ -24,8 +24,10 @@
  *   An entity's articles are the FTS5 doclist of its tag "0e<id>".
  *   term_df(term, n, nt, nb)         articles per indexed word (terms.h), for IDFs
  *   lang_count(lang, n)              articles per language (schema 3)
- *   fts tokenize='newsd' (schema 3 files): words stemmed in each article's language
- *       (langtok.h); articles not in English carry the tag "0l<code>". Schema-2 files keep
+ *   fts tokenize='newsd_marks newsd' (files made since 2026-12-01 evening): words stemmed
+ *       in each article's language (langtok.h), the words as written beside the stems that
+ *       differ from them (surface.h); articles not in English carry the tag "0l<code>".
+ *       Older schema-3 files: 'newsd', then 'newsd_surface newsd'. Schema-2 files keep
  *       'porter unicode61 remove_diacritics 2' (English stemming, no language tags).
  *   version(v, committed_at, added, updated, removed)  one row per committed write batch
  *   watch_log(key, rid, id, kind, …), saved_watch(…)   live watches: the change log each write
