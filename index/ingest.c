@@ -15,9 +15,9 @@
 #include "dedup.h"
 #include "extract.h"
 #include "ingest.h"
-#include "zbody.h"
 #include "parse.h"
 #include "util.h"
+#include "zbody.h"
 
 void ingest_batch_init(struct ingest_batch *b, struct store *s, const struct ingest_options *opt,
 		       int collect_rejects)

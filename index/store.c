@@ -18,9 +18,9 @@
 #include "snippet.h"
 #include "store.h"
 #include "surface.h"
-#include "zbody.h"
 #include "util.h"
 #include "watch.h"
+#include "zbody.h"
 
 #define STMT_CACHE 64
 
@@ -72,7 +72,7 @@ struct store {
 	int multilang;			/* fts uses it: stemmed per language, "0l<code>" tags */
 	int surface;			/* fts indexes the words as written too (surface.h) */
 	int zbody;			/* bodies stored compressed (zbody.h, schema 4) */
-	struct zbody *z;		/* the writer's compressor */
+	struct zbody *z;		/* this connection's (de)compressor: store_zbody */
 	struct buf zbuf;
 	int has_lang_count;		/* the file has lang_count (schema 3) */
 	int64_t last_dup;		/* dup_of of the last article put (0: not a copy) */
@@ -517,7 +517,9 @@ static int check_schema(struct store *s, const struct store_options *opt, const 
 }
 
 /* How the fts table tokenizes: 1 with the "newsd" tokenizer (per language), 0 with the
- * schema-2 tokenizers; whether it stems (stemming != none) in *stems. */
+ * schema-2 tokenizers; whether it stems (stemming != none) in *stems, indexes the words as
+ * written (surface.h) in *surface, reads compressed bodies through article_text (zbody.h)
+ * in *zbody. */
 static int fts_is_multilang(struct store *s, int *stems, int *surface, int *zbody)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT sql FROM sqlite_schema WHERE name = 'fts'", NULL);
