@@ -1420,7 +1420,8 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	char lang[3];
 	int64_t rid = 0, old_rid, src = 0, version;
 	struct article_ent *ents = NULL;
-	size_t i, n = 0;
+	size_t i, n = 0, nzb;
+	const char *zb;
 	sqlite3_stmt *st;
 	int found, rc = -1;
 
@@ -1492,19 +1493,21 @@ int store_put_article(struct store *s, const struct article *a, int *updated, ch
 	if (src)
 		sqlite3_bind_int64(st, 4, src);
 	sqlite3_bind_text(st, 5, a->title ? a->title : "", -1, SQLITE_STATIC);
-	if (s->zbody && a->body && a->packed) {		/* packed ahead (ingest.c) */
-		if (a->nzbody)
-			sqlite3_bind_blob(st, 6, a->zbody, (int)a->nzbody, SQLITE_STATIC);
-		else
-			sqlite3_bind_text(st, 6, a->body, -1, SQLITE_STATIC);
-	} else if (s->zbody && a->body) {
-		if (zbody_pack(store_zbody(s), a->body, strlen(a->body), &s->zbuf))
-			sqlite3_bind_blob(st, 6, s->zbuf.data, (int)s->zbuf.len, SQLITE_STATIC);
-		else
-			sqlite3_bind_text(st, 6, a->body, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_text(st, 6, a->body ? a->body : "", -1, SQLITE_STATIC);
+	/* the body's stored form (zbody.h): packed ahead (ingest.c) or here; none keeps the text */
+	zb = NULL;
+	nzb = 0;
+	if (s->zbody && a->body && a->packed) {
+		zb = a->zbody;
+		nzb = a->nzbody;
+	} else if (s->zbody && a->body &&
+		   zbody_pack(store_zbody(s), a->body, strlen(a->body), &s->zbuf)) {
+		zb = s->zbuf.data;
+		nzb = s->zbuf.len;
 	}
+	if (nzb)
+		sqlite3_bind_blob(st, 6, zb, (int)nzb, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(st, 6, a->body ? a->body : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, tags.data, (int)tags.len, SQLITE_STATIC);
 	if (a->url)
 		sqlite3_bind_text(st, 8, a->url, -1, SQLITE_STATIC);

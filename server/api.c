@@ -227,8 +227,8 @@ void api_article_get(struct request *r, const char *id)
 
 	if (http_check_params(r, allowed) < 0)
 		return;
-	st = store_stmt(s, "SELECT a.rid, a.id, a.title, newsd_text(a.body), a.date, src.name, a.url, a.lang,"
-			" a.authors, a.extra, a.ingested_at, d.id, a.version FROM article a"
+	st = store_stmt(s, "SELECT a.rid, a.id, a.title, newsd_text(a.body), a.date, src.name,"
+			" a.url, a.lang, a.authors, a.extra, a.ingested_at, d.id, a.version FROM article a"
 			" LEFT JOIN source src ON src.id = a.source_id"
 			" LEFT JOIN article d ON d.rid = a.dup_of WHERE a.id = ?1", NULL);
 	if (st == NULL) {
