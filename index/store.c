@@ -61,6 +61,7 @@ static int lang_count_add(struct store *s, const char *lang, int delta, char **e
 
 #define LANG_QUERY_MIN 1000	/* articles that make a language one queries are stemmed in */
 static int bulk_checkpoint_interval(struct store *s, char **errmsg);
+static int fts_merge_defaults(struct store *s, char **errmsg);
 static void retags_clear(struct retags *r);
 static void retags_free(struct retags *r);
 
@@ -627,6 +628,9 @@ int store_open(const char *path, enum store_mode mode, const struct store_option
 					 " article(version)", "opening the database", errmsg) < 0))
 		goto fail;
 	if (mode == STORE_WRITE && words_table(s, errmsg) < 0)
+		goto fail;
+	/* a bulk load killed before its end left its merge settings */
+	if (mode == STORE_WRITE && fts_merge_defaults(s, errmsg) < 0)
 		goto fail;
 	/* watch: older files gain the change log and the saved watches (IF NOT EXISTS) */
 	if (mode == STORE_WRITE && watch_schema(s->db, errmsg) < 0)
@@ -1599,15 +1603,74 @@ static int bulk_checkpoint_interval(struct store *s, char **errmsg)
 	return exec(s, sql, "setting up bulk loading", errmsg);
 }
 
+/*
+ * FTS5 merges a level of its index when it holds `automerge` segments (4 by default, and at
+ * once when it holds `crisismerge`, 16), so each posting is written again at every level it
+ * climbs. A bulk load merges 64 at a time: fewer levels, each posting written fewer times
+ * (docs/DESIGN.md, Bulk loading: at 1M articles, 22.4 → … GB written). The settings are
+ * FTS5's own (stored in fts_config, in the transaction of the statement): a load that ends
+ * puts the defaults back, and so does a writer that opens a file a killed load left with
+ * them (fts_merge_defaults).
+ */
+#define BULK_AUTOMERGE 64
+#define BULK_CRISISMERGE 64
+#define FTS5_AUTOMERGE 4
+#define FTS5_CRISISMERGE 16
+
+static int fts_merge_settings(struct store *s, int automerge, int crisismerge, char **errmsg)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO fts(fts, rank) VALUES ('automerge', %d);"
+		 "INSERT INTO fts(fts, rank) VALUES ('crisismerge', %d)", automerge, crisismerge);
+	return exec(s, sql, "setting up the index merges", errmsg);
+}
+
+/* On a writer's open: FTS5's default merges unless the file has them already. */
+static int fts_merge_defaults(struct store *s, char **errmsg)
+{
+	int64_t n = 0;
+
+	if (query_int(s, "SELECT count(*) FROM fts_config WHERE k IN ('automerge', 'crisismerge')"
+		      " AND v != CASE k WHEN 'automerge' THEN 4 ELSE 16 END", &n, 0) < 0 || n == 0)
+		return 0;
+	return fts_merge_settings(s, FTS5_AUTOMERGE, FTS5_CRISISMERGE, errmsg);
+}
+
+/*
+ * After a bulk load: FTS5's merges as it would have done them with its defaults, so a load
+ * that did not end in one segment (store_merge_index) leaves no more segments per level than
+ * live writes do. FTS5's 'merge' command merges levels of 4 segments or more (its
+ * `usermerge`), a given number of pages at a time; it is done when a call changes fewer
+ * than 2 rows (fts5.html, "The 'merge' Command").
+ */
+static int fts_merge_settle(struct store *s, char **errmsg)
+{
+	int64_t before;
+
+	do {
+		before = sqlite3_total_changes64(s->db);
+		if (exec(s, "INSERT INTO fts(fts, rank) VALUES ('merge', 1000)",
+			 "merging the index segments", errmsg) < 0)
+			return -1;
+	} while (sqlite3_total_changes64(s->db) - before >= 2);
+	return 0;
+}
+
 int store_bulk(struct store *s, int on, char **errmsg)
 {
 	s->bulk_every = 0;
 	if (on) {
 		s->bulk = 1;
+		if (fts_merge_settings(s, BULK_AUTOMERGE, BULK_CRISISMERGE, errmsg) < 0)
+			return -1;
 		return exec(s, "PRAGMA synchronous=NORMAL", "setting up bulk loading", errmsg) < 0 ?
 		       -1 : bulk_checkpoint_interval(s, errmsg);
 	}
 	s->bulk = 0;
+	if (fts_merge_settings(s, FTS5_AUTOMERGE, FTS5_CRISISMERGE, errmsg) < 0 ||
+	    fts_merge_settle(s, errmsg) < 0)
+		return -1;
 	if (exec(s, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=1000",
 		 "finishing bulk loading", errmsg) < 0)
 		return -1;

@@ -1142,6 +1142,79 @@ START_TEST(test_refuses_foreign_file)
 }
 END_TEST
 
+/* An integer of a query on connection s (one row, one column). */
+static int64_t int_of(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int64_t fts_setting(const char *key)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce((SELECT v FROM fts_config WHERE k = '%s'), -1)",
+		 key);
+	return int_of(ws, sql);
+}
+
+/*
+ * A bulk load lets FTS5 gather 64 segments a level before it merges them (FTS5's default is
+ * 4, at once at 16): each posting is rewritten at fewer levels. When the load ends, FTS5's
+ * defaults come back and the segments are merged as those would have left them; a writer that
+ * opens a file a killed load left with the bulk settings puts the defaults back too.
+ */
+START_TEST(test_bulk_merges)
+{
+	struct store_options so = { "porter", 16, 1000, 4.0 };
+	char *err = NULL, title[64];
+	int i, during, after;
+
+	ck_assert_msg(store_bulk(ws, 1, &err) == 0, "%s", err);
+	ck_assert_int_eq(fts_setting("automerge"), 64);
+	ck_assert_int_eq(fts_setting("crisismerge"), 64);
+	/* a segment per commit: 40 commits stay 40 segments with the bulk settings (FTS5's
+	 * defaults would have merged them into a handful) */
+	for (i = 0; i < 40; i++) {
+		char id[16], date[16];
+
+		snprintf(id, sizeof(id), "b%d", i);
+		snprintf(date, sizeof(date), "2024-%02d-%02d", 1 + i % 12, 1 + i % 28);
+		snprintf(title, sizeof(title), "segment %d of the load", i);
+		ck_assert(store_begin(ws, &err) == 0);
+		put(id, date, title, "grain exports rose", NULL);
+		commit();
+	}
+	during = (int)int_of(ws, "SELECT count(DISTINCT segid) FROM fts_idx");
+	ck_assert_msg(during > 16, "%d segments during the load", during);
+	ck_assert_int_eq(total_of("grain", NULL), 40);
+	ck_assert_msg(store_bulk(ws, 0, &err) == 0, "%s", err);
+	ck_assert_int_eq(fts_setting("automerge"), 4);
+	ck_assert_int_eq(fts_setting("crisismerge"), 16);
+	/* FTS5's 'merge' with its usermerge of 4: no level keeps 4 segments or more */
+	after = (int)int_of(ws, "SELECT count(DISTINCT segid) FROM fts_idx");
+	ck_assert_msg(after <= 9 && after < during, "%d segments after the load, %d during",
+		      after, during);
+	ck_assert_int_eq(total_of("grain", NULL), 40);
+	ck_assert_int_eq(total_of("\"segment 17 of the load\"", NULL), 1);
+	/* a load killed before its end: the next writer to open the file puts the defaults back */
+	ck_assert_msg(store_bulk(ws, 1, &err) == 0, "%s", err);
+	store_close(ws);
+	ws = NULL;
+	ck_assert_msg(store_open(dbpath, STORE_WRITE, &so, &ws, &err) == 0, "%s", err);
+	ck_assert_int_eq(fts_setting("automerge"), 4);
+	ck_assert_int_eq(fts_setting("crisismerge"), 16);
+	ck_assert_msg(store_check(ws, &err) == 0, "%s", err);
+	free(err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -1164,6 +1237,7 @@ int main(void)
 	tcase_add_test(tc, test_timeline_weeks);
 	tcase_add_test(tc, test_cursor_paging);
 	tcase_add_test(tc, test_check_clean);
+	tcase_add_test(tc, test_bulk_merges);
 	tcase_add_test(tc, test_retag_pending);
 	tcase_add_test(tc, test_two_thread_search);
 	tcase_add_test(tc, test_columns);
