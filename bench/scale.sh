@@ -5,6 +5,8 @@
 #   2. ingest: newsd index of each order into a fresh database: rates, peak RSS, bytes, size;
 #      wire copies found against the generator's _copy_of (bench/dedup_truth.py)
 #   3. Sphinx: ../shared/anchors/sphinx_scale.sh (indexer docs/s, index bytes, query medians)
+#   3b. ingest floor: a bare FTS5 table loaded with the same corpus (bench/ingest_floor.c),
+#      bulk and in durable commits of 400: what one FTS5 writer can do at all on this machine
 #   4. queries: scale_queries.tsv through HTTP (bench/scalebench.c) beside Sphinx and the
 #      in-process floor (bench/floor.c: count(*) of newsd's own MATCH)
 #   5. the same query set at 100k and 300k articles
@@ -23,7 +25,7 @@
 #   SCALE_SMALL="100000 300000"   smaller archives for section 5 ("" skips it)
 #   SCALE_WINDOW=100000        records of the first/last ingest rates (a tenth of a small corpus)
 #   SCALE_LIVE_S=20            seconds of live ingest
-#   SCALE_SKIP="ingest ingest-inorder sphinx queries floor small api memory wrk live"
+#   SCALE_SKIP="ingest ingest-inorder sphinx ingest-floor queries floor small api memory wrk live"
 # Medians on a shared machine: read the ratios (measured side by side), not single figures.
 set -euo pipefail
 # paths given in the environment are taken from the caller's directory
@@ -116,6 +118,7 @@ cflags=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror "${pkg_cflags[@]}")
 cc "${cflags[@]}" -o "$tmp/scalebench" bench/scalebench.c "${pkg_libs[@]}"
 cc "${cflags[@]}" -Iindex -I"$BUILD/gen" -o "$tmp/floor" bench/floor.c "$BUILD/libnewsd.a" \
   "${pkg_libs[@]}" -lstemmer -lpthread -lm
+cc "${cflags[@]}" -o "$tmp/ingest_floor" bench/ingest_floor.c "${pkg_libs[@]}"
 
 echo "newsd archive-scale benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
      "$(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM"
@@ -351,6 +354,49 @@ EOF
     echo "   sphinx_scale.sh failed:"
     tail -5 "$tmp/sphinx.err" "$tmp/sphinx.out" | sed 's/^/   /'
   fi
+fi
+section_end
+
+# ---------------------------------------------------------------------------------------------
+section "3b. ingest floor: a bare FTS5 table loaded with the same corpus (bench/ingest_floor.c)"
+FLOOR_RATE=n/a
+FLOOR_LIVE=n/a
+if skip ingest-floor; then
+  echo "   skipped (SCALE_SKIP)"
+else
+  # FTS5 alone (porter, text stored, rows appended; no entities, wire copies, words as written,
+  # ids or dates) in transactions of 20,000, then its optimize; then 20,000 live records in
+  # durable commits of 400 rows (the 4 clients x 100 of section 9, committed together)
+  live_args=()
+  [ ! -f "$LIVE_CORPUS" ] || live_args=("$LIVE_CORPUS" 20000 400)
+  if "$tmp/ingest_floor" "$tmp/floor-ingest.db" "$CORPUS" "$WINDOW" "${live_args[@]}" \
+       > "$tmp/ingest_floor.out" 2> "$tmp/ingest_floor.err"; then
+    fv() { sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" "$tmp/ingest_floor.out"; }
+    FLOOR_RATE=$(fv bulk_rate)
+    row "" "bare FTS5" "newsd" "newsd / FTS5"
+    row "articles/s (random order)" "$FLOOR_RATE" "${R[random.rate]:-n/a}" \
+      "$(ratio "${R[random.rate]:-}" "$FLOOR_RATE")"
+    row "articles/s, first / last $WINDOW" "$(fv bulk_first) / $(fv bulk_last)" \
+      "${R[random.first]:-n/a} / ${R[random.last]:-n/a}"
+    row "last / first" "$(ratio "$(fv bulk_last)" "$(fv bulk_first)")" \
+      "$(ratio "${R[random.last]:-}" "${R[random.first]:-}")"
+    row "db size / raw text" "$(ratio "$(fv db_bytes)" "$TEXT_BYTES")" \
+      "$(ratio "${R[random.db]:-}" "$TEXT_BYTES")"
+    row "final optimize, s" "$(fv merge_secs)"
+    if [ "$SPHINX_RATE" != n/a ] && [ -n "$SPHINX_RATE" ]; then
+      echo "   2 x Sphinx's indexer is $(ratio "$(awk -v r="$SPHINX_RATE" 'BEGIN {print 2 * r}')" \
+           "$FLOOR_RATE") x the bare FTS5 table's rate (one writer can reach it only below 1)"
+    fi
+    if [ -n "$(fv live_rate)" ]; then
+      FLOOR_LIVE=$(fv live_rate)
+      row "live: 400 rows a durable commit" "$FLOOR_LIVE articles/s" \
+        "p50 $(fv live_p50_ms) ms a commit"
+    fi
+  else
+    echo "   ingest_floor failed:"
+    tail -3 "$tmp/ingest_floor.err" | sed 's/^/   /'
+  fi
+  rm -f "$tmp/floor-ingest.db" "$tmp/floor-ingest.db-wal" "$tmp/floor-ingest.db-shm"
 fi
 section_end
 
@@ -645,6 +691,8 @@ else
   ip99=$(pct p99 "$idle")
   lp99=$(pct p99 "$loaded")
   rowt "acknowledged articles/s" "$(kv rate)" "$(target "$(kv rate)" ">=" 5000)"
+  row "bare FTS5, 400 rows a commit (3b)" "$FLOOR_LIVE" \
+    "newsd / FTS5 $(ratio "$(kv rate)" "$FLOOR_LIVE")"
   row "acknowledged / batches / errors" "$(kv acked)" "$(kv batches)" "$(kv errors)"
   row "rejected / updated records" "$(kv rejected)" "$(kv updated)"
   row "query set p50, idle / loaded, ms" "$(pct p50 "$idle")" "$(pct p50 "$loaded")"
