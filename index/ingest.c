@@ -161,7 +161,7 @@ static int cmp_idh(const void *x, const void *y)
 static int pipe_store(struct ingest_pipe *p, struct pipe_batch *pb)
 {
 	struct order *o = xmalloc((pb->n + 1) * sizeof(*o));
-	size_t i, n = pb->n;
+	size_t i, n = pb->n, len;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
@@ -186,6 +186,15 @@ static int pipe_store(struct ingest_pipe *p, struct pipe_batch *pb)
 
 		if (a->id == NULL)
 			continue;	/* superseded */
+		/* the body's text again, from the form it waited in (ingest_pipe_push) */
+		if (rc == 0 && a->body == NULL && a->nzbody > 0 &&
+		    (a->body = zbody_unpack(store_zbody(p->b->store), a->zbody, a->nzbody,
+					    &len)) == NULL) {
+			free(p->b->errmsg);
+			p->b->errmsg = xasprintf("article %s: its deflated body did not inflate",
+						 a->id);
+			rc = -1;
+		}
 		if (rc == 0 && !p->failed && batch_store(p->b, a) < 0)
 			rc = -1;
 		article_clear(a);
@@ -308,6 +317,11 @@ int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
 			a->zbody = xmalloc(p->zbuf.len);
 			memcpy(a->zbody, p->zbuf.data, p->zbuf.len);
 			a->nzbody = p->zbuf.len;
+			/* the batch waits with the deflated body only: the writer inflates it
+			 * again (pipe_store), so three batches in memory cost 0.6 of their
+			 * bodies, not 1.6 */
+			free(a->body);
+			a->body = NULL;
 		}
 		a->packed = 1;
 	}
