@@ -1607,10 +1607,10 @@ static int bulk_checkpoint_interval(struct store *s, char **errmsg)
  * FTS5 merges a level of its index when it holds `automerge` segments (4 by default, and at
  * once when it holds `crisismerge`, 16), so each posting is written again at every level it
  * climbs. A bulk load merges 64 at a time: fewer levels, each posting written fewer times
- * (docs/DESIGN.md, Bulk loading: at 1M articles, 22.4 → … GB written). The settings are
- * FTS5's own (stored in fts_config, in the transaction of the statement): a load that ends
- * puts the defaults back, and so does a writer that opens a file a killed load left with
- * them (fts_merge_defaults).
+ * (docs/DESIGN.md, Bulk loading: at 1M articles in random order, 23.8 → 19.8 GB written,
+ * 1,840 → 2,186 articles/s). The settings are FTS5's own (stored in fts_config, in the
+ * transaction of the statement): a load that ends puts the defaults back, and so does a
+ * writer that opens a file a killed load left with them (fts_merge_defaults).
  */
 #define BULK_AUTOMERGE 64
 #define BULK_CRISISMERGE 64
