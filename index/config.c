@@ -62,8 +62,9 @@ const struct config_key config_keys[] = {
 	  "database is created)." },
 	{ "title_weight", CONFIG_DOUBLE, OFF(title_weight), "4.0", 0, 100, NULL,
 	  "BM25 weight of the title; the body has weight 1.0." },
-	{ "batch_max_records", CONFIG_INT, OFF(batch_max_records), "20000", 1, 1000000, NULL,
-	  "Most records written in one ingest transaction (newsd index sorts each by date)." },
+	{ "batch_max_records", CONFIG_INT, OFF(batch_max_records), "40000", 1, 1000000, NULL,
+	  "Most records written in one ingest transaction (newsd index sorts each by date; "
+	  "three batches are in memory at once)." },
 	{ "report_every", CONFIG_INT, OFF(report_every), "0", 0, 1000000000, NULL,
 	  "newsd index: print a progress line every N records (0: none), and bytes written." },
 	{ "cache_mb", CONFIG_INT, OFF(cache_mb), "64", 1, 16384, NULL,

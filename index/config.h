@@ -29,7 +29,7 @@ struct config {
 	char *stemming;			/* "porter" | "none" (fixed when the database is created) */
 	double title_weight;		/* 4.0: BM25 weight of the title; the body has 1.0 */
 	int report_every;		/* 0: newsd index prints no progress lines */
-	int batch_max_records;		/* 20000: records per ingest transaction */
+	int batch_max_records;		/* 40000: records per ingest transaction */
 	int cache_mb;			/* 64: SQLite page cache per connection */
 	int shutdown_timeout_s;		/* 10 */
 	char *log_file;			/* "" = stderr */

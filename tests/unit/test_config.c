@@ -94,7 +94,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.write_token, "");
 	ck_assert_str_eq(c.stemming, "porter");
 	ck_assert(c.title_weight == 4.0);
-	ck_assert_int_eq(c.batch_max_records, 20000);
+	ck_assert_int_eq(c.batch_max_records, 40000);
 	ck_assert_int_eq(c.cache_mb, 64);
 	ck_assert_int_eq(c.shutdown_timeout_s, 10);
 	ck_assert_str_eq(c.log_file, "");
