@@ -1629,10 +1629,13 @@ static int fts_merge_settings(struct store *s, int automerge, int crisismerge, c
 /* On a writer's open: FTS5's default merges unless the file has them already. */
 static int fts_merge_defaults(struct store *s, char **errmsg)
 {
+	char sql[192];
 	int64_t n = 0;
 
-	if (query_int(s, "SELECT count(*) FROM fts_config WHERE k IN ('automerge', 'crisismerge')"
-		      " AND v != CASE k WHEN 'automerge' THEN 4 ELSE 16 END", &n, 0) < 0 || n == 0)
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM fts_config WHERE k IN ('automerge',"
+		 " 'crisismerge') AND v != CASE k WHEN 'automerge' THEN %d ELSE %d END",
+		 FTS5_AUTOMERGE, FTS5_CRISISMERGE);
+	if (query_int(s, sql, &n, 0) < 0 || n == 0)
 		return 0;
 	return fts_merge_settings(s, FTS5_AUTOMERGE, FTS5_CRISISMERGE, errmsg);
 }
