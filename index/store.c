@@ -1616,6 +1616,8 @@ static int bulk_checkpoint_interval(struct store *s, char **errmsg)
 #define BULK_CRISISMERGE 64
 #define FTS5_AUTOMERGE 4
 #define FTS5_CRISISMERGE 16
+#define SQL_INT_(n) #n
+#define SQL_INT(n) SQL_INT_(n)		/* a number macro as SQL text */
 
 static int fts_merge_settings(struct store *s, int automerge, int crisismerge, char **errmsg)
 {
@@ -1629,13 +1631,12 @@ static int fts_merge_settings(struct store *s, int automerge, int crisismerge, c
 /* On a writer's open: FTS5's default merges unless the file has them already. */
 static int fts_merge_defaults(struct store *s, char **errmsg)
 {
-	char sql[192];
 	int64_t n = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM fts_config WHERE k IN ('automerge',"
-		 " 'crisismerge') AND v != CASE k WHEN 'automerge' THEN %d ELSE %d END",
-		 FTS5_AUTOMERGE, FTS5_CRISISMERGE);
-	if (query_int(s, sql, &n, 0) < 0 || n == 0)
+	/* a literal: store_stmt keeps the text of the statements it caches */
+	if (query_int(s, "SELECT count(*) FROM fts_config WHERE k IN ('automerge', 'crisismerge')"
+		      " AND v != CASE k WHEN 'automerge' THEN " SQL_INT(FTS5_AUTOMERGE)
+		      " ELSE " SQL_INT(FTS5_CRISISMERGE) " END", &n, 0) < 0 || n == 0)
 		return 0;
 	return fts_merge_settings(s, FTS5_AUTOMERGE, FTS5_CRISISMERGE, errmsg);
 }
