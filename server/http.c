@@ -682,6 +682,8 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* a pending resume would enable the listener freed below */
+	event_del(w->accept_resume);
 	if (w->bound) {
 		evhttp_del_accept_socket(w->http, w->bound);
 		w->bound = NULL;
@@ -719,20 +721,27 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
  */
 static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
+	struct worker *w = arg;
+
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(arg);
+	if (w->bound)
+		evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
 }
+
+/* The worker whose loop runs on this thread: evhttp hands its listener callbacks the evhttp. */
+static _Thread_local struct worker *this_worker;
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
+	struct worker *w = this_worker;
 	struct timeval tv = { 0, 100000 };
 	int err = EVUTIL_SOCKET_ERROR();
 
 	(void)arg;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
 		evconnlistener_disable(l);
-		event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT, on_accept_resume, l, &tv);
+		evtimer_add(w->accept_resume, &tv);
 		log_warn("connection limit reached (max_connections): accepting again in 100 ms");
 	} else {
 		log_warn("accept: %s", evutil_socket_error_to_string(err));
@@ -743,6 +752,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	this_worker = w;
 	search_peer_attach(w->peer);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	entity_cache_release();
@@ -798,7 +808,9 @@ static int worker_init(struct server *s, struct worker *w, int i, char **errmsg)
 	evconnlistener_set_error_cb(l, on_accept_error);
 	w->wake = event_new(w->base, -1, 0, on_wake, w);
 	w->stop = event_new(w->base, -1, 0, on_stop, w);
-	if (w->bound == NULL || w->wake == NULL || w->stop == NULL || watch_worker_init(w) < 0)
+	w->accept_resume = evtimer_new(w->base, on_accept_resume, w);
+	if (w->bound == NULL || w->wake == NULL || w->stop == NULL || w->accept_resume == NULL ||
+	    watch_worker_init(w) < 0)
 		return set_error(errmsg, "cannot set up the HTTP thread");
 	return 0;
 }
@@ -812,6 +824,8 @@ static void worker_free(struct worker *w)
 		event_free(w->wake);
 	if (w->stop)
 		event_free(w->stop);
+	if (w->accept_resume)
+		event_free(w->accept_resume);
 	if (w->base)
 		event_base_free(w->base);
 	search_peer_stop(w->peer);

@@ -37,6 +37,7 @@ struct worker {
 	struct search_peer *peer;	/* the second thread of broad searches, or NULL */
 	struct event *wake;		/* ingest completions are ready */
 	struct event *stop;		/* stop accepting */
+	struct event *accept_resume;	/* accept again after max_connections was reached */
 	pthread_mutex_t lock;
 	struct ingest_job *done_head;	/* completed jobs, guarded by lock */
 	uint64_t request_seq;

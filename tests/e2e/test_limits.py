@@ -54,3 +54,22 @@ def test_max_connections_bounds_descriptors():
         assert fd_count(pid) <= base + 2, "descriptors %d before, %d after" % (base, fd_count(pid))
     finally:
         srv.stop()
+
+
+def test_sigterm_at_the_connection_limit():
+    """SIGTERM while accepting is paused at max_connections: the pending 'accept again' timer
+    must not touch the listener that stopping has freed (a crash, exit -11, before the fix)."""
+    for offset in (0.0, 0.03, 0.06, 0.09):
+        srv = harness.Server("limits-stop", extra_args=["--max-connections", "8",
+                                                        "--timeout-s", "5"])
+        srv.start()
+        socks = []
+        try:
+            for _ in range(40):
+                socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+            time.sleep(0.25 + offset)
+            assert "connection limit reached" in srv.log_tail(200), srv.log_tail()
+        finally:
+            srv.stop()      # raises on a crash or a non-zero exit
+            for s in socks:
+                s.close()
