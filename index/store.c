@@ -830,6 +830,9 @@ void store_job_discard(struct store *s)
 {
 	retags_clear(&s->retags);
 	terms_discard(s->terms);
+	/* entities and aliases the job added are rolled back with it: forget their ids */
+	strmap_clear(&s->entity_ids);
+	strmap_clear(&s->alias_pairs);
 }
 
 struct terms *store_terms(struct store *s)
@@ -840,8 +843,6 @@ struct terms *store_terms(struct store *s)
 void store_rollback(struct store *s)
 {
 	store_job_discard(s);
-	strmap_clear(&s->entity_ids);
-	strmap_clear(&s->alias_pairs);
 	if (s->in_txn || !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = 0;

@@ -541,6 +541,36 @@ START_TEST(test_alias_resolution)
 }
 END_TEST
 
+/* A job rolled back to its savepoint takes the entities it added with it; the next job of
+ * the same transaction that names them must add them again, not reuse the gone ids. */
+static int64_t int_of(struct store *s, const char *sql);
+
+START_TEST(test_entity_after_rolled_back_job)
+{
+	char *err = NULL, *report = NULL;
+	sqlite3 *db = store_db(ws);
+
+	ck_assert(store_begin(ws, &err) == 0);
+	ck_assert_int_eq(sqlite3_exec(db, "SAVEPOINT job", NULL, NULL, NULL), SQLITE_OK);
+	put("r1", "2026-01-01", "Zorblax", "Zorblax Industries grew", "org:Zorblax Industries|ZBX");
+	store_job_discard(ws);
+	ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK TO job; RELEASE job", NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "SAVEPOINT job", NULL, NULL, NULL), SQLITE_OK);
+	put("r2", "2026-01-02", "Zorblax again", "Zorblax Industries fell",
+	    "org:Zorblax Industries|ZBX");
+	ck_assert_msg(store_job_flush(ws, &err) == 0, "%s", err);
+	ck_assert_int_eq(sqlite3_exec(db, "RELEASE job", NULL, NULL, NULL), SQLITE_OK);
+	commit();
+	ck_assert_int_eq(total_of(NULL, "Zorblax Industries"), 1);
+	ck_assert_int_eq(total_of(NULL, "ZBX"), 1);
+	ck_assert_int_eq(int_of(rs, "SELECT count(*) FROM entity WHERE norm LIKE '%zorblax%'"), 1);
+	ck_assert_int_eq(int_of(rs, "SELECT count(*) FROM entity_alias a JOIN entity e"
+				" ON e.id = a.entity_id WHERE e.norm LIKE '%zorblax%'"), 2);
+	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
+}
+END_TEST
+
 START_TEST(test_lift)
 {
 	struct search_error e = { SEARCH_OK, NULL, -1 };
@@ -1233,6 +1263,7 @@ int main(void)
 	tcase_add_test(tc, test_pipe_sorts_batches);
 	tcase_add_test(tc, test_upgrade_v1);
 	tcase_add_test(tc, test_alias_resolution);
+	tcase_add_test(tc, test_entity_after_rolled_back_job);
 	tcase_add_test(tc, test_lift);
 	tcase_add_test(tc, test_timeline_weeks);
 	tcase_add_test(tc, test_cursor_paging);
