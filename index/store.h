@@ -114,6 +114,10 @@ int64_t store_last_dup_of(const struct store *s);
 /* Delete by id inside a transaction; *found = 0 when there was no such article. */
 int store_delete_article(struct store *s, const char *id, int *found, char **errmsg);
 
+/* `newsd serve`'s writer: the WAL is copied into the database file by a thread of the store's
+ * own instead of inside the COMMIT that fills it (store.c); store_close stops it. */
+int store_background_checkpoints(struct store *s, char **errmsg);
+
 /* Bulk loading (`newsd index`): commits skip the fsync (synchronous=NORMAL; a crash may lose
  * the last batches but never corrupts), and the final store_bulk(s, 0) + checkpoint makes
  * everything durable before the command reports success. */
