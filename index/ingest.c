@@ -51,17 +51,15 @@ int ingest_batch_reject(void *ctx, long line, const char *id, const char *error)
 }
 
 /*
- * Store one parsed record. A database error stops the batch (b->failed): the caller rolls
- * the transaction back and reports it, so no record is lost silently.
+ * Store one record (entities already extracted) and count it; the record is kept. A database
+ * error stops the batch (b->failed): the caller rolls the transaction back and reports it, so
+ * no record is lost silently.
  */
-/* Store one record (entities already extracted); counts it. */
-static int batch_store(struct ingest_batch *b, struct article *a)
+static int batch_put(struct ingest_batch *b, const struct article *a)
 {
-	int updated = 0, rc;
+	int updated = 0;
 
-	rc = store_put_article(b->store, a, &updated, &b->errmsg);
-	article_clear(a);
-	if (rc < 0) {
+	if (store_put_article(b->store, a, &updated, &b->errmsg) < 0) {
 		b->failed = 1;
 		return -1;
 	}
@@ -74,25 +72,75 @@ static int batch_store(struct ingest_batch *b, struct article *a)
 	return 0;
 }
 
+/* The same, then the record is freed. */
+static int batch_store(struct ingest_batch *b, struct article *a)
+{
+	int rc = batch_put(b, a);
+
+	article_clear(a);
+	return rc;
+}
+
+/* At shutdown, past the deadline (checked every 64th record): the job is given up whole
+ * (rolled back, 503). */
+static int batch_past_deadline(struct ingest_batch *b)
+{
+	if (b->deadline == NULL || (b->seen++ & 63) != 0 || *b->deadline <= 0 ||
+	    now_monotonic() <= *b->deadline)
+		return 0;
+	if (!b->failed) {
+		b->failed = 1;
+		b->errmsg = xstrdup("newsd is stopping and its shutdown_timeout_s has passed:"
+				    " nothing of this batch was written; send it again");
+	}
+	return 1;
+}
+
 int ingest_batch_record(void *ctx, struct article *a, long line)
 {
 	struct ingest_batch *b = ctx;
 
 	(void)line;
-	/* at shutdown, past the deadline: the job is given up whole (rolled back, 503) */
-	if (b->deadline && (b->seen++ & 63) == 0 && *b->deadline > 0 &&
-	    now_monotonic() > *b->deadline) {
+	if (batch_past_deadline(b)) {
 		article_clear(a);
-		if (!b->failed) {
-			b->failed = 1;
-			b->errmsg = xstrdup("newsd is stopping and its shutdown_timeout_s has passed:"
-					    " nothing of this batch was written; send it again");
-		}
 		return -1;
 	}
 	if (b->opt && b->opt->extraction)
 		extract_article(a);
 	return batch_store(b, a);
+}
+
+/*
+ * The CPU-heavy work on one record, done before the writer takes it (the bulk pipeline's
+ * parsing thread, the worker's preparing thread): entities, the language, the wire-copy
+ * signature and the body's stored form. With keep_body 0 the body waits deflated only and
+ * the writer inflates it again (three bulk batches in memory then cost 0.6 of their bodies,
+ * not 1.6); a live job keeps both, it is small and written at once.
+ */
+static void prepare_article(struct article *a, const struct ingest_options *opt,
+			    struct store *s, struct zbody **z, struct buf *zbuf, int keep_body)
+{
+	if (opt && opt->extraction)
+		extract_article(a);
+	article_set_lang(a);
+	if (opt && opt->dedup) {
+		a->sig = xmalloc(sizeof(*a->sig));
+		dedup_signature(a->title, a->body, a->sig);
+	}
+	if (a->body && store_packs_bodies(s)) {
+		if (*z == NULL)
+			*z = zbody_new();
+		if (zbody_pack(*z, a->body, strlen(a->body), zbuf)) {
+			a->zbody = xmalloc(zbuf->len);
+			memcpy(a->zbody, zbuf->data, zbuf->len);
+			a->nzbody = zbuf->len;
+			if (!keep_body) {
+				free(a->body);
+				a->body = NULL;
+			}
+		}
+		a->packed = 1;
+	}
 }
 
 /* ---- the bulk pipeline ---- */
@@ -303,28 +351,7 @@ int ingest_pipe_push(struct ingest_pipe *p, struct article *a)
 		article_clear(a);
 		return -1;
 	}
-	if (p->b->opt && p->b->opt->extraction)
-		extract_article(a);
-	article_set_lang(a);
-	if (p->b->opt && p->b->opt->dedup) {
-		a->sig = xmalloc(sizeof(*a->sig));
-		dedup_signature(a->title, a->body, a->sig);
-	}
-	if (a->body && store_packs_bodies(p->b->store)) {
-		if (p->z == NULL)
-			p->z = zbody_new();
-		if (zbody_pack(p->z, a->body, strlen(a->body), &p->zbuf)) {
-			a->zbody = xmalloc(p->zbuf.len);
-			memcpy(a->zbody, p->zbuf.data, p->zbuf.len);
-			a->nzbody = p->zbuf.len;
-			/* the batch waits with the deflated body only: the writer inflates it
-			 * again (pipe_store), so three batches in memory cost 0.6 of their
-			 * bodies, not 1.6 */
-			free(a->body);
-			a->body = NULL;
-		}
-		a->packed = 1;
-	}
+	prepare_article(a, p->b->opt, p->b->store, &p->z, &p->zbuf, 0);
 	/* move the record: the batch owns its members now */
 	p->filling.a[p->filling.n++] = *a;
 	memset(a, 0, sizeof(*a));
@@ -368,122 +395,258 @@ struct ingest {
 	struct store *store;
 	struct ingest_options opt;
 	char *spool_dir;
-	pthread_t thread;
+	pthread_t thread;		/* the writer */
+	pthread_t prep_thread;		/* prepares POSTs ahead of it */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct ingest_job *head, *tail;
+	pthread_cond_t cond;		/* the writer: prepared jobs, or the preparer done */
+	pthread_cond_t prep_cond;	/* the preparer: submitted jobs, or stopping */
+	struct ingest_job *head, *tail;		/* submitted, not yet prepared */
+	struct ingest_job *ready, *ready_tail;	/* prepared, not yet written */
+	size_t ahead;			/* the weight (job_weight) of the ready jobs */
 	int stopping;
+	int prep_done;			/* stopping, and every job was handed to the writer */
+	struct zbody *z;		/* the preparer's */
+	struct buf zbuf;
 	_Atomic double deadline;	/* ingest_set_deadline (0: none) */
 	/* counters: written by the worker, read by HTTP threads */
 	_Atomic int64_t accepted, updated, rejected, deleted, duplicates, batches, failed_batches;
 	_Atomic int64_t spool_done, spool_failed, queued;
 };
 
+static void job_drop_articles(struct ingest_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->narts; i++)
+		article_clear(&job->arts[i]);
+	free(job->arts);
+	job->arts = NULL;
+	job->narts = 0;
+}
+
 void ingest_job_free(struct ingest_job *job)
 {
 	if (job == NULL)
 		return;
 	free(job->data);
+	job_drop_articles(job);
 	free(job->id);
 	free(job->errmsg);
 	json_decref(job->rejected);
 	free(job);
 }
 
-static int savepoint(struct store *s, const char *sql)
+/* The preparer's sink: a record prepared and kept in the job, in input order. */
+struct prep {
+	struct ingest_batch b;		/* first: ingest_batch_reject takes the same ctx */
+	struct ingest *w;
+	struct ingest_job *job;
+	size_t cap;
+};
+
+static int prep_record(void *ctx, struct article *a, long line)
 {
-	return sqlite3_exec(store_db(s), sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	struct prep *p = ctx;
+	struct ingest_job *job = p->job;
+
+	(void)line;
+	if (batch_past_deadline(&p->b)) {	/* stopping: 503, "send it again" */
+		article_clear(a);
+		return -1;
+	}
+	prepare_article(a, &p->w->opt, p->w->store, &p->w->z, &p->w->zbuf, 1);
+	if (job->narts == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 64;
+		job->arts = xrealloc(job->arts, p->cap * sizeof(*job->arts));
+	}
+	job->arts[job->narts++] = *a;
+	memset(a, 0, sizeof(*a));
+	return 0;
 }
 
-/* Apply one job inside the open transaction, in its own savepoint. */
-static void run_job(struct ingest *w, struct ingest_job *job)
+/*
+ * A body up to PREP_MAX_BYTES (a gzip'd one counted at PREP_GZIP_RATIO times its size) is
+ * parsed and prepared ahead of the writer, and its records wait in memory, about 2.5 times
+ * their text; a larger one goes to the writer as it is and is parsed there record by record,
+ * in constant memory. The preparer stays at most PREP_AHEAD_BYTES of bodies ahead.
+ */
+#define PREP_MAX_BYTES ((size_t)4 << 20)
+#define PREP_GZIP_RATIO 5
+#define PREP_AHEAD_BYTES ((size_t)32 << 20)
+
+static size_t job_weight(const struct ingest_job *job)
+{
+	const unsigned char *d = (const unsigned char *)job->data;
+
+	if (job->kind != INGEST_POST || d == NULL)
+		return 0;
+	if (job->len >= 2 && d[0] == 0x1f && d[1] == 0x8b)
+		return job->len * PREP_GZIP_RATIO;
+	return job->len;
+}
+
+/*
+ * Parse a POST's body and prepare its records (the preparing thread). A body that cannot be
+ * read is answered 400 (413 when too large) without reaching the writer; its records parsed
+ * before the error are dropped, so nothing of it is written.
+ */
+static void prepare_job(struct ingest *w, struct ingest_job *job)
+{
+	struct prep p = { .w = w, .job = job };
+	struct parse_sink sink = { .record = prep_record, .reject = ingest_batch_reject,
+				  .ctx = &p };
+	char *err = NULL;
+
+	if (job->kind != INGEST_POST || job_weight(job) > PREP_MAX_BYTES)
+		return;
+	ingest_batch_init(&p.b, NULL, &w->opt, 1);
+	p.b.deadline = &w->deadline;
+	if (parse_buffer(job->data, job->len, "request body", PARSE_AUTO, w->opt.max_bytes,
+			 &sink, &err) < 0 || p.b.failed) {
+		if (p.b.failed) {
+			job->http_status = 503;
+			job->errmsg = p.b.errmsg;
+			p.b.errmsg = NULL;
+			free(err);
+		} else {
+			job->http_status = err && strstr(err, "exceeds") ? 413 : 400;
+			job->errmsg = err;
+		}
+		job_drop_articles(job);
+	} else {
+		job->rejected = p.b.rejects;
+		p.b.rejects = NULL;
+		job->nrejected = p.b.rejected;
+	}
+	ingest_batch_free(&p.b);
+	free(job->data);
+	job->data = NULL;
+	job->len = 0;
+}
+
+/*
+ * Write one job straight into the open transaction; its records are kept (the group may be
+ * written again, run_group). -1 when it failed (400 or 413 for a large body found unreadable
+ * here, 503; errmsg says why): the caller rolls the transaction back. A job written once
+ * before the shutdown deadline is not stopped by it when the group is written again.
+ */
+static int run_job(struct ingest *w, struct ingest_job *job)
 {
 	struct ingest_batch b;
 	struct parse_sink sink = { .record = ingest_batch_record,
 				  .reject = ingest_batch_reject };
 	char *err = NULL;
+	size_t i;
 	int found;
 
 	job->http_status = 200;
-	if (savepoint(w->store, "SAVEPOINT job") < 0) {
-		job->http_status = 503;
-		job->errmsg = xasprintf("cannot write: %s",
-					store_error_reason(sqlite3_errcode(store_db(w->store))));
-		return;
-	}
+	job->accepted = job->updated = job->duplicates = 0;
+	free(job->errmsg);
+	job->errmsg = NULL;
 	if (job->kind == INGEST_DELETE) {
 		if (store_delete_article(w->store, job->id, &found, &err) < 0) {
 			job->http_status = 503;
 			job->errmsg = err;
-			err = NULL;
-		} else if (!found) {
+			return -1;
+		}
+		if (!found) {
 			job->http_status = 404;
 			job->errmsg = xasprintf("no article with id '%s'", job->id);
 		}
-	} else {
-		ingest_batch_init(&b, w->store, &w->opt, 1);
+		return 0;
+	}
+	ingest_batch_init(&b, w->store, &w->opt, job->data != NULL);
+	if (!job->written)
 		b.deadline = &w->deadline;
+	if (job->data) {
+		/* too large to wait prepared (prepare_job): parsed here, record by record */
 		sink.ctx = &b;
-		if (parse_buffer(job->data, job->len, "request body", PARSE_AUTO, w->opt.max_bytes,
-				 &sink, &err) < 0 || b.failed) {
-			if (b.failed) {
-				job->http_status = 503;
-				job->errmsg = b.errmsg;
-				b.errmsg = NULL;
-			} else {
-				job->http_status = err && strstr(err, "exceeds") ? 413 : 400;
-				job->errmsg = err;
-				err = NULL;
-			}
-		} else {
-			job->accepted = b.accepted;
-			job->updated = b.updated;
-			job->duplicates = b.duplicates;
-			job->rejected = b.rejects;
-			b.rejects = NULL;
-			w->rejected += b.rejected;
+		if (parse_buffer(job->data, job->len, "request body", PARSE_AUTO,
+				 w->opt.max_bytes, &sink, &err) < 0 && !b.failed) {
+			job->http_status = err && strstr(err, "exceeds") ? 413 : 400;
+			job->errmsg = err;
+			err = NULL;
 		}
-		ingest_batch_free(&b);
-	}
-	free(err);
-	err = NULL;
-	if ((job->http_status == 200 || job->http_status == 404) &&
-	    store_job_flush(w->store, &err) < 0) {
-		job->http_status = 503;
-		free(job->errmsg);
-		job->errmsg = err;
-		err = NULL;
-	}
-	if (job->http_status == 200 || job->http_status == 404) {
-		savepoint(w->store, "RELEASE job");
+		free(err);
+		json_decref(job->rejected);
+		job->rejected = b.rejects;
+		b.rejects = NULL;
+		job->nrejected = b.rejected;
 	} else {
-		store_job_discard(w->store);
-		savepoint(w->store, "ROLLBACK TO job; RELEASE job");
+		for (i = 0; i < job->narts && !b.failed; i++)
+			if (!batch_past_deadline(&b))
+				batch_put(&b, &job->arts[i]);
 	}
+	if (b.failed) {
+		job->http_status = 503;
+		job->errmsg = b.errmsg;
+		b.errmsg = NULL;
+	} else if (job->http_status == 200) {
+		job->accepted = b.accepted;
+		job->updated = b.updated;
+		job->duplicates = b.duplicates;
+		job->written = 1;
+	}
+	ingest_batch_free(&b);
+	return job->http_status == 200 ? 0 : -1;
 }
 
-/* One transaction for every queued job; answers each after the COMMIT. */
+/* Still to be written or written in this round (not answered 400, 413 or 503). */
+static int job_open(const struct ingest_job *job)
+{
+	return job->http_status == 0 || job->http_status == 200 || job->http_status == 404;
+}
+
+/* Past the shutdown deadline: the jobs from job on that were not written before it are
+ * answered 503 with msg, without writing them one by one. */
+static void give_up_unwritten(struct ingest_job *job, const char *msg)
+{
+	for (; job; job = job->next)
+		if (job_open(job) && !job->written) {
+			job->http_status = 503;
+			free(job->errmsg);
+			job->errmsg = xstrdup(msg);
+		}
+}
+
+/*
+ * One transaction for every prepared job; answers each after the COMMIT. The jobs are written
+ * one after the other with no savepoint between them: FTS5 writes its pending words as a new
+ * segment at every SAVEPOINT, and one segment (and one flush of the word counts) a group
+ * costs less than one a job. A job that fails (a database error; past the shutdown deadline)
+ * must leave no trace, so the transaction is rolled back and the group written again
+ * without it; failures are rare (a disk that is full fails them all) and the group small.
+ */
 static void run_group(struct ingest *w, struct ingest_job *jobs)
 {
 	struct ingest_job *j, *next;
-	int64_t added = 0, updated = 0, removed = 0, version = 0;
+	int64_t added, updated, removed, version = 0;
 	char *err = NULL;
 	int ok;
 
+again:
+	added = updated = removed = 0;
 	ok = store_begin(w->store, &err) == 0;
 	for (j = jobs; ok && j; j = j->next) {
-		run_job(w, j);
-		if (j->http_status == 200) {
-			added += j->accepted;
-			updated += j->updated;
-			if (j->kind == INGEST_DELETE)
-				removed++;
+		if (!job_open(j))
+			continue;	/* unreadable (prepare_job), or failed in an earlier round */
+		if (run_job(w, j) < 0) {
+			store_rollback(w->store);
+			if (w->deadline > 0 && now_monotonic() > w->deadline)
+				give_up_unwritten(j->next, j->errmsg);
+			goto again;
 		}
+		added += j->accepted;
+		updated += j->updated;
+		if (j->kind == INGEST_DELETE && j->http_status == 200)
+			removed++;
 	}
 	if (ok && store_commit(w->store, added, updated, removed, &version, &err) == 0) {
 		for (j = jobs; j; j = j->next)
-			if (j->http_status == 200)
+			if (j->http_status == 200) {
 				w->duplicates += j->duplicates;
+				w->rejected += j->nrejected;
+			}
 		w->accepted += added;
 		w->updated += updated;
 		w->deleted += removed;
@@ -498,7 +661,8 @@ static void run_group(struct ingest *w, struct ingest_job *jobs)
 	}
 	for (j = jobs; j; j = next) {
 		next = j->next;
-		if (!ok) {
+		job_drop_articles(j);
+		if (!ok && job_open(j)) {
 			/* nothing of the group is visible: say so, never acknowledge */
 			j->http_status = 503;
 			free(j->errmsg);
@@ -661,17 +825,63 @@ static void spool_scan(struct ingest *w)
 	free(names);
 }
 
+/* The preparing thread: each submitted job in turn, handed to the writer as soon as it is
+ * ready, so the writer stores one group while the next is parsed. */
+static void *prep_main(void *arg)
+{
+	struct ingest *w = arg;
+
+	for (;;) {
+		struct ingest_job *jobs, *j;
+
+		pthread_mutex_lock(&w->lock);
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->prep_cond, &w->lock);
+		jobs = w->head;
+		w->head = w->tail = NULL;
+		if (jobs == NULL) {	/* stopping, and nothing more can be submitted */
+			w->prep_done = 1;
+			pthread_cond_signal(&w->cond);
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		pthread_mutex_unlock(&w->lock);
+		while ((j = jobs) != NULL) {
+			size_t weight = job_weight(j);
+
+			jobs = j->next;
+			j->next = NULL;
+			pthread_mutex_lock(&w->lock);
+			while (w->ahead > PREP_AHEAD_BYTES && w->ready != NULL)
+				pthread_cond_wait(&w->prep_cond, &w->lock);
+			pthread_mutex_unlock(&w->lock);
+			prepare_job(w, j);
+			pthread_mutex_lock(&w->lock);
+			j->weight = weight;
+			w->ahead += weight;
+			if (w->ready_tail)
+				w->ready_tail->next = j;
+			else
+				w->ready = j;
+			w->ready_tail = j;
+			pthread_cond_signal(&w->cond);
+			pthread_mutex_unlock(&w->lock);
+		}
+	}
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ingest *w = arg;
 	double last_scan = 0;
 
 	for (;;) {
-		struct ingest_job *jobs;
-		int stopping;
+		struct ingest_job *jobs, *j;
+		int done;
 
 		pthread_mutex_lock(&w->lock);
-		while (w->head == NULL && !w->stopping) {
+		while (w->ready == NULL && !w->prep_done) {
 			struct timespec ts;
 
 			if (w->spool_dir == NULL) {
@@ -685,10 +895,15 @@ static void *worker_main(void *arg)
 			if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
 				break;
 		}
-		jobs = w->head;
-		w->head = w->tail = NULL;
-		w->queued = 0;
-		stopping = w->stopping;
+		jobs = w->ready;
+		w->ready = w->ready_tail = NULL;
+		for (j = jobs; j; j = j->next) {
+			w->queued--;
+			w->ahead -= j->weight;
+		}
+		if (jobs)
+			pthread_cond_signal(&w->prep_cond);
+		done = w->prep_done;
 		pthread_mutex_unlock(&w->lock);
 		if (jobs)
 			run_group(w, jobs);
@@ -696,7 +911,7 @@ static void *worker_main(void *arg)
 			spool_scan(w);
 			last_scan = now_monotonic();
 		}
-		if (stopping && jobs == NULL)
+		if (done && jobs == NULL)
 			break;
 	}
 	return NULL;
@@ -711,6 +926,10 @@ int ingest_start(struct store *s, const struct ingest_options *opt, struct inges
 	w->opt = *opt;
 	if (store_set_dedup(s, opt->dedup) < 0) {
 		set_error(errmsg, "cannot set up wire-copy detection");
+		free(w);
+		return -1;
+	}
+	if (store_background_checkpoints(s, errmsg) < 0) {
 		free(w);
 		return -1;
 	}
@@ -735,14 +954,26 @@ int ingest_start(struct store *s, const struct ingest_options *opt, struct inges
 		w->opt.spool_interval_ms = 1000;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
+	pthread_cond_init(&w->prep_cond, NULL);
+	if (pthread_create(&w->prep_thread, NULL, prep_main, w) != 0) {
+		set_error(errmsg, "cannot start the ingest thread");
+		goto fail_sync;
+	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		set_error(errmsg, "cannot start the ingest thread");
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->cond);
-		goto fail;
+		pthread_mutex_lock(&w->lock);
+		w->stopping = 1;
+		pthread_cond_signal(&w->prep_cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->prep_thread, NULL);
+		goto fail_sync;
 	}
 	*out = w;
 	return 0;
+fail_sync:
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	pthread_cond_destroy(&w->prep_cond);
 fail:
 	free(w->spool_dir);
 	free(w);
@@ -763,7 +994,7 @@ int ingest_submit(struct ingest *w, struct ingest_job *job)
 		w->head = job;
 	w->tail = job;
 	w->queued++;
-	pthread_cond_signal(&w->cond);
+	pthread_cond_signal(&w->prep_cond);
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }
@@ -780,11 +1011,15 @@ void ingest_stop(struct ingest *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
-	pthread_cond_signal(&w->cond);
+	pthread_cond_signal(&w->prep_cond);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	pthread_join(w->prep_thread, NULL);	/* hands over every job, then says prep_done */
+	pthread_join(w->thread, NULL);		/* writes them, then stops */
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
+	pthread_cond_destroy(&w->prep_cond);
+	zbody_free(w->z);
+	buf_free(&w->zbuf);
 	store_close(w->store);
 	free(w->spool_dir);
 	free(w);

@@ -5,11 +5,13 @@
  * of the write connection; work comes from POST/DELETE via ingest_submit and from the spool
  * directory), and the batch writer used by `newsd index` in its own process.
  *
- * Group commit: the worker takes every queued job at once, writes each inside its own
- * SAVEPOINT (a job that cannot be read at all leaves no trace), then COMMITs once; a job's
- * done callback runs only after that COMMIT is durable (synchronous=FULL), so an answer of
- * 200 means the data is on disk. If the COMMIT fails (disk full, read-only file), every job of
- * the group is answered 503 and nothing of it is visible.
+ * Group commit: the worker takes every prepared job at once, writes them one after the other
+ * in one transaction, then COMMITs once; a job's done callback runs only after that COMMIT is
+ * durable (synchronous=FULL), so an answer of 200 means the data is on disk. A job that cannot
+ * be read is answered 400 before it reaches the writer; one that fails while written (a
+ * database error, the shutdown deadline) is answered 503 and the group is written again
+ * without it, so it leaves no trace. If the COMMIT fails (disk full, read-only file), every
+ * job of the group is answered 503 and nothing of it is visible.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -88,7 +90,10 @@ int ingest_pipe_push(struct ingest_pipe *p, struct article *a);
  * batch's failed/errmsg say why). Frees p. */
 int ingest_pipe_finish(struct ingest_pipe *p);
 
-/* ---- the worker ---- */
+/* ---- the worker ----
+ * Two threads: one prepares each POST as it comes (parsing, entities, language, wire-copy
+ * signature, the body deflated: most of the CPU of a record), the other is the writer above,
+ * which takes every prepared job at once. Jobs keep their order through both. */
 
 enum ingest_kind { INGEST_POST, INGEST_DELETE };
 
@@ -105,6 +110,12 @@ struct ingest_job {
 	void (*done)(struct ingest_job *job);	/* called on the worker thread */
 	void *arg;
 	struct ingest_job *next;
+	/* the worker's own: a POST's records, parsed and prepared ahead of the writer */
+	struct article *arts;
+	size_t narts;
+	int64_t nrejected;
+	int written;			/* written once before the shutdown deadline */
+	size_t weight;			/* its body's weight while it waits prepared */
 };
 
 struct ingest;

@@ -167,3 +167,68 @@ def test_sigterm_while_body_still_arriving():
         assert got == (n if status == 200 else 0), (status, got)
     finally:
         s2.stop()
+
+
+def test_failed_batch_leaves_the_rest_of_its_group():
+    """Batches that queue while the writer is busy are written in one transaction, without a
+    savepoint each (issue 11). One of them failing in the writer (here a trigger the test adds
+    refuses the article 'poison', its third record) is answered 503 and leaves no trace; every
+    other batch of the group is committed whole and answered 200; newsd check is clean."""
+    import http.client
+    import sqlite3
+    import subprocess
+    first = harness.Server("group-fail-make", extra_args=["--dedup", "no"]).start()
+    first.stop()
+    db = sqlite3.connect(first.db)
+    db.execute("CREATE TRIGGER poison BEFORE INSERT ON article WHEN NEW.id = 'poison'"
+               " BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
+    db.commit()
+    db.close()
+    s = harness.Server("group-fail", db=first.db, extra_args=["--dedup", "no"]).start()
+    try:
+        results = {}
+
+        def post(name, body):   # a connection of its own (Server's is not thread-safe)
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=120)
+            c.request("POST", "/articles", body=body.encode("utf-8"),
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            results[name] = harness.Response(r.status, {k.lower(): v for k, v in
+                                                        r.getheaders()}, r.read())
+            c.close()
+
+        def small(k):
+            recs = [{"id": "grp-%d-%d" % (k, i), "title": "Group %d item %d" % (k, i),
+                     "body": "harbour crane tally %d %d " % (k, i) * 20,
+                     "date": "2024-05-%02dT08:00:00Z" % (1 + k), "source": "grp"}
+                    for i in range(5)]
+            if k == 3:
+                recs[2]["id"] = "poison"
+            return "\n".join(json.dumps(r) for r in recs)
+
+        # the large batch keeps the writer busy; the small ones queue behind it meanwhile
+        big = threading.Thread(target=post, args=("big", big_batch(3000, "grp-big")))
+        big.start()
+        time.sleep(0.3)
+        smalls = [threading.Thread(target=post, args=(k, small(k))) for k in range(6)]
+        for t in smalls:
+            t.start()
+        for t in [big] + smalls:
+            t.join(120)
+        assert results["big"].status == 200, results["big"]
+        harness.check_error(results[3], 503, "unavailable")
+        assert "sqlite" not in results[3].json["error"]["message"].lower(), results[3].json
+        for k in range(6):
+            for i in range(5):
+                id_ = "poison" if (k, i) == (3, 2) else "grp-%d-%d" % (k, i)
+                want = 404 if k == 3 else 200
+                got = s.get(harness.article_path(id_)).status
+                assert got == want, "%s: %d, expected %d" % (id_, got, want)
+            if k != 3:
+                assert results[k].status == 200 and results[k].json["accepted"] == 5, results[k]
+        assert s.health()["articles"] == 3000 + 5 * 5
+    finally:
+        s.stop()
+    out = subprocess.run([harness.binary(), "check", "--db", s.db], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
