@@ -439,31 +439,55 @@ static size_t hset_slot(const uint64_t *set, size_t mask, uint64_t h)
 	return k;
 }
 
-double dedup_novel(const char *body, const char *other_title, const char *other_body)
-{
-	uint64_t *v = NULL, *set;
-	size_t n = 0, cap = 0, nother, nwords, mask, i, k, run = 0, novel = 0;
+/* A text's shingle hashes, shingled once however many texts it is tested against: the
+ * title's (nt of them), then the body's; the two parts are shingled apart, as they read. */
+struct shingled {
+	uint64_t *v;
+	size_t n, nt, cap;
+	int done;
+};
 
-	shingles_of(other_title, &v, &n, &cap);
-	shingles_of(other_body, &v, &n, &cap);
-	nother = n;
-	for (mask = 63; mask < 2 * nother; mask = mask * 2 + 1)
+static void shingled_of(struct shingled *t, const char *title, const char *body)
+{
+	if (t->done)
+		return;
+	shingles_of(title ? title : "", &t->v, &t->n, &t->cap);
+	t->nt = t->n;
+	shingles_of(body ? body : "", &t->v, &t->n, &t->cap);
+	t->done = 1;
+}
+
+static void shingled_free(struct shingled *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* dedup_novel on shingled texts: the share of b's body in passages of its own against the
+ * whole of other (title and body). */
+static double novel_of(const struct shingled *b, const struct shingled *other)
+{
+	const uint64_t *body = b->v + b->nt;
+	uint64_t *set;
+	unsigned char *met;
+	size_t n = b->n - b->nt, nwords, mask, i, k, run = 0, novel = 0;
+
+	for (mask = 63; mask < 2 * other->n; mask = mask * 2 + 1)
 		;
 	set = xcalloc(mask + 1, sizeof(*set));
-	for (i = 0; i < nother; i++)
-		set[hset_slot(set, mask, v[i])] = v[i];
-	n = 0;
-	shingles_of(body, &v, &n, &cap);
+	for (i = 0; i < other->n; i++)
+		set[hset_slot(set, mask, other->v[i])] = other->v[i];
 	/* a word is the body's own when no shingle holding it is in the other text: an edited
 	 * word alone stands out, between words that still meet the other text */
+	met = xmalloc(n + 1);
 	for (i = 0; i < n; i++)
-		v[i] = set[hset_slot(set, mask, v[i])] != 0;
+		met[i] = set[hset_slot(set, mask, body[i])] != 0;
 	nwords = n ? n + DEDUP_SHINGLE - 1 : 0;
 	for (i = 0; i <= nwords; i++) {
 		int covered = 0;
 
 		for (k = i >= DEDUP_SHINGLE - 1 ? i - (DEDUP_SHINGLE - 1) : 0; k <= i && k < n; k++)
-			covered |= v[k] != 0;
+			covered |= met[k];
 		if (i < nwords && !covered) {
 			run++;
 			continue;
@@ -472,9 +496,22 @@ double dedup_novel(const char *body, const char *other_title, const char *other_
 			novel += run;
 		run = 0;
 	}
+	free(met);
 	free(set);
-	free(v);
 	return nwords ? (double)novel / (double)nwords : 0;
+}
+
+double dedup_novel(const char *body, const char *other_title, const char *other_body)
+{
+	struct shingled b = { 0 }, o = { 0 };
+	double r;
+
+	shingled_of(&b, NULL, body);
+	shingled_of(&o, other_title, other_body);
+	r = novel_of(&b, &o);
+	shingled_free(&b);
+	shingled_free(&o);
+	return r;
 }
 
 int dedup_share_anchor(const struct dedup_sig *a, const struct dedup_sig *b)
@@ -627,13 +664,27 @@ static int candidates(struct dedup *d, const struct dedup_sig *sig, int64_t self
 	return 0;
 }
 
+/* dedup_text_is_copy on texts shingled on demand (sa, sb keep them for the caller). */
+static int text_is_copy(const struct dedup_sig *a, struct shingled *sa, const char *atitle,
+			const char *abody, const struct dedup_sig *b, struct shingled *sb,
+			const char *btitle, const char *bbody)
+{
+	if (a->nshingles > b->nshingles)
+		return text_is_copy(b, sb, btitle, bbody, a, sa, atitle, abody);
+	shingled_of(sa, atitle, abody);
+	shingled_of(sb, btitle, bbody);
+	return novel_of(sa, sb) <= DEDUP_MAX_NOVEL && novel_of(sb, sa) <= DEDUP_MAX_CUT;
+}
+
 int dedup_text_is_copy(const struct dedup_sig *a, const char *atitle, const char *abody,
 		       const struct dedup_sig *b, const char *btitle, const char *bbody)
 {
-	if (a->nshingles > b->nshingles)
-		return dedup_text_is_copy(b, btitle, bbody, a, atitle, abody);
-	return dedup_novel(abody, btitle, bbody) <= DEDUP_MAX_NOVEL &&
-	       dedup_novel(bbody, atitle, abody) <= DEDUP_MAX_CUT;
+	struct shingled sa = { 0 }, sb = { 0 };
+	int r = text_is_copy(a, &sa, atitle, abody, b, &sb, btitle, bbody);
+
+	shingled_free(&sa);
+	shingled_free(&sb);
+	return r;
 }
 
 /*
@@ -641,11 +692,12 @@ int dedup_text_is_copy(const struct dedup_sig *a, const char *atitle, const char
  * body are NULL): 1 and *root (its group's root) when it passes, 0 when not or when the row
  * is gone, -1 on error.
  */
-static int row_is_copy(struct dedup *d, const struct dedup_sig *sig, const char *title,
-		       const char *body, int64_t rid, const struct dedup_sig *other, int64_t *root,
-		       char **errmsg)
+static int row_is_copy(struct dedup *d, const struct dedup_sig *sig, struct shingled *sh,
+		       const char *title, const char *body, int64_t rid,
+		       const struct dedup_sig *other, int64_t *root, char **errmsg)
 {
 	sqlite3_stmt *st = stmt(d, ST_ROOT, errmsg);
+	struct shingled osh = { 0 };
 	int step, ok;
 
 	if (st == NULL)
@@ -660,14 +712,17 @@ static int row_is_copy(struct dedup *d, const struct dedup_sig *sig, const char 
 		return db_fail(d, st, "reading a copy", errmsg);
 	*root = sqlite3_column_type(st, 0) == SQLITE_NULL ? rid : sqlite3_column_int64(st, 0);
 	ok = (title == NULL && body == NULL) ||
-	     dedup_text_is_copy(sig, title, body, other, (const char *)sqlite3_column_text(st, 1),
-				(const char *)sqlite3_column_text(st, 2));
+	     text_is_copy(sig, sh, title, body, other, &osh,
+			  (const char *)sqlite3_column_text(st, 1),
+			  (const char *)sqlite3_column_text(st, 2));
 	sqlite3_reset(st);
+	shingled_free(&osh);
 	return ok;
 }
 
-int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
-	       const char *body, int64_t self_rid, int64_t *dup_rid, char **errmsg)
+static int find_copy(struct dedup *d, const struct dedup_sig *sig, struct shingled *sh,
+		     const char *title, const char *body, int64_t self_rid, int64_t *dup_rid,
+		     char **errmsg)
 {
 	int64_t c[MAX_CANDIDATES];
 	struct dedup_sig other;
@@ -689,7 +744,7 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
 			continue;
 		/* the article row (the group's root, the text test), read only for copies by
 		 * their sketches: most candidates are not, and the row is the costlier seek */
-		found = row_is_copy(d, sig, title, body, c[i], &other, &root, errmsg);
+		found = row_is_copy(d, sig, sh, title, body, c[i], &other, &root, errmsg);
 		if (found < 0)
 			return -1;
 		if (!found || root == self_rid || (*dup_rid != 0 && root >= *dup_rid))
@@ -709,7 +764,7 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
 			if (found && !dedup_is_copy(sig, &other))
 				continue;
 			if (found) {
-				found = row_is_copy(d, sig, title, body, root, &other, &unused,
+				found = row_is_copy(d, sig, sh, title, body, root, &other, &unused,
 						    errmsg);
 				if (found < 0)
 					return -1;
@@ -720,6 +775,16 @@ int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
 		*dup_rid = root;
 	}
 	return 0;
+}
+
+int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
+	       const char *body, int64_t self_rid, int64_t *dup_rid, char **errmsg)
+{
+	struct shingled sh = { 0 };	/* this article's, for every text test it takes */
+	int rc = find_copy(d, sig, &sh, title, body, self_rid, dup_rid, errmsg);
+
+	shingled_free(&sh);
+	return rc;
 }
 
 int dedup_add(struct dedup *d, int64_t rid, const struct dedup_sig *sig, char **errmsg)
