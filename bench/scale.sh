@@ -14,7 +14,8 @@
 #      collapse=dups over the plain search, similar articles, did-you-mean, export)
 #   7. memory of the serving process
 #   8. throughput: wrk over the query set (bench/wrk_rotate.lua); Sphinx's q/s on the same set
-#   9. live ingest: 4 clients POST batches of 100 while the query set runs (bench/live_ingest.py)
+#   9. live ingest: 4 clients POST batches of 100 while the query set runs (bench/live_ingest.py),
+#      then the same with the records dated in order after the archive (live news as it comes)
 # Environment (all optional):
 #   SCALE_N=1000000            records to generate (ignored with SCALE_CORPUS)
 #   SCALE_DIR=/var/tmp/newsd-scale   corpora, kept between runs; the run's temp dir goes inside
@@ -702,6 +703,16 @@ else
   case "$idle $loaded" in
     *errors* | *failed*) echo "   idle: $idle; loaded: $loaded" ;;
   esac
+  # live news as it comes: the same records dated in order, newer than the archive (the
+  # corpus's own dates are random, so each insert above lands at a random place of the
+  # date-ordered tables)
+  python3 bench/live_ingest.py "$MAIN_PORT" "$LIVE_CORPUS" --clients 4 --batch 100 \
+    --seconds "$LIVE_S" --prefix live-ordered- --dates-from 2030-01-01T00:00:00Z \
+    > "$tmp/live-ordered.out" || echo "   live_ingest.py (in date order) failed"
+  ko() { sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" "$tmp/live-ordered.out"; }
+  rowt "in date order, newest last: articles/s" "$(ko rate)" "$(target "$(ko rate)" ">=" 5000)"
+  row "in date order: acknowledged / batches / errors" "$(ko acked)" "$(ko batches)" \
+    "$(ko errors)"
   echo "   newsd serve after the load: $(memory)"
 fi
 section_end
