@@ -568,6 +568,7 @@ START_TEST(test_entity_after_rolled_back_job)
 	ck_assert_int_eq(int_of(rs, "SELECT count(*) FROM entity_alias a JOIN entity e"
 				" ON e.id = a.entity_id WHERE e.norm LIKE '%zorblax%'"), 2);
 	ck_assert_msg(store_check(ws, &report) == 0, "%s", report);
+	free(report);
 }
 END_TEST
 
