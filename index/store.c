@@ -1586,11 +1586,12 @@ int store_delete_article(struct store *s, const char *id, int *found, char **err
  * WAL past 1,000 pages also copies it into the database file and syncs that: 13 % of the
  * ingest thread's time under live POSTs into the 1M-article index (perf). Here the commit
  * only signals a thread of the store's own, which runs a PASSIVE checkpoint on its own
- * connection (it never blocks the writer or the readers). Should the frames not yet copied
- * reach CKPT_INLINE_FRAMES (the thread far behind), the commit checkpoints itself as before.
+ * connection (it never blocks the writer or the readers). When the WAL holds
+ * CKPT_INLINE_FRAMES (32 MB), the commit checkpoints itself as before, mostly pages the thread
+ * has copied already, so that the WAL starts again and stays bounded.
  */
 #define CKPT_FRAMES 1000
-#define CKPT_INLINE_FRAMES 16000
+#define CKPT_INLINE_FRAMES 8000
 
 struct checkpointer {
 	sqlite3 *db;
@@ -1615,7 +1616,7 @@ static void *checkpointer_main(void *arg)
 		c->due = 0;
 		pthread_mutex_unlock(&c->lock);
 		if (sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done)
-		    != SQLITE_OK)
+		    != SQLITE_OK || log < 0 || done < 0)
 			log = done = 0;
 		pthread_mutex_lock(&c->lock);
 		c->wal_frames = log;
@@ -1634,12 +1635,15 @@ static int checkpointer_hook(void *arg, sqlite3 *db, const char *name, int frame
 	pthread_mutex_lock(&c->lock);
 	/* fewer frames than at the last checkpoint: the WAL has started again since */
 	pending = frames >= c->wal_frames ? frames - c->backfilled : frames;
-	if (pending >= CKPT_FRAMES && pending < CKPT_INLINE_FRAMES) {
+	if (pending >= CKPT_FRAMES && frames < CKPT_INLINE_FRAMES) {
 		c->due = 1;
 		pthread_cond_signal(&c->cond);
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (pending >= CKPT_INLINE_FRAMES)
+	/* the WAL starts again from its beginning only at a write that finds all of it copied,
+	 * which the thread, always a commit behind, never leaves: here the commit copies what
+	 * the thread has not yet (usually little), and the next transaction rewinds the WAL */
+	if (frames >= CKPT_INLINE_FRAMES)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
 }
@@ -1661,6 +1665,16 @@ int store_background_checkpoints(struct store *s, char **errmsg)
 		return -1;
 	}
 	sqlite3_busy_timeout(c->db, 1000);
+	/* a connection learns that the file is in WAL mode on its first read; before it, a
+	 * checkpoint does nothing (and says so: -1 frames) */
+	if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		set_error(errmsg, "cannot open the database for checkpoints: %s",
+			  sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		free(c);
+		return -1;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
