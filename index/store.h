@@ -96,9 +96,10 @@ int store_begin(struct store *s, char **errmsg);
 int store_commit(struct store *s, int64_t added, int64_t updated, int64_t removed,
 		 int64_t *version, char **errmsg);
 void store_rollback(struct store *s);
-/* Jobs in savepoints (the ingest worker): what a job leaves pending, the word counts (terms.h)
- * and the FTS rows of re-tagged wire copies, is written before its RELEASE (flush) or dropped
- * at its ROLLBACK TO (discard). store_commit flushes too. */
+/* What writes leave pending, the word counts (terms.h) and the FTS rows of re-tagged wire
+ * copies, is written by store_commit and dropped by store_rollback (with the transaction's
+ * entity and alias ids). A caller that writes jobs in savepoints flushes before each RELEASE
+ * and discards at each ROLLBACK TO; the ingest worker writes a group without them. */
 int store_job_flush(struct store *s, char **errmsg);
 void store_job_discard(struct store *s);
 struct terms *store_terms(struct store *s);
