@@ -485,6 +485,14 @@ static size_t job_weight(const struct ingest_job *job)
 	return job->len;
 }
 
+/* A body that cannot be read (err, taken): 413 when it is too large once decompressed, else
+ * 400. */
+static void job_unreadable(struct ingest_job *job, char *err)
+{
+	job->http_status = err && strstr(err, "exceeds") ? 413 : 400;
+	job->errmsg = err;
+}
+
 /*
  * Parse a POST's body and prepare its records (the preparing thread). A body that cannot be
  * read is answered 400 (413 when too large) without reaching the writer; its records parsed
@@ -509,8 +517,7 @@ static void prepare_job(struct ingest *w, struct ingest_job *job)
 			p.b.errmsg = NULL;
 			free(err);
 		} else {
-			job->http_status = err && strstr(err, "exceeds") ? 413 : 400;
-			job->errmsg = err;
+			job_unreadable(job, err);
 		}
 		job_drop_articles(job);
 	} else {
@@ -563,8 +570,7 @@ static int run_job(struct ingest *w, struct ingest_job *job)
 		sink.ctx = &b;
 		if (parse_buffer(job->data, job->len, "request body", PARSE_AUTO,
 				 w->opt.max_bytes, &sink, &err) < 0 && !b.failed) {
-			job->http_status = err && strstr(err, "exceeds") ? 413 : 400;
-			job->errmsg = err;
+			job_unreadable(job, err);
 			err = NULL;
 		}
 		free(err);
