@@ -201,39 +201,50 @@ static int cmp_idh(const void *x, const void *y)
 }
 
 /*
- * Store one batch in date order. An id given twice in the batch is stored once, from its
- * last record, as if each had been stored in input order (the earlier ones count as updates;
- * the last counts as new or updated as the database says). On a database error the rest of
- * the batch is freed unwritten and -1 is returned.
+ * The order a batch is stored in (the bulk pipeline's batches, a live POST's records): by
+ * date, equal dates in input order. The rid follows the date, and FTS5 writes its pending
+ * words out as a new segment whenever a rowid smaller than the last one arrives: a batch in
+ * random date order made a segment of nearly every article, and FTS5 then spent its time
+ * merging them. An id given twice is stored once, from its last record, as if each had been
+ * stored in input order: the earlier ones are cleared (id NULL) and counted in *superseded,
+ * as updates; the last counts as new or updated as the database says. Fills o with the
+ * positions of the records to store, in order, and returns how many.
  */
+static size_t batch_order(struct article *a, size_t n, struct order *o, int64_t *superseded)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		o[i].date = a[i].date;
+		o[i].pos = i;
+		o[i].idh = hash64(a[i].id, strlen(a[i].id), 0);
+	}
+	/* repeated ids: by hash, then input order; a record superseded by a later one with the
+	 * same id is dropped (its date is set apart so the sort below leaves it at the end) */
+	qsort(o, n, sizeof(*o), cmp_idh);
+	for (i = 0, k = n; i + 1 < n; i++)
+		if (o[i].idh == o[i + 1].idh && strcmp(a[o[i].pos].id, a[o[i + 1].pos].id) == 0) {
+			(*superseded)++;
+			article_clear(&a[o[i].pos]);
+			k--;
+		}
+	for (i = 0; i < n; i++)
+		o[i].date = a[o[i].pos].id ? a[o[i].pos].date : INT64_MAX;
+	qsort(o, n, sizeof(*o), cmp_order);
+	return k;
+}
+
+/* Store one batch in batch_order. On a database error the rest of the batch is freed
+ * unwritten and -1 is returned. */
 static int pipe_store(struct ingest_pipe *p, struct pipe_batch *pb)
 {
 	struct order *o = xmalloc((pb->n + 1) * sizeof(*o));
-	size_t i, n = pb->n, len;
+	size_t i, n = batch_order(pb->a, pb->n, o, &p->b->updated), len;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
-		o[i].date = pb->a[i].date;
-		o[i].pos = i;
-		o[i].idh = hash64(pb->a[i].id, strlen(pb->a[i].id), 0);
-	}
-	/* repeated ids: by hash, then input order; a record superseded by a later one with the
-	 * same id is dropped (its date is set apart so the sort below leaves it out) */
-	qsort(o, n, sizeof(*o), cmp_idh);
-	for (i = 0; i + 1 < n; i++)
-		if (o[i].idh == o[i + 1].idh &&
-		    strcmp(pb->a[o[i].pos].id, pb->a[o[i + 1].pos].id) == 0) {
-			p->b->updated++;
-			article_clear(&pb->a[o[i].pos]);
-		}
-	for (i = 0; i < n; i++)
-		o[i].date = pb->a[o[i].pos].id ? pb->a[o[i].pos].date : INT64_MAX;
-	qsort(o, n, sizeof(*o), cmp_order);
-	for (i = 0; i < n; i++) {
 		struct article *a = &pb->a[o[i].pos];
 
-		if (a->id == NULL)
-			continue;	/* superseded */
 		/* the body's text again, from the form it waited in (ingest_pipe_push) */
 		if (rc == 0 && a->body == NULL && a->nzbody > 0 &&
 		    (a->body = zbody_unpack(store_zbody(p->b->store), a->zbody, a->nzbody,
@@ -493,6 +504,27 @@ static void job_unreadable(struct ingest_job *job, char *err)
 	job->errmsg = err;
 }
 
+/* A prepared POST's records in batch_order, without the ones a later record supersedes:
+ * one FTS5 segment a job (and a group) instead of nearly one an article. */
+static void job_order(struct ingest_job *job)
+{
+	struct order *o;
+	struct article *arts;
+	size_t i, n;
+
+	if (job->narts < 2)
+		return;
+	o = xmalloc(job->narts * sizeof(*o));
+	n = batch_order(job->arts, job->narts, o, &job->superseded);
+	arts = xmalloc(n * sizeof(*arts));
+	for (i = 0; i < n; i++)
+		arts[i] = job->arts[o[i].pos];
+	free(job->arts);
+	free(o);
+	job->arts = arts;
+	job->narts = n;
+}
+
 /*
  * Parse a POST's body and prepare its records (the preparing thread). A body that cannot be
  * read is answered 400 (413 when too large) without reaching the writer; its records parsed
@@ -524,6 +556,7 @@ static void prepare_job(struct ingest *w, struct ingest_job *job)
 		job->rejected = p.b.rejects;
 		p.b.rejects = NULL;
 		job->nrejected = p.b.rejected;
+		job_order(job);
 	}
 	ingest_batch_free(&p.b);
 	free(job->data);
@@ -579,6 +612,7 @@ static int run_job(struct ingest *w, struct ingest_job *job)
 		b.rejects = NULL;
 		job->nrejected = b.rejected;
 	} else {
+		b.updated = job->superseded;
 		for (i = 0; i < job->narts && !b.failed; i++)
 			if (!batch_past_deadline(&b))
 				batch_put(&b, &job->arts[i]);

@@ -113,6 +113,7 @@ struct ingest_job {
 	/* the worker's own: a POST's records, parsed and prepared ahead of the writer */
 	struct article *arts;
 	size_t narts;
+	int64_t superseded;		/* records dropped for a later one with the same id */
 	int64_t nrejected;
 	int written;			/* written once before the shutdown deadline */
 	size_t weight;			/* its body's weight while it waits prepared */
