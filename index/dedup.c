@@ -17,6 +17,7 @@ enum dedup_stmt {
 	ST_FIND_BEFORE,
 	ST_MAX_RID,
 	ST_ROOT,
+	ST_GROUP,
 	ST_ADD_SIG,
 	ST_ADD_ANCHORS,
 	ST_GET_SIG,
@@ -91,6 +92,7 @@ struct dedup *dedup_open(sqlite3 *db)
 			   DEDUP_ANCHORS + 1, DEDUP_ANCHORS + 3, DEDUP_NEAREST);
 	d->sql[ST_FIND] = buf_detach(&b);
 	d->sql[ST_ROOT] = xstrdup("SELECT dup_of, title, newsd_text(body) FROM article WHERE rid = ?1");
+	d->sql[ST_GROUP] = xstrdup("SELECT dup_of FROM article WHERE rid = ?1");
 	d->sql[ST_ADD_SIG] = xstrdup("INSERT OR REPLACE INTO dedup_sig(rid, sig) VALUES (?1, ?2)");
 	buf_puts(&b, "INSERT OR IGNORE INTO dedup_band(key, rid) VALUES ");
 	for (i = 0; i < DEDUP_ANCHORS; i++)
@@ -720,6 +722,30 @@ static int row_is_copy(struct dedup *d, const struct dedup_sig *sig, struct shin
 	return ok;
 }
 
+/* Row rid's group: 1 and *root (rid itself when it is a root), 0 when the row is gone, or -1. */
+static int row_group(struct dedup *d, int64_t rid, int64_t *root, char **errmsg)
+{
+	sqlite3_stmt *st = stmt(d, ST_GROUP, errmsg);
+	int step;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rid);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return db_fail(d, st, "reading a copy", errmsg);
+	if (step == SQLITE_ROW)
+		*root = sqlite3_column_type(st, 0) == SQLITE_NULL ? rid : sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return step == SQLITE_ROW;
+}
+
+/*
+ * The oldest group this article is a copy of: each candidate's group is read first, and one
+ * that cannot change the answer (this article's own, or one no older than a group already
+ * found) is passed over before its signature and text are read. Under live POSTs into a 1M
+ * archive, two text tests in three were of a candidate in the group just found.
+ */
 static int find_copy(struct dedup *d, const struct dedup_sig *sig, struct shingled *sh,
 		     const char *title, const char *body, int64_t self_rid, int64_t *dup_rid,
 		     char **errmsg)
@@ -734,20 +760,25 @@ static int find_copy(struct dedup *d, const struct dedup_sig *sig, struct shingl
 	if (candidates(d, sig, self_rid, c, &n, errmsg) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int64_t root, unused;
-		int found = read_sig(d, c[i], &other, errmsg);
+		int64_t root = 0, unused;
+		int found = row_group(d, c[i], &root, errmsg);
 
+		if (found < 0)
+			return -1;
+		if (!found || root == self_rid || (*dup_rid != 0 && root >= *dup_rid))
+			continue;
+		found = read_sig(d, c[i], &other, errmsg);
 		if (found < 0)
 			return -1;
 		/* none: an anchor row without a signature, nothing to compare */
 		if (!found || !dedup_is_copy(sig, &other))
 			continue;
-		/* the article row (the group's root, the text test), read only for copies by
-		 * their sketches: most candidates are not, and the row is the costlier seek */
-		found = row_is_copy(d, sig, sh, title, body, c[i], &other, &root, errmsg);
+		/* the text test, only for copies by their sketches: most candidates are not, and
+		 * it inflates the candidate's body */
+		found = row_is_copy(d, sig, sh, title, body, c[i], &other, &unused, errmsg);
 		if (found < 0)
 			return -1;
-		if (!found || root == self_rid || (*dup_rid != 0 && root >= *dup_rid))
+		if (!found)
 			continue;
 		/*
 		 * A copy of a copy must be a copy of the root too: groups are flat, and joining
