@@ -16,7 +16,7 @@ enum dedup_stmt {
 	ST_FIND,
 	ST_FIND_BEFORE,
 	ST_MAX_RID,
-	ST_ROOT,
+	ST_TEXT,
 	ST_GROUP,
 	ST_ADD_SIG,
 	ST_ADD_ANCHORS,
@@ -91,7 +91,7 @@ struct dedup *dedup_open(sqlite3 *db)
 			   " key = ?%d AND rid > ?%d AND rid <= ?%d ORDER BY rid LIMIT %d)", i + 1,
 			   DEDUP_ANCHORS + 1, DEDUP_ANCHORS + 3, DEDUP_NEAREST);
 	d->sql[ST_FIND] = buf_detach(&b);
-	d->sql[ST_ROOT] = xstrdup("SELECT dup_of, title, newsd_text(body) FROM article WHERE rid = ?1");
+	d->sql[ST_TEXT] = xstrdup("SELECT title, newsd_text(body) FROM article WHERE rid = ?1");
 	d->sql[ST_GROUP] = xstrdup("SELECT dup_of FROM article WHERE rid = ?1");
 	d->sql[ST_ADD_SIG] = xstrdup("INSERT OR REPLACE INTO dedup_sig(rid, sig) VALUES (?1, ?2)");
 	buf_puts(&b, "INSERT OR IGNORE INTO dedup_band(key, rid) VALUES ");
@@ -597,21 +597,36 @@ static int sig_unpack(const void *blob, int n, struct dedup_sig *sig)
 	return 0;
 }
 
-/* rid's stored signature into *sig: 1, or 0 when there is none (or of another build's
- * shape), or -1 and *errmsg. */
-static int read_sig(struct dedup *d, int64_t rid, struct dedup_sig *sig, char **errmsg)
+/* Statement i for row rid, stepped: SQLITE_ROW (the caller reads the row, then resets *out),
+ * SQLITE_DONE (no such row), or -1 and *errmsg. */
+static int step_rid(struct dedup *d, enum dedup_stmt i, int64_t rid, const char *what,
+		    sqlite3_stmt **out, char **errmsg)
 {
-	sqlite3_stmt *st = stmt(d, ST_GET_SIG, errmsg);
-	int step, found;
+	sqlite3_stmt *st = stmt(d, i, errmsg);
+	int step;
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rid);
 	step = sqlite3_step(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return db_fail(d, st, "reading a signature", errmsg);
-	found = step == SQLITE_ROW &&
-		sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), sig) == 0;
+	if (step == SQLITE_DONE)
+		sqlite3_reset(st);
+	else if (step != SQLITE_ROW)
+		return db_fail(d, st, what, errmsg);
+	*out = st;
+	return step;
+}
+
+/* rid's stored signature into *sig: 1, or 0 when there is none (or of another build's
+ * shape), or -1 and *errmsg. */
+static int read_sig(struct dedup *d, int64_t rid, struct dedup_sig *sig, char **errmsg)
+{
+	sqlite3_stmt *st;
+	int step = step_rid(d, ST_GET_SIG, rid, "reading a signature", &st, errmsg), found;
+
+	if (step != SQLITE_ROW)
+		return step < 0 ? -1 : 0;
+	found = sig_unpack(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), sig) == 0;
 	sqlite3_reset(st);
 	return found;
 }
@@ -690,33 +705,23 @@ int dedup_text_is_copy(const struct dedup_sig *a, const char *atitle, const char
 }
 
 /*
- * Read row rid (dup_of, title, body) and apply the text test against it (none when title and
- * body are NULL): 1 and *root (its group's root) when it passes, 0 when not or when the row
- * is gone, -1 on error.
+ * Read row rid's title and body and apply the text test against them (none when title and
+ * body are NULL): 1 when it passes, 0 when not or when the row is gone, -1 on error.
  */
 static int row_is_copy(struct dedup *d, const struct dedup_sig *sig, struct shingled *sh,
 		       const char *title, const char *body, int64_t rid,
-		       const struct dedup_sig *other, int64_t *root, char **errmsg)
+		       const struct dedup_sig *other, char **errmsg)
 {
-	sqlite3_stmt *st = stmt(d, ST_ROOT, errmsg);
 	struct shingled osh = { 0 };
-	int step, ok;
+	sqlite3_stmt *st;
+	int step = step_rid(d, ST_TEXT, rid, "reading a copy", &st, errmsg), ok;
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rid);
-	step = sqlite3_step(st);
-	if (step == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return 0;	/* a signature whose article is gone */
-	}
 	if (step != SQLITE_ROW)
-		return db_fail(d, st, "reading a copy", errmsg);
-	*root = sqlite3_column_type(st, 0) == SQLITE_NULL ? rid : sqlite3_column_int64(st, 0);
+		return step < 0 ? -1 : 0;	/* 0: a signature whose article is gone */
 	ok = (title == NULL && body == NULL) ||
 	     text_is_copy(sig, sh, title, body, other, &osh,
-			  (const char *)sqlite3_column_text(st, 1),
-			  (const char *)sqlite3_column_text(st, 2));
+			  (const char *)sqlite3_column_text(st, 0),
+			  (const char *)sqlite3_column_text(st, 1));
 	sqlite3_reset(st);
 	shingled_free(&osh);
 	return ok;
@@ -725,19 +730,14 @@ static int row_is_copy(struct dedup *d, const struct dedup_sig *sig, struct shin
 /* Row rid's group: 1 and *root (rid itself when it is a root), 0 when the row is gone, or -1. */
 static int row_group(struct dedup *d, int64_t rid, int64_t *root, char **errmsg)
 {
-	sqlite3_stmt *st = stmt(d, ST_GROUP, errmsg);
-	int step;
+	sqlite3_stmt *st;
+	int step = step_rid(d, ST_GROUP, rid, "reading a copy", &st, errmsg);
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rid);
-	step = sqlite3_step(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return db_fail(d, st, "reading a copy", errmsg);
-	if (step == SQLITE_ROW)
-		*root = sqlite3_column_type(st, 0) == SQLITE_NULL ? rid : sqlite3_column_int64(st, 0);
+	if (step != SQLITE_ROW)
+		return step < 0 ? -1 : 0;
+	*root = sqlite3_column_type(st, 0) == SQLITE_NULL ? rid : sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return step == SQLITE_ROW;
+	return 1;
 }
 
 /*
@@ -760,7 +760,7 @@ static int find_copy(struct dedup *d, const struct dedup_sig *sig, struct shingl
 	if (candidates(d, sig, self_rid, c, &n, errmsg) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int64_t root = 0, unused;
+		int64_t root = 0;
 		int found = row_group(d, c[i], &root, errmsg);
 
 		if (found < 0)
@@ -775,7 +775,7 @@ static int find_copy(struct dedup *d, const struct dedup_sig *sig, struct shingl
 			continue;
 		/* the text test, only for copies by their sketches: most candidates are not, and
 		 * it inflates the candidate's body */
-		found = row_is_copy(d, sig, sh, title, body, c[i], &other, &unused, errmsg);
+		found = row_is_copy(d, sig, sh, title, body, c[i], &other, errmsg);
 		if (found < 0)
 			return -1;
 		if (!found)
@@ -795,8 +795,7 @@ static int find_copy(struct dedup *d, const struct dedup_sig *sig, struct shingl
 			if (found && !dedup_is_copy(sig, &other))
 				continue;
 			if (found) {
-				found = row_is_copy(d, sig, sh, title, body, root, &other, &unused,
-						    errmsg);
+				found = row_is_copy(d, sig, sh, title, body, root, &other, errmsg);
 				if (found < 0)
 					return -1;
 				if (!found)

@@ -124,8 +124,10 @@ int dedup_share_anchor(const struct dedup_sig *a, const struct dedup_sig *b);
  * root is within the window too: a wire copy is re-sent within days, while an anchor shared by
  * hundreds of articles over the years (a template's phrase) is not a copy signal. The cost of
  * a lookup is therefore bounded, 2 x DEDUP_ANCHORS seeks and at most
- * 2 x DEDUP_ANCHORS x DEDUP_NEAREST signatures read, whatever the size of the archive; only
- * verified copies have their article row read (for its root and text).
+ * 2 x DEDUP_ANCHORS x DEDUP_NEAREST candidates, whatever the size of the archive. Each
+ * candidate's group (article.dup_of) is read first: one in self_rid's group, or in a group no
+ * older than one already found, cannot change the answer and is passed over; the others have
+ * their signature read, and only those whose sketches pass have their text read.
  */
 int dedup_find(struct dedup *d, const struct dedup_sig *sig, const char *title,
 	       const char *body, int64_t self_rid, int64_t *dup_rid, char **errmsg);
