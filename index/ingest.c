@@ -19,6 +19,10 @@
 #include "util.h"
 #include "zbody.h"
 
+/* A chunk ingest_batch_sorted holds: the memory of the writer's own parsing stays flat. */
+#define HOLD_RECORDS 1000
+#define HOLD_BYTES ((size_t)8 << 20)
+
 void ingest_batch_init(struct ingest_batch *b, struct store *s, const struct ingest_options *opt,
 		       int collect_rejects)
 {
@@ -30,6 +34,13 @@ void ingest_batch_init(struct ingest_batch *b, struct store *s, const struct ing
 
 void ingest_batch_free(struct ingest_batch *b)
 {
+	size_t i;
+
+	for (i = 0; i < b->nheld; i++)
+		article_clear(&b->held[i]);
+	free(b->held);
+	b->held = NULL;
+	b->nheld = b->held_bytes = 0;
 	json_decref(b->rejects);
 	free(b->errmsg);
 	b->rejects = NULL;
@@ -107,8 +118,18 @@ int ingest_batch_record(void *ctx, struct article *a, long line)
 	}
 	if (b->opt && b->opt->extraction)
 		extract_article(a);
-	return batch_store(b, a);
+	if (!b->sorted)
+		return batch_store(b, a);
+	if (b->held == NULL)
+		b->held = xmalloc(HOLD_RECORDS * sizeof(*b->held));
+	b->held_bytes += (a->title ? strlen(a->title) : 0) + (a->body ? strlen(a->body) : 0);
+	b->held[b->nheld++] = *a;
+	memset(a, 0, sizeof(*a));
+	if (b->nheld == HOLD_RECORDS || b->held_bytes >= HOLD_BYTES)
+		return ingest_batch_flush(b);
+	return 0;
 }
+
 
 /*
  * The CPU-heavy work on one record, done before the writer takes it (the bulk pipeline's
@@ -232,6 +253,32 @@ static size_t batch_order(struct article *a, size_t n, struct order *o, int64_t 
 		o[i].date = a[o[i].pos].id ? a[o[i].pos].date : INT64_MAX;
 	qsort(o, n, sizeof(*o), cmp_order);
 	return k;
+}
+
+void ingest_batch_sorted(struct ingest_batch *b)
+{
+	b->sorted = 1;
+}
+
+int ingest_batch_flush(struct ingest_batch *b)
+{
+	struct order *o;
+	size_t i, n;
+
+	if (b->nheld > 0) {
+		o = xmalloc(b->nheld * sizeof(*o));
+		n = batch_order(b->held, b->nheld, o, &b->updated);
+		for (i = 0; i < n; i++) {
+			struct article *a = &b->held[o[i].pos];
+
+			if (!b->failed)
+				batch_put(b, a);
+			article_clear(a);
+		}
+		free(o);
+		b->nheld = b->held_bytes = 0;
+	}
+	return b->failed ? -1 : 0;
 }
 
 /* Store one batch in batch_order. On a database error the rest of the batch is freed
@@ -599,12 +646,17 @@ static int run_job(struct ingest *w, struct ingest_job *job)
 	if (!job->written)
 		b.deadline = &w->deadline;
 	if (job->data) {
-		/* too large to wait prepared (prepare_job): parsed here, record by record */
+		/* too large to wait prepared (prepare_job): parsed here, in chunks */
 		sink.ctx = &b;
+		ingest_batch_sorted(&b);
 		if (parse_buffer(job->data, job->len, "request body", PARSE_AUTO,
-				 w->opt.max_bytes, &sink, &err) < 0 && !b.failed) {
-			job_unreadable(job, err);
-			err = NULL;
+				 w->opt.max_bytes, &sink, &err) < 0) {
+			if (!b.failed) {
+				job_unreadable(job, err);
+				err = NULL;
+			}
+		} else {
+			ingest_batch_flush(&b);
 		}
 		free(err);
 		json_decref(job->rejected);
@@ -783,11 +835,13 @@ static void spool_file(struct ingest *w, const char *name)
 	int readable;
 
 	ingest_batch_init(&b, w->store, &w->opt, 1);
+	ingest_batch_sorted(&b);
 	sink.ctx = &b;
 	if (store_begin(w->store, &err) < 0)
 		goto dberr;
+	/* what a file that breaks off holds before the break is stored, as before */
 	readable = parse_file(path, w->opt.max_bytes, &sink, &err) == 0;
-	if (b.failed)
+	if (b.failed || ingest_batch_flush(&b) < 0)
 		goto dberr;
 	if (store_commit(w->store, b.accepted, b.updated, 0, &version, &err) < 0)
 		goto dberr;

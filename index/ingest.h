@@ -62,6 +62,10 @@ struct ingest_batch {
 	 * (0: none; set at shutdown, see ingest_set_deadline) */
 	const _Atomic double *deadline;
 	int64_t seen;			/* records given so far */
+	/* ingest_batch_sorted: records held in chunks, each written in date order */
+	int sorted;
+	struct article *held;
+	size_t nheld, held_bytes;
 };
 
 /* Sink for parse.h that extracts entities, then stores each record into b->store. */
@@ -69,6 +73,16 @@ void ingest_batch_init(struct ingest_batch *b, struct store *s, const struct ing
 		       int collect_rejects);
 void ingest_batch_free(struct ingest_batch *b);
 int ingest_batch_record(void *ctx, struct article *a, long line);
+/*
+ * Hold the records ingest_batch_record is given in chunks (1,000 records or 8 MB of text) and
+ * write each chunk in date order, as a bulk batch is (ingest.c, batch_order): FTS5 writes a
+ * segment whenever a rowid smaller than the last one arrives, so a file in random date order
+ * written record by record made a segment of nearly every article. An id repeated within a
+ * chunk is written once, from its last record. ingest_batch_flush writes what is held: call
+ * it after the last record (ingest_batch_free drops what is still held). 0, or -1 (b->failed).
+ */
+void ingest_batch_sorted(struct ingest_batch *b);
+int ingest_batch_flush(struct ingest_batch *b);
 int ingest_batch_reject(void *ctx, long line, const char *id, const char *error);
 
 /* ---- the bulk pipeline (`newsd index`) ----
