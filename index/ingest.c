@@ -130,7 +130,6 @@ int ingest_batch_record(void *ctx, struct article *a, long line)
 	return 0;
 }
 
-
 /*
  * The CPU-heavy work on one record, done before the writer takes it (the bulk pipeline's
  * parsing thread, the worker's preparing thread): entities, the language, the wire-copy
