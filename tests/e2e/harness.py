@@ -100,6 +100,24 @@ def jsonl(records):
     return "".join(json.dumps(r) + "\n" for r in records)
 
 
+def random_dates(n, seed, time_of_day="10:00:00"):
+    """n ISO 8601 dates between 2010 and 2025, in a seeded random order."""
+    import random
+    rng = random.Random(seed)
+    return ["20%02d-%02d-%02dT%sZ" % (rng.randrange(10, 26), rng.randrange(1, 13),
+                                      rng.randrange(1, 29), time_of_day) for _ in range(n)]
+
+
+def fts_segments(db):
+    """How many segments the FTS5 index of database file db holds (read-only, while newsd
+    runs: WAL)."""
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return c.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchone()[0]
+    finally:
+        c.close()
+
+
 def run_index(db, paths, config=None, timeout=300):
     """Run `newsd index --db DB PATH…`; returns the CompletedProcess (stdout/stderr text)."""
     cmd = [binary(), "index"]

@@ -115,16 +115,10 @@ def test_post_in_any_date_order_and_an_id_twice():
     follows the date, so a batch in random date order made a segment of nearly every article.
     One POST now makes one segment, and an id given twice still ends as its last record, as
     in input order: the first counts as accepted, the second as updated."""
-    import random
-    import sqlite3
     s = harness.Server("articles-order").start()
     try:
-        rng = random.Random(11)
-        recs = [rec("ord-%d" % i, "quillfeather",
-                    date="20%02d-%02d-%02dT10:00:00Z" % (rng.randrange(10, 26),
-                                                         rng.randrange(1, 13),
-                                                         rng.randrange(1, 29)))
-                for i in range(60)]
+        recs = [rec("ord-%d" % i, "quillfeather", date=d)
+                for i, d in enumerate(harness.random_dates(60, 11))]
         recs.append(rec("ord-7", "marrowvane", date="2009-03-04T05:06:07Z"))
         r = s.post("/articles", harness.jsonl(recs))
         assert r.status == 200, r
@@ -133,11 +127,7 @@ def test_post_in_any_date_order_and_an_id_twice():
         assert got == {"ord-%d" % i for i in range(60)} - {"ord-7"}, sorted(got)
         a = s.get(harness.article_path("ord-7")).json
         assert "marrowvane" in a["title"] and a["date"] == "2009-03-04T05:06:07Z", a
-        db = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True)
-        try:
-            segments = db.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchone()[0]
-        finally:
-            db.close()
+        segments = harness.fts_segments(s.db)
         assert segments == 1, "one POST of 61 records left %d FTS5 segments" % segments
     finally:
         s.stop()

@@ -108,20 +108,14 @@ def test_spool_file_in_any_date_order_and_an_id_twice():
     whenever a rowid smaller than the last one arrives, so a file in random date order made a
     segment of nearly every article. 61 records in random date order, one id twice: one
     segment, and the id's last record, as input order would leave it."""
-    import random
-    import sqlite3
     d = harness.tmpdir("spool-order")
     sp = os.path.join(d, "spool")
     os.makedirs(sp)
     conf = harness.write_config(os.path.join(d, "newsd.conf"), {"spool_interval_ms": 100})
     s = harness.Server("spool-order", config=conf, spool=sp).start()
     try:
-        rng = random.Random(12)
-        recs = [rec("sord-%d" % i, "brackenfowl",
-                    date="20%02d-%02d-%02dT08:00:00Z" % (rng.randrange(10, 26),
-                                                         rng.randrange(1, 13),
-                                                         rng.randrange(1, 29)))
-                for i in range(60)]
+        recs = [rec("sord-%d" % i, "brackenfowl", date=d)
+                for i, d in enumerate(harness.random_dates(60, 12, "08:00:00"))]
         recs.append(rec("sord-9", "tallowmere", date="2008-02-03T04:05:06Z"))
         tmp = os.path.join(d, "order.jsonl")
         with open(tmp, "w") as f:
@@ -133,11 +127,7 @@ def test_spool_file_in_any_date_order_and_an_id_twice():
         a = s.get(harness.article_path("sord-9")).json
         assert "tallowmere" in a["title"] and a["date"] == "2008-02-03T04:05:06Z", a
         assert s.health()["articles"] == 60
-        db = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True)
-        try:
-            segments = db.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchone()[0]
-        finally:
-            db.close()
+        segments = harness.fts_segments(s.db)
         assert segments == 1, "a spool file of 61 records left %d FTS5 segments" % segments
     finally:
         s.stop()
