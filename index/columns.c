@@ -373,6 +373,8 @@ static void *columns_main(void *arg)
 {
 	struct columns_service *sv = arg;
 
+	pthread_setname_np(pthread_self(), "newsd-columns");
+
 	for (;;) {
 		pthread_mutex_lock(&mu);
 		while (!sv->quit && sv->tried && !sv->want)

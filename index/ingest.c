@@ -314,6 +314,8 @@ static void *pipe_writer(void *arg)
 	struct ingest_pipe *p = arg;
 	struct pipe_batch pb = { xcalloc(p->size, sizeof(struct article)), 0 };
 
+	pthread_setname_np(pthread_self(), "newsd-load");
+
 	for (;;) {
 		struct article *spare;
 
@@ -924,6 +926,8 @@ static void *prep_main(void *arg)
 {
 	struct ingest *w = arg;
 
+	pthread_setname_np(pthread_self(), "newsd-prep");
+
 	for (;;) {
 		struct ingest_job *jobs, *j;
 
@@ -968,6 +972,8 @@ static void *worker_main(void *arg)
 {
 	struct ingest *w = arg;
 	double last_scan = 0;
+
+	pthread_setname_np(pthread_self(), "newsd-writer");
 
 	for (;;) {
 		struct ingest_job *jobs, *j;

@@ -1784,6 +1784,8 @@ static void *peer_main(void *arg)
 {
 	struct search_peer *pr = arg;
 
+	pthread_setname_np(pthread_self(), "newsd-peer");
+
 	pthread_mutex_lock(&pr->mu);
 	for (;;) {
 		int64_t v;

@@ -1607,6 +1607,8 @@ static void *checkpointer_main(void *arg)
 	struct checkpointer *c = arg;
 	int log, done;
 
+	pthread_setname_np(pthread_self(), "newsd-ckpt");
+
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		while (!c->due && !c->stopping)

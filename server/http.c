@@ -752,6 +752,8 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	pthread_setname_np(pthread_self(), "newsd-http");
+
 	this_worker = w;
 	search_peer_attach(w->peer);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);

@@ -804,6 +804,8 @@ static void *matcher_main(void *arg)
 {
 	struct watch_hub *h = arg;
 
+	pthread_setname_np(pthread_self(), "newsd-watch");
+
 	for (;;) {
 		struct timespec ts;
 
@@ -1135,6 +1137,8 @@ static void hook_tick(evutil_socket_t fd, short what, void *arg)
 static void *hooks_main(void *arg)
 {
 	struct watch_hub *h = arg;
+
+	pthread_setname_np(pthread_self(), "newsd-hooks");
 
 	event_base_loop(h->hbase, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;

@@ -373,3 +373,16 @@ def test_gauges_match_health():
     wsize = os.path.getsize(srv.db + "-wal") if os.path.exists(srv.db + "-wal") else 0
     assert db == size, "newsd_database_bytes %s, the file has %d" % (db, size)
     assert wal == wsize, "newsd_wal_bytes %s, the WAL file has %d" % (wal, wsize)
+
+
+def test_threads_are_named():
+    """Each thread says what it is in top -H, ps -L, perf and /proc/PID/task/TID/comm (the
+    bench reads the CPU of each by name)."""
+    names = []
+    for tid in os.listdir("/proc/%d/task" % srv.proc.pid):
+        with open("/proc/%d/task/%s/comm" % (srv.proc.pid, tid)) as f:
+            names.append(f.read().strip())
+    for want in ("newsd-writer", "newsd-prep", "newsd-ckpt", "newsd-http", "newsd-columns"):
+        assert want in names, "no thread named %s among %s" % (want, sorted(names))
+    others = [n for n in names if not n.startswith("newsd-") and n != "newsd"]
+    assert not others, "threads without a newsd name: %s" % sorted(names)
