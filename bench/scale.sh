@@ -15,7 +15,9 @@
 #   7. memory of the serving process
 #   8. throughput: wrk over the query set (bench/wrk_rotate.lua); Sphinx's q/s on the same set
 #   9. live ingest: 4 clients POST batches of 100 while the query set runs (bench/live_ingest.py),
-#      then the same with the records dated in order after the archive (live news as it comes)
+#      then the same with the records dated in order after the archive (live news as it comes),
+#      with the CPU of each newsd thread and of the clients per acknowledged article, then once
+#      more from a server with wire copies and entities off (what FTS5 and the commit cost alone)
 # Environment (all optional):
 #   SCALE_N=1000000            records to generate (ignored with SCALE_CORPUS)
 #   SCALE_DIR=/var/tmp/newsd-scale   corpora, kept between runs; the run's temp dir goes inside
@@ -402,8 +404,10 @@ fi
 section_end
 
 # ---------------------------------------------------------------------------------------------
-start_serve() { # NAME DB: newsd serve on a free loopback port; sets PORT, pid in $tmp/NAME.pid
-  "$BUILD/newsd" serve --db "$2" --listen 127.0.0.1:0 > "$tmp/$1.serve" 2> "$tmp/$1.serve.err" &
+start_serve() { # NAME DB [FLAG...]: newsd serve on a free loopback port; sets PORT, pid in
+  # $tmp/NAME.pid
+  "$BUILD/newsd" serve --db "$2" --listen 127.0.0.1:0 "${@:3}" > "$tmp/$1.serve" \
+    2> "$tmp/$1.serve.err" &
   echo $! > "$tmp/$1.pid"
   for _ in $(seq 6000); do	# an old database may be migrated first
     grep -q listening "$tmp/$1.serve" 2> /dev/null && break
@@ -673,6 +677,35 @@ section_end
 
 # ---------------------------------------------------------------------------------------------
 section "9. live ingest into the $N-article index: 4 clients x batches of 100 for ${LIVE_S} s"
+threads_cpu() { # PID: "NAME TICKS" per thread name (newsd names its threads), summed
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+  done 2> /dev/null | awk '{s[$1] += $2} END {for (k in s) print k, s[k]}' | sort
+}
+live_run() { # PORT PID OUT [live_ingest.py FLAG...]: the load, the CPU of each thread of
+  # server PID (OUT.before, OUT.after) and of the clients (OUT.clients), the report in OUT.out
+  threads_cpu "$2" > "$3.before"
+  /usr/bin/time -f "%U %S" -o "$3.clients" python3 bench/live_ingest.py "$1" "$LIVE_CORPUS" \
+    --clients 4 --batch 100 --seconds "$LIVE_S" "${@:4}" > "$3.out" ||
+    echo "   live_ingest.py ($3) failed"
+  threads_cpu "$2" > "$3.after"
+}
+cpu_rows() { # OUT ACKED LABEL: CPU ms per acknowledged article, by thread, and the 2-core budget
+  local hz by all cl wr
+  hz=$(getconf CLK_TCK)
+  [ -n "$2" ] && [ "$2" -gt 0 ] 2> /dev/null || return 0
+  by=$(join "$1.before" "$1.after" | awk -v a="$2" -v hz="$hz" \
+    '{ms = ($3 - $2) * 1000 / hz / a; if (ms >= 0.005) printf "%s %.3f\n", $1, ms}' |
+    sort -k2 -rn | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
+  all=$(join "$1.before" "$1.after" | awk -v a="$2" -v hz="$hz" \
+    '{t += $3 - $2} END {printf "%.3f", t * 1000 / hz / a}')
+  cl=$(awk -v a="$2" '{printf "%.3f", ($1 + $2) * 1000 / a}' "$1.clients" 2> /dev/null)
+  wr=$(join "$1.before" "$1.after" | awk -v a="$2" -v hz="$hz" \
+    '$1 == "newsd-writer" && $3 > $2 {printf "%.0f", a * hz / ($3 - $2)}')
+  echo "   $3, CPU ms an acknowledged article: $by"
+  echo "   $3, newsd in all $all ms, the 4 clients $cl ms (5,000 articles/s on 2 cores leaves"
+  echo "     0.400 ms an article for both); the writer thread busy all the time: ${wr:-n/a} articles/s"
+}
 if skip live || [ -z "$SERVE_PID" ]; then
   echo "   skipped (SCALE_SKIP, or no database)"
 else
@@ -706,14 +739,26 @@ else
   # live news as it comes: the same records dated in order, newer than the archive (the
   # corpus's own dates are random, so each insert above lands at a random place of the
   # date-ordered tables)
-  python3 bench/live_ingest.py "$MAIN_PORT" "$LIVE_CORPUS" --clients 4 --batch 100 \
-    --seconds "$LIVE_S" --prefix live-ordered- --dates-from 2030-01-01T00:00:00Z \
-    > "$tmp/live-ordered.out" || echo "   live_ingest.py (in date order) failed"
+  live_run "$MAIN_PORT" "$SERVE_PID" "$tmp/live-ordered" --prefix live-ordered- \
+    --dates-from 2030-01-01T00:00:00Z
   ko() { sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" "$tmp/live-ordered.out"; }
   rowt "in date order, newest last: articles/s" "$(ko rate)" "$(target "$(ko rate)" ">=" 5000)"
   row "in date order: acknowledged / batches / errors" "$(ko acked)" "$(ko batches)" \
     "$(ko errors)"
+  cpu_rows "$tmp/live-ordered" "$(ko acked)" "in date order"
   echo "   newsd serve after the load: $(memory)"
+  # the same once more from a server with wire copies and entities off: what the writer's
+  # FTS5 insert, commit and counts cost alone (the file keeps the ordered records above)
+  stop_serve main
+  SERVE_PID=
+  start_serve plain "$DB" --dedup no --extraction no
+  wait_columns "$PORT" > /dev/null
+  live_run "$PORT" "$(cat "$tmp/plain.pid")" "$tmp/live-plain" --prefix live-plain- \
+    --dates-from 2031-01-01T00:00:00Z
+  kp() { sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" "$tmp/live-plain.out"; }
+  row "the same, wire copies and entities off: articles/s" "$(kp rate)"
+  cpu_rows "$tmp/live-plain" "$(kp acked)" "wire copies and entities off"
+  stop_serve plain
 fi
 section_end
 
