@@ -2,9 +2,10 @@
 # make bench-scale: newsd at archive scale (1M articles made by ../shared/corpus/scale.py)
 # against Sphinx 2.2 on the same corpus, on this machine, in the same run.
 #   1. corpus: generated once (random date order, and oldest first) and kept in SCALE_DIR
-#   2. ingest: newsd index of each order into a fresh database: rates, peak RSS, bytes, size;
-#      wire copies found against the generator's _copy_of (bench/dedup_truth.py)
-#   3. Sphinx: ../shared/anchors/sphinx_scale.sh (indexer docs/s, index bytes, query medians)
+#   2. ingest: newsd index of each order into a fresh database: rates, CPU an article, peak
+#      RSS, bytes, size; wire copies found against the generator's _copy_of (bench/dedup_truth.py)
+#   3. Sphinx: ../shared/anchors/sphinx_scale.sh (indexer docs/s, index bytes, query medians),
+#      and the CPU an article that twice its rate leaves on two cores
 #   3b. ingest floor: a bare FTS5 table loaded with the same corpus (bench/ingest_floor.c),
 #      bulk and in durable commits of 400: what one FTS5 writer can do at all on this machine
 #   4. queries: scale_queries.tsv through HTTP (bench/scalebench.c) beside Sphinx and the
@@ -215,6 +216,10 @@ ingest() { # NAME CORPUS DB: newsd index under time -v, figures into R[NAME.*]
   R[$name.secs]=$(sed -n 's/.* rejected in \([0-9.]*\) s .*/\1/p' "$f.out")
   R[$name.rejected]=$(sed -n 's/.* \([0-9]*\) rejected in .*/\1/p' "$f.out")
   R[$name.rss]=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$f.time")
+  # CPU ms an article, every thread (user + system), over the records stored
+  R[$name.cpu]=$(awk -F': ' -v r="${R[$name.rate]}" -v s="${R[$name.secs]}" '
+    /User time|System time/ {t += $2}
+    END {if (r * s > 0) printf "%.3f", t * 1000 / (r * s); else print "n/a"}' "$f.time")
   R[$name.written]=$(sed -n 's/^io: write_bytes=\([0-9]*\)$/\1/p' "$f.err")
   if [ -z "${R[$name.written]}" ]; then
     R[$name.written]=$(awk -F': ' '/File system outputs/ {print $2 * 512}' "$f.time")
@@ -281,6 +286,7 @@ if [ ${#orders[@]} -gt 0 ]; then
   v_db() { mb "${R[$1.db]}"; }
   v_dbraw() { ratio "${R[$1.db]}" "$TEXT_BYTES"; }
   v_secs() { echo "${R[$1.secs]}"; }
+  v_cpu() { echo "${R[$1.cpu]:-n/a}"; }
   v_rej() { echo "${R[$1.rejected]}"; }
   line "articles/s overall" v_rate ""
   span=${R[${orders[0]}.firstn]}
@@ -296,6 +302,7 @@ if [ ${#orders[@]} -gt 0 ]; then
   line "db size (db + wal), MB" v_db ""
   line "db size / raw text" v_dbraw "<= 2.5"
   line "newsd index wall time, s" v_secs ""
+  line "CPU ms an article (user + sys)" v_cpu ""
   line "rejected records" v_rej ""
   if [ -n "${R[random.dedup]:-}" ]; then
     echo "   wire copies vs _copy_of (random order): ${R[random.dedup]}" \
@@ -353,6 +360,10 @@ EOF
     row "query p50 / p99, ms" "${SPHINX_P50:-n/a}" "${SPHINX_P99:-n/a}"
     r=$(ratio "${R[random.rate]:-}" "${SPHINX_RATE:-}")
     echo "   ingest newsd / Sphinx indexer (random order): $r ($(target "$r" ">=" 2))"
+    # two cores: twice Sphinx's rate leaves 2 x 1000 / (2 x rate) ms of CPU an article
+    awk -v r="${SPHINX_RATE:-0}" -v c="${R[random.cpu]:-n/a}" 'BEGIN { if (r > 0)
+      printf "   2 x Sphinx on 2 cores leaves %.3f ms of CPU an article for everything;" \
+             " newsd index used %s (random order)\n", 1000 / r, c }'
   else
     echo "   sphinx_scale.sh failed:"
     tail -5 "$tmp/sphinx.err" "$tmp/sphinx.out" | sed 's/^/   /'
@@ -386,6 +397,10 @@ else
     row "db size / raw text" "$(ratio "$(fv db_bytes)" "$TEXT_BYTES")" \
       "$(ratio "${R[random.db]:-}" "$TEXT_BYTES")"
     row "final optimize, s" "$(fv merge_secs)"
+    # the floor runs its SQLite calls on one thread, timed alone: its time an article is CPU
+    row "ms an article (newsd: CPU, every thread)" \
+      "$(awk -v r="$FLOOR_RATE" 'BEGIN { if (r > 0) printf "%.3f", 1000 / r }')" \
+      "${R[random.cpu]:-n/a}"
     if [ "$SPHINX_RATE" != n/a ] && [ -n "$SPHINX_RATE" ]; then
       echo "   2 x Sphinx's indexer is $(ratio "$(awk -v r="$SPHINX_RATE" 'BEGIN {print 2 * r}')" \
            "$FLOOR_RATE") x the bare FTS5 table's rate (one writer can reach it only below 1)"
