@@ -706,17 +706,18 @@ live_run() { # PORT PID OUT [live_ingest.py FLAG...]: the load, the CPU of each 
   threads_cpu "$2" > "$3.after"
 }
 cpu_rows() { # OUT ACKED LABEL: CPU ms per acknowledged article, by thread, and the 2-core budget
-  local hz by all cl wr
+  local hz ticks by all cl wr
   hz=$(getconf CLK_TCK)
   [ -n "$2" ] && [ "$2" -gt 0 ] 2> /dev/null || return 0
-  by=$(join "$1.before" "$1.after" | awk -v a="$2" -v hz="$hz" \
-    '{ms = ($3 - $2) * 1000 / hz / a; if (ms >= 0.005) printf "%s %.3f\n", $1, ms}' |
-    sort -k2 -rn | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
-  all=$(join "$1.before" "$1.after" | awk -v a="$2" -v hz="$hz" \
-    '{t += $3 - $2} END {printf "%.3f", t * 1000 / hz / a}')
+  ticks=$(join "$1.before" "$1.after")	# NAME BEFORE AFTER, a line per thread name
+  by=$(awk -v a="$2" -v hz="$hz" \
+    '{ms = ($3 - $2) * 1000 / hz / a; if (ms >= 0.005) printf "%s %.3f\n", $1, ms}' \
+    <<< "$ticks" | sort -k2 -rn | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
+  all=$(awk -v a="$2" -v hz="$hz" '{t += $3 - $2} END {printf "%.3f", t * 1000 / hz / a}' \
+    <<< "$ticks")
   cl=$(awk -v a="$2" '{printf "%.3f", ($1 + $2) * 1000 / a}' "$1.clients" 2> /dev/null)
-  wr=$(join "$1.before" "$1.after" | awk -v a="$2" -v hz="$hz" \
-    '$1 == "newsd-writer" && $3 > $2 {printf "%.0f", a * hz / ($3 - $2)}')
+  wr=$(awk -v a="$2" -v hz="$hz" \
+    '$1 == "newsd-writer" && $3 > $2 {printf "%.0f", a * hz / ($3 - $2)}' <<< "$ticks")
   echo "   $3, CPU ms an acknowledged article: $by"
   echo "   $3, newsd in all $all ms, the 4 clients $cl ms (5,000 articles/s on 2 cores leaves"
   echo "     0.400 ms an article for both); the writer thread busy all the time: ${wr:-n/a} articles/s"
