@@ -117,8 +117,8 @@ def test_post_in_any_date_order_and_an_id_twice():
     in input order: the first counts as accepted, the second as updated."""
     s = harness.Server("articles-order").start()
     try:
-        recs = [rec("ord-%d" % i, "quillfeather", date=d)
-                for i, d in enumerate(harness.random_dates(60, 11))]
+        recs = [rec("ord-%d" % i, "quillfeather", date=day)
+                for i, day in enumerate(harness.random_dates(60, 11))]
         recs.append(rec("ord-7", "marrowvane", date="2009-03-04T05:06:07Z"))
         r = s.post("/articles", harness.jsonl(recs))
         assert r.status == 200, r

@@ -114,8 +114,8 @@ def test_spool_file_in_any_date_order_and_an_id_twice():
     conf = harness.write_config(os.path.join(d, "newsd.conf"), {"spool_interval_ms": 100})
     s = harness.Server("spool-order", config=conf, spool=sp).start()
     try:
-        recs = [rec("sord-%d" % i, "brackenfowl", date=d)
-                for i, d in enumerate(harness.random_dates(60, 12, "08:00:00"))]
+        recs = [rec("sord-%d" % i, "brackenfowl", date=day)
+                for i, day in enumerate(harness.random_dates(60, 12, "08:00:00"))]
         recs.append(rec("sord-9", "tallowmere", date="2008-02-03T04:05:06Z"))
         tmp = os.path.join(d, "order.jsonl")
         with open(tmp, "w") as f:
